@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "error.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int oci_error_setv(oci_error **err, int errnum, const char *fmt, va_list ap)
+{
+  if (err == NULL || *err != NULL)
+    return -1;
+  oci_error *e = calloc(1, sizeof(*e));
+  if (e == NULL)
+    return -1;
+  e->errnum = errnum;
+  if (vasprintf(&e->msg, fmt, ap) < 0)
+    e->msg = NULL;
+  *err = e;
+  return -1;
+}
+
+int oci_error_set(oci_error **err, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  oci_error_setv(err, errnum, fmt, ap);
+  va_end(ap);
+  return -1;
+}
+
+int oci_error_set_status(oci_error **err, int status, int errnum, const char *fmt, ...)
+{
+  va_list ap;
+  int had = err != NULL && *err != NULL;
+  va_start(ap, fmt);
+  oci_error_setv(err, errnum, fmt, ap);
+  va_end(ap);
+  if (!had && err != NULL && *err != NULL)
+    (*err)->status = status;
+  return -1;
+}
+
+int oci_error_prefix(oci_error **err, const char *fmt, ...)
+{
+  if (err == NULL || *err == NULL)
+    return -1;
+  char *ctx = NULL, *joined = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&ctx, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    return -1;
+  if (asprintf(&joined, "%s: %s", ctx, (*err)->msg ? (*err)->msg : "unknown error") < 0) {
+    free(ctx);
+    return -1;
+  }
+  free(ctx);
+  free((*err)->msg);
+  (*err)->msg = joined;
+  return -1;
+}
+
+char *oci_error_format(const oci_error *e)
+{
+  char *out = NULL;
+  if (e == NULL)
+    return strdup("unknown error");
+  const char *msg = e->msg ? e->msg : "out of memory";
+  if (e->errnum != 0) {
+    if (asprintf(&out, "%s: %s", msg, strerror(e->errnum)) < 0)
+      return NULL;
+  } else {
+    out = strdup(msg);
+  }
+  return out;
+}
+
+void oci_error_free(oci_error **err)
+{
+  if (err == NULL || *err == NULL)
+    return;
+  free((*err)->msg);
+  free(*err);
+  *err = NULL;
+}

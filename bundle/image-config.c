@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "image-config.h"
+
+#include <string.h>
+
+#include "cleanup.h"
+
+#define OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
+#define DOCKER_MANIFEST_TYPE "application/vnd.docker.distribution.manifest.v2+json"
+#define SQUASHFS_LAYER_TYPE "application/vnd.sylabs.image.layer.v1.squashfs"
+#define COSIGN_REF_PREFIX "sha256-"
+
+static int load_json_object(const struct sif_image *img, const struct sif_descriptor *d,
+                            const char *what, json_t **ret, oci_error **err)
+{
+  cleanup_free char *data = NULL;
+  size_t len = 0;
+  if (sif_read_object(img, d, IMAGE_CONFIG_MAX_SIZE, &data, &len, err) < 0)
+    return oci_error_prefix(err, "%s", what);
+  json_error_t jerr;
+  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (j == NULL)
+    return oci_error_set(err, 0, "%s is not valid JSON: %s (line %d)", what, jerr.text, jerr.line);
+  if (!json_is_object(j)) {
+    json_decref(j);
+    return oci_error_set(err, 0, "%s is not a JSON object", what);
+  }
+  *ret = j;
+  return 0;
+}
+
+static int check_string_array(json_t *config, const char *key, oci_error **err)
+{
+  json_t *v = json_object_get(config, key);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_array(v))
+    return oci_error_set(err, 0, "image config: %s must be an array of strings", key);
+  size_t i;
+  json_t *e;
+  json_array_foreach(v, i, e)
+  {
+    if (!json_is_string(e))
+      return oci_error_set(err, 0, "image config: %s[%zu] is not a string", key, i);
+    if (strlen(json_string_value(e)) != json_string_length(e))
+      return oci_error_set(err, 0, "image config: %s[%zu] contains a NUL byte", key, i);
+  }
+  return 0;
+}
+
+static int check_string(json_t *config, const char *key, oci_error **err)
+{
+  json_t *v = json_object_get(config, key);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_string(v))
+    return oci_error_set(err, 0, "image config: %s must be a string", key);
+  if (strlen(json_string_value(v)) != json_string_length(v))
+    return oci_error_set(err, 0, "image config: %s contains a NUL byte", key);
+  return 0;
+}
+
+static int check_object(json_t *config, const char *key, bool string_values, oci_error **err)
+{
+  json_t *v = json_object_get(config, key);
+  if (v == NULL || json_is_null(v))
+    return 0;
+  if (!json_is_object(v))
+    return oci_error_set(err, 0, "image config: %s must be an object", key);
+  const char *k;
+  json_t *e;
+  json_object_foreach(v, k, e)
+  {
+    if (string_values && !json_is_string(e))
+      return oci_error_set(err, 0, "image config: %s['%s'] is not a string", key, k);
+  }
+  return 0;
+}
+
+int image_config_validate(json_t *config, oci_error **err)
+{
+  if (!json_is_object(config))
+    return oci_error_set(err, 0, "image config is not a JSON object");
+  if (check_string_array(config, "Entrypoint", err) < 0 || check_string_array(config, "Cmd", err) < 0 ||
+      check_string_array(config, "Env", err) < 0 || check_string(config, "WorkingDir", err) < 0 ||
+      check_string(config, "User", err) < 0 || check_string(config, "StopSignal", err) < 0 ||
+      check_object(config, "Volumes", false, err) < 0 ||
+      check_object(config, "Labels", true, err) < 0 ||
+      check_object(config, "ExposedPorts", false, err) < 0)
+    return -1;
+  json_t *env = json_object_get(config, "Env");
+  size_t i;
+  json_t *e;
+  json_array_foreach(env, i, e)
+  {
+    const char *s = json_string_value(e);
+    if (s[0] == '=' || s[0] == '\0')
+      return oci_error_set(err, 0, "image config: Env[%zu] has no variable name", i);
+  }
+  return 0;
+}
+
+/* OCI-SIF: root index -> the one image manifest (cosign signatures skipped). */
+static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  const struct sif_descriptor *idx_desc = NULL;
+  for (size_t i = 0; i < img->n_descs; i++) {
+    if (img->descs[i].datatype != SIF_DATA_OCI_ROOT_INDEX)
+      continue;
+    if (idx_desc != NULL)
+      return oci_error_set(err, 0, "OCI-SIF has more than one root index");
+    idx_desc = &img->descs[i];
+  }
+  if (idx_desc == NULL)
+    return oci_error_set(err, 0, "OCI-SIF has no root index");
+  json_auto_t *index = NULL;
+  if (load_json_object(img, idx_desc, "OCI root index", &index, err) < 0)
+    return -1;
+  json_t *manifests = json_object_get(index, "manifests");
+  if (!json_is_array(manifests))
+    return oci_error_set(err, 0, "OCI root index has no manifests array");
+  const char *digest = NULL;
+  size_t i;
+  json_t *m;
+  json_array_foreach(manifests, i, m)
+  {
+    const char *mt = json_string_value(json_object_get(m, "mediaType"));
+    const char *ref = json_string_value(
+        json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+    if (mt == NULL || (strcmp(mt, OCI_MANIFEST_TYPE) != 0 && strcmp(mt, DOCKER_MANIFEST_TYPE) != 0))
+      continue;
+    if (ref != NULL && strstr(ref, COSIGN_REF_PREFIX) != NULL && strstr(ref, ".sig") != NULL)
+      continue;
+    if (digest != NULL)
+      return oci_error_set(err, 0, "OCI-SIF holds more than one image");
+    digest = json_string_value(json_object_get(m, "digest"));
+    if (digest == NULL)
+      return oci_error_set(err, 0, "OCI root index: manifest %zu has no digest", i);
+  }
+  if (digest == NULL)
+    return oci_error_set(err, 0, "OCI root index names no image manifest");
+  const struct sif_descriptor *md = sif_find_digest(img, digest);
+  if (md == NULL)
+    return oci_error_set(err, 0, "OCI manifest %s is not in the image", digest);
+  return load_json_object(img, md, "OCI manifest", ret, err);
+}
+
+int image_config_load(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  *ret = NULL;
+  if (sif_is_oci(img)) {
+    json_auto_t *manifest = NULL;
+    if (load_oci_manifest(img, &manifest, err) < 0)
+      return -1;
+    const char *digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+    if (digest == NULL)
+      return oci_error_set(err, 0, "OCI manifest has no config digest");
+    const struct sif_descriptor *cd = sif_find_digest(img, digest);
+    if (cd == NULL)
+      return oci_error_set(err, 0, "OCI image config %s is not in the image", digest);
+    json_auto_t *blob = NULL;
+    if (load_json_object(img, cd, "OCI image config", &blob, err) < 0)
+      return -1;
+    json_t *config = json_object_get(blob, "config");
+    if (config == NULL || json_is_null(config))
+      return 0;
+    if (image_config_validate(config, err) < 0)
+      return -1;
+    *ret = json_incref(config);
+    return 0;
+  }
+  const struct sif_descriptor *d = sif_find_named(img, SIF_DATA_GENERIC_JSON, "oci-config.json");
+  if (d == NULL)
+    return 0;
+  json_auto_t *config = NULL;
+  if (load_json_object(img, d, "oci-config.json", &config, err) < 0)
+    return -1;
+  if (image_config_validate(config, err) < 0)
+    return oci_error_prefix(err, "oci-config.json");
+  *ret = steal_ptr(&config);
+  return 0;
+}
+
+static int check_rootfs_object(const struct sif_descriptor *d, oci_error **err)
+{
+  if (!sif_arch_runnable(d->arch)) {
+    const char *name = sif_arch_name(d->arch);
+    return oci_error_set(err, 0, "partition %u is for %s, this machine runs %s", d->id,
+                         name ? name : d->arch, sif_arch_name(sif_host_arch()));
+  }
+  return 0;
+}
+
+int image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
+                        oci_error **err)
+{
+  if (!sif_is_oci(img)) {
+    const struct sif_descriptor *d;
+    if (sif_primary_partition(img, &d, err) < 0)
+      return -1;
+    if (d->fstype != SIF_FS_SQUASH)
+      return oci_error_set(err, 0, "partition %u holds %s, only squashfs can be mounted", d->id,
+                           sif_fstype_name(d->fstype));
+    if (check_rootfs_object(d, err) < 0)
+      return -1;
+    *ret = d;
+    return 0;
+  }
+  json_auto_t *manifest = NULL;
+  if (load_oci_manifest(img, &manifest, err) < 0)
+    return -1;
+  json_t *layers = json_object_get(manifest, "layers");
+  if (!json_is_array(layers) || json_array_size(layers) == 0)
+    return oci_error_set(err, 0, "OCI manifest has no layers");
+  if (json_array_size(layers) > 1)
+    return oci_error_set(err, 0, "OCI-SIF with %zu layers: only single-layer images are supported",
+                         json_array_size(layers));
+  json_t *layer = json_array_get(layers, 0);
+  const char *mt = json_string_value(json_object_get(layer, "mediaType"));
+  const char *digest = json_string_value(json_object_get(layer, "digest"));
+  if (mt == NULL || strcmp(mt, SQUASHFS_LAYER_TYPE) != 0)
+    return oci_error_set(err, 0, "OCI layer is '%s', only squashfs layers can be mounted",
+                         mt ? mt : "(no media type)");
+  const struct sif_descriptor *d = digest ? sif_find_digest(img, digest) : NULL;
+  if (d == NULL)
+    return oci_error_set(err, 0, "OCI layer %s is not in the image", digest ? digest : "(no digest)");
+  *ret = d;
+  return 0;
+}
