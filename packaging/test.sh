@@ -1,0 +1,41 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The README's test command: installs what is missing, builds with ASan and
+# UBSan and warnings as errors, runs every suite, then checks that nothing
+# (loop device, mount, monitor, state dir) was left behind.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/deps.sh test || exit 1
+BUILD=${BUILD:-build-test}
+if [ ! -d "$BUILD" ]; then
+  meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
+    --wrap-mode=nodownload >/dev/null || exit 1
+fi
+meson compile -C "$BUILD" || exit 1
+export MUST_WORK=1
+before_loops=$(losetup -a | grep -c . || true)
+meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@"
+rc=$?
+
+# Leak check over the whole run.
+leaks=0
+after_loops=$(losetup -a | grep -c . || true)
+if [ "$after_loops" -gt "$before_loops" ]; then echo "LEAK: loop devices:"; losetup -a; leaks=1; fi
+if awk -v b="$PWD/" 'index($5, b) == 1 || index($5, "/tmp/") == 1 {print}' /proc/self/mountinfo | grep -q .; then
+  echo "LEAK: mounts:"; awk -v b="$PWD/" 'index($5, b) == 1 || index($5, "/tmp/") == 1 {print $5}' /proc/self/mountinfo; leaks=1
+fi
+if pgrep -x oci-monitor >/dev/null; then echo "LEAK: oci-monitor processes:"; pgrep -a -x oci-monitor; leaks=1; fi
+
+# One closing line that CI reads, from meson's own record of the run.
+python3 - "$BUILD/meson-logs/testlog.json" "$leaks" <<'PY'
+import json, sys
+p = f = s = 0
+for line in open(sys.argv[1]):
+    r = json.loads(line).get("result")
+    if r in ("OK", "EXPECTEDFAIL"): p += 1
+    elif r == "SKIP": s += 1
+    else: f += 1
+f += int(sys.argv[2])
+print(f"tests: {p} passed, {f} failed, {s} skipped")
+PY
+[ $rc -eq 0 ] && [ $leaks -eq 0 ]
