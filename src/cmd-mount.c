@@ -1,8 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PLACEHOLDER until the verb is written: refuses to run. */
+/* oci mount IMAGE BUNDLE: a SIF image as an OCI bundle (bundle/bundle.h). */
+#include <getopt.h>
+#include <stddef.h>
+
+#include "bundle.h"
 #include "cli.h"
 
 int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  return oci_error_set(err, 0, "%s: not implemented yet", ctx->verb->name);
+  static const struct option opts[] = {{NULL, 0, NULL, 0}};
+  if (getopt_long(argc, argv, "", opts, NULL) != -1)
+    return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
+  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+    return -1;
+  const char *image = argv[optind];
+  if (bundle_mount(image, argv[optind + 1], err) < 0)
+    return oci_error_prefix(err, "mount '%s'", image);
+  return 0;
 }

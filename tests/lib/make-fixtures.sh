@@ -125,3 +125,34 @@ if command -v mkfs.ext3 >/dev/null; then
   new_sif "$OUT/bad-ext3-as-squashfs.sif"; add_part "$OUT/bad-ext3-as-squashfs.sif" "$W/ext3.img"
 fi
 ls "$OUT"
+
+# ---- symlinks inside the image (mount reads image files with libsquashfs):
+#   symlinks.sif        /etc/passwd is a relative link that climbs past the
+#                       root, /etc/group an absolute link, the runscript a
+#                       link; User "app:appgrp" resolves to 1234:777
+#   bad-link-loop.sif   /etc/passwd is a link loop and User needs it
+rootfs "$W/links"
+rm -f "$W/links/etc/passwd" "$W/links/etc/group"
+mkdir -p "$W/links/usr/share/base" "$W/links/.singularity.d"
+printf 'root:x:0:0:root:/root:/bin/sh\napp:x:1234:4321::/:/bin/sh\n' >"$W/links/usr/share/base/passwd"
+printf 'root:x:0:\nappgrp:x:777:\n' >"$W/links/usr/share/base/group"
+printf '#!/bin/sh\necho "linked runscript"\n' >"$W/links/usr/share/base/runscript"
+chmod 0755 "$W/links/usr/share/base/runscript"
+ln -s ../../../../../usr/share/base/passwd "$W/links/etc/passwd"
+ln -s /usr/share/base/group "$W/links/etc/group"
+ln -s ../usr/share/base/runscript "$W/links/.singularity.d/runscript"
+squash "$W/links" "$W/links.sqfs"
+printf '{"User":"app:appgrp"}' >"$W/links.json"
+new_sif "$OUT/symlinks.sif"
+add_json "$OUT/symlinks.sif" oci-config.json "$W/links.json"
+add_part "$OUT/symlinks.sif" "$W/links.sqfs"
+rootfs "$W/loop"
+rm -f "$W/loop/etc/passwd"
+ln -s passwd2 "$W/loop/etc/passwd"
+ln -s /etc/passwd "$W/loop/etc/passwd2"
+squash "$W/loop" "$W/loop.sqfs"
+printf '{"User":"app"}' >"$W/loop.json"
+new_sif "$OUT/bad-link-loop.sif"
+add_json "$OUT/bad-link-loop.sif" oci-config.json "$W/loop.json"
+add_part "$OUT/bad-link-loop.sif" "$W/loop.sqfs"
+ls "$OUT/symlinks.sif" "$OUT/bad-link-loop.sif"

@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * `oci mount`: check everything about the image first (SIF, image config,
+ * squashfs superblock, config.json generation) so that a bad image changes
+ * nothing on the machine; then make the bundle step by step, recording
+ * each step before taking it, and undo through the record on failure.
+ */
+#include "bundle.h"
+#include "bundle-undo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+#include "image-config.h"
+#include "image-to-spec.h"
+#include "loop.h"
+#include "mount-record.h"
+#include "sif.h"
+#include "squashfs-image.h"
+
+/* Overlay mount options are one page and cannot quote ',' (option
+ * separator), ':' (lowerdir separator) or '\' (escape). */
+#define OVERLAY_OPTIONS_MAX 4000
+
+struct mount_job {
+  const char *image_arg;
+  struct sif_image *img;
+  const struct sif_descriptor *rootfs;
+  struct bundle_sqfs *sq;
+  struct bundle_spec spec;
+  struct bundle_path path;
+  int parent_fd;
+  int dirfd;
+  struct bundle_loop loop;
+  struct bundle_record rec;
+  bool record_saved;
+};
+
+static void job_clear(struct mount_job *job)
+{
+  bundle_loop_put(&job->loop);
+  bundle_record_clear(&job->rec);
+  if (job->dirfd >= 0)
+    close(job->dirfd);
+  if (job->parent_fd >= 0)
+    close(job->parent_fd);
+  bundle_path_clear(&job->path);
+  bundle_spec_clear(&job->spec);
+  bundle_sqfs_close(job->sq);
+  sif_close(job->img);
+}
+
+/* Everything that can be wrong with the image, before touching anything. */
+static int check_image(struct mount_job *job, oci_error **err)
+{
+  json_auto_t *config = NULL;
+  if (sif_open(job->image_arg, &job->img, err) < 0 ||
+      image_config_load(job->img, &config, err) < 0 ||
+      image_rootfs_object(job->img, &job->rootfs, err) < 0)
+    return -1;
+  char what[48];
+  snprintf(what, sizeof(what), "%s %u",
+           job->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", job->rootfs->id);
+  if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, what, &job->sq, err) <
+      0)
+    return -1;
+  struct bundle_image_files files;
+  bundle_sqfs_files(job->sq, &files);
+  return bundle_spec_build(config, &files, job->path.abs, &job->spec, err);
+}
+
+static int check_bundle_path(const char *abs, oci_error **err)
+{
+  if (strpbrk(abs, ",:\\\n") != NULL)
+    return oci_error_set(err, 0,
+                         "bundle path '%s' contains ',', ':', '\\' or a newline, which overlayfs "
+                         "options cannot carry",
+                         abs);
+  if (strlen(abs) * 3 + 64 > OVERLAY_OPTIONS_MAX)
+    return oci_error_set(err, 0, "bundle path '%s' is too long for overlayfs options", abs);
+  return 0;
+}
+
+/* Make (or take, when it exists and is empty) the bundle directory. */
+static int open_bundle_dir(struct mount_job *job, oci_error **err)
+{
+  job->parent_fd = open(job->path.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (job->parent_fd < 0)
+    return oci_error_set(err, errno, "opening '%s'", job->path.parent);
+  bool created = false;
+  if (bundle_mkdir_at(job->parent_fd, job->path.base, 0700, &created, err) < 0)
+    return oci_error_prefix(err, "bundle '%s'", job->path.abs);
+  job->rec.bundle_created = created;
+  job->dirfd =
+      openat(job->parent_fd, job->path.base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (job->dirfd < 0) {
+    int e = errno;
+    if (created)
+      unlinkat(job->parent_fd, job->path.base, AT_REMOVEDIR);
+    return oci_error_set(err, e, "bundle '%s'", job->path.abs);
+  }
+  if (created)
+    return 0;
+  bool empty = false;
+  if (bundle_dir_is_empty(job->dirfd, &empty, err) < 0)
+    return oci_error_prefix(err, "bundle '%s'", job->path.abs);
+  if (!empty) {
+    bool ours = faccessat(job->dirfd, BUNDLE_RECORD_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
+    return oci_error_set(err, 0, "bundle '%s' exists and is not empty%s", job->path.abs,
+                         ours ? " (it is already mounted)" : "");
+  }
+  /* Whoever can write the bundle directory can swap what umount will read
+   * and delete. */
+  struct stat st;
+  if (fstat(job->dirfd, &st) < 0)
+    return oci_error_set(err, errno, "bundle '%s'", job->path.abs);
+  if (st.st_mode & 0022)
+    return oci_error_set(err, 0,
+                         "bundle '%s' is writable by group or others (make it 0700 or let oci "
+                         "mount create it)",
+                         job->path.abs);
+  return 0;
+}
+
+static int save(struct mount_job *job, oci_error **err)
+{
+  if (bundle_record_save(job->dirfd, &job->rec, err) < 0)
+    return -1;
+  job->record_saved = true;
+  return 0;
+}
+
+struct dir_spec {
+  const char *name;
+  mode_t mode;
+};
+
+/* overlay/upper becomes the container's "/": 0755, or non-root users in
+ * the container could not even traverse it. */
+static const struct dir_spec bundle_dirs[] = {
+    {"rootfs", 0700},        {BUNDLE_IMAGE_DIR, 0700}, {"overlay", 0700},
+    {"overlay/upper", 0755}, {"overlay/work", 0700},   {"volumes", 0700},
+};
+
+static int make_dirs(struct mount_job *job, oci_error **err)
+{
+  size_t nfixed = sizeof(bundle_dirs) / sizeof(bundle_dirs[0]);
+  /* Listed first, made second: the record may name more than exists. */
+  for (size_t i = 0; i < nfixed; i++)
+    if (bundle_record_add_created(&job->rec, bundle_dirs[i].name, err) < 0)
+      return -1;
+  for (size_t i = 0; i < job->spec.n_volumes; i++) {
+    char name[300];
+    snprintf(name, sizeof(name), "volumes/%s", job->spec.volume_dirs[i]);
+    if (bundle_record_add_created(&job->rec, name, err) < 0)
+      return -1;
+  }
+  if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
+    return -1;
+  for (size_t i = 0; i < nfixed; i++)
+    if (bundle_mkdir_at(job->dirfd, bundle_dirs[i].name, bundle_dirs[i].mode, NULL, err) < 0)
+      return -1;
+  for (size_t i = 0; i < job->spec.n_volumes; i++)
+    if (bundle_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
+      return -1;
+  return 0;
+}
+
+static int add_mount(struct mount_job *job, const char *target, const char *type, oci_error **err)
+{
+  struct bundle_record_mount *m = &job->rec.mounts[job->rec.n_mounts++];
+  snprintf(m->target, sizeof(m->target), "%s", target);
+  snprintf(m->type, sizeof(m->type), "%s", type);
+  return save(job, err);
+}
+
+static int mount_squashfs(struct mount_job *job, oci_error **err)
+{
+  /* Serialize per image from the loop lookup to the mount, so that two
+   * concurrent mounts of one image share a device instead of each binding
+   * its own. */
+  if (flock(job->img->fd, LOCK_EX) < 0)
+    return oci_error_set(err, errno, "locking the image");
+  struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)job->rootfs->offset,
+                                 (uint64_t)job->rootfs->size};
+  if (bundle_loop_get(job->img->fd, job->rec.image, &t, &job->loop, err) < 0)
+    return -1;
+  job->rec.has_loop = true;
+  snprintf(job->rec.loop_device, sizeof(job->rec.loop_device), "%s", job->loop.path);
+  job->rec.loop_rdev = job->loop.rdev;
+  job->rec.loop_attached = job->loop.attached;
+  if (add_mount(job, BUNDLE_IMAGE_DIR, "squashfs", err) < 0)
+    return -1;
+  oci_error *e = NULL;
+  if (bundle_mount_at(job->loop.path, job->dirfd, BUNDLE_IMAGE_DIR, "squashfs",
+                      MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, &e) < 0) {
+    int errnum = e ? e->errnum : EIO;
+    oci_error_free(&e);
+    return oci_error_set(err, errnum, "mounting the squashfs (%s compression) from %s on '%s'",
+                         bundle_sqfs_compressor(job->sq), job->loop.path, BUNDLE_IMAGE_DIR);
+  }
+  /* The mount holds the device now; autoclear frees it with the last one. */
+  bundle_loop_put(&job->loop);
+  flock(job->img->fd, LOCK_UN);
+  return 0;
+}
+
+static int mount_overlay(struct mount_job *job, oci_error **err)
+{
+  char opts[OVERLAY_OPTIONS_MAX + 96];
+  const char *b = job->path.abs;
+  int n = snprintf(opts, sizeof(opts),
+                   "lowerdir=%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
+                   BUNDLE_IMAGE_DIR, b, b);
+  if (n < 0 || (size_t)n >= sizeof(opts))
+    return oci_error_set(err, ENAMETOOLONG, "overlay options");
+  if (add_mount(job, "rootfs", "overlay", err) < 0)
+    return -1;
+  oci_error *e = NULL;
+  if (bundle_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV, opts, &e) < 0) {
+    int errnum = e ? e->errnum : EIO;
+    oci_error_free(&e);
+    return oci_error_set(err, errnum, "mounting the overlay on 'rootfs'%s",
+                         errnum == EINVAL ? " (can the bundle's file system hold an overlayfs "
+                                            "upper directory?)"
+                                          : "");
+  }
+  return 0;
+}
+
+static int write_config(struct mount_job *job, oci_error **err)
+{
+  cleanup_free char *text = json_dumps(job->spec.config, JSON_INDENT(2));
+  if (text == NULL)
+    return oci_error_set(err, ENOMEM, "config.json");
+  size_t len = strlen(text);
+  char *withnl = realloc(text, len + 2);
+  if (withnl == NULL)
+    return oci_error_set(err, ENOMEM, "config.json");
+  text = withnl;
+  text[len++] = '\n';
+  text[len] = '\0';
+  return bundle_write_file_at(job->dirfd, "config.json", text, len, 0600, true, err);
+}
+
+static int build(struct mount_job *job, oci_error **err)
+{
+  if (make_dirs(job, err) < 0 || mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0 ||
+      write_config(job, err) < 0)
+    return -1;
+  job->rec.state = BUNDLE_RECORD_MOUNTED;
+  return save(job, err);
+}
+
+/* Undo after a failure, keeping the first error and telling the user how
+ * to finish the job if undoing fails too. */
+static void rollback(struct mount_job *job, oci_error **err)
+{
+  bundle_loop_put(&job->loop);
+  oci_error *undo_err = NULL;
+  bool kept = false;
+  if (job->record_saved) {
+    if (bundle_undo(job->parent_fd, job->path.base, job->dirfd, &job->rec, &kept, &undo_err) == 0)
+      return;
+  } else {
+    if (!job->rec.bundle_created || unlinkat(job->parent_fd, job->path.base, AT_REMOVEDIR) == 0)
+      return;
+    oci_error_set(&undo_err, errno, "removing '%s'", job->path.abs);
+  }
+  cleanup_free char *text = oci_error_format(undo_err);
+  oci_error_free(&undo_err);
+  if (err != NULL && *err != NULL) {
+    cleanup_free char *first = oci_error_format(*err);
+    oci_error_free(err);
+    oci_error_set(err, 0, "%s (and undoing failed: %s; run 'oci umount %s')", first ? first : "?",
+                  text ? text : "?", job->path.abs);
+  }
+}
+
+int bundle_mount(const char *image_path, const char *bundle_path, oci_error **err)
+{
+  struct mount_job job = {
+      .image_arg = image_path, .parent_fd = -1, .dirfd = -1, .loop = {.fd = -1}};
+  int r = -1;
+  if (bundle_path_resolve(bundle_path, &job.path, err) < 0 ||
+      check_bundle_path(job.path.abs, err) < 0 || check_image(&job, err) < 0)
+    goto out;
+  job.rec.state = BUNDLE_RECORD_MOUNTING;
+  job.rec.bundle = strdup(job.path.abs);
+  job.rec.image = realpath(image_path, NULL);
+  if (job.rec.bundle == NULL || job.rec.image == NULL) {
+    oci_error_set(err, errno ? errno : ENOMEM, "resolving paths");
+    goto out;
+  }
+  job.rec.image_dev = job.img->dev;
+  job.rec.image_ino = job.img->ino;
+  job.rec.offset = (uint64_t)job.rootfs->offset;
+  job.rec.size = (uint64_t)job.rootfs->size;
+  if (open_bundle_dir(&job, err) < 0)
+    goto out;
+  if (build(&job, err) < 0) {
+    rollback(&job, err);
+    goto out;
+  }
+  r = 0;
+out:
+  job_clear(&job);
+  return r;
+}

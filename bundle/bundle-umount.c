@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Taking a bundle apart: `oci umount`, and mount's undo on failure. */
+#include "bundle.h"
+#include "bundle-undo.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+#include "loop.h"
+#include "mount-users.h"
+
+#define SQUASHFS_MAGIC_NUMBER 0x73717368L
+#define OVERLAYFS_MAGIC_NUMBER 0x794c7630L
+
+void bundle_path_clear(struct bundle_path *p)
+{
+  free(p->abs);
+  free(p->parent);
+  free(p->base);
+  memset(p, 0, sizeof(*p));
+}
+
+int bundle_path_resolve(const char *path, struct bundle_path *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  if (path == NULL || *path == '\0')
+    return oci_error_set(err, 0, "empty bundle path");
+  cleanup_free char *full = realpath(path, NULL);
+  if (full == NULL && errno != ENOENT)
+    return oci_error_set(err, errno, "resolving the bundle path");
+  cleanup_free char *copy = strdup(full ? full : path);
+  if (copy == NULL)
+    return oci_error_set(err, ENOMEM, "bundle path");
+  size_t len = strlen(copy);
+  while (len > 1 && copy[len - 1] == '/')
+    copy[--len] = '\0';
+  char *slash = strrchr(copy, '/');
+  const char *base = slash ? slash + 1 : copy;
+  if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0)
+    return oci_error_set(err, 0, "the bundle path must end in a directory name");
+  const char *parent = ".";
+  if (slash == copy)
+    parent = "/";
+  else if (slash != NULL) {
+    *slash = '\0';
+    parent = copy;
+  }
+  cleanup_free char *parent_real = realpath(parent, NULL);
+  if (parent_real == NULL)
+    return oci_error_set(err, errno, "the bundle's parent directory '%s'", parent);
+  ret->base = strdup(base);
+  ret->parent = strdup(parent_real);
+  if (ret->base == NULL || ret->parent == NULL ||
+      asprintf(&ret->abs, "%s/%s", strcmp(parent_real, "/") == 0 ? "" : parent_real, base) < 0) {
+    ret->abs = NULL;
+    bundle_path_clear(ret);
+    return oci_error_set(err, ENOMEM, "bundle path");
+  }
+  if (strlen(ret->abs) >= PATH_MAX / 2) {
+    bundle_path_clear(ret);
+    return oci_error_set(err, ENAMETOOLONG, "bundle path");
+  }
+  return 0;
+}
+
+static long expected_magic(const char *type)
+{
+  return strcmp(type, "squashfs") == 0 ? SQUASHFS_MAGIC_NUMBER : OVERLAYFS_MAGIC_NUMBER;
+}
+
+static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **err)
+{
+  for (size_t i = rec->n_mounts; i-- > 0;) {
+    const struct bundle_record_mount *m = &rec->mounts[i];
+    bool is_mount = false;
+    long fstype = 0;
+    dev_t dev = 0;
+    if (bundle_mount_state_at(dirfd, m->target, &is_mount, &fstype, &dev, err) < 0)
+      return -1;
+    if (!is_mount)
+      continue; /* never mounted (crash before it) or already unmounted */
+    if (fstype != expected_magic(m->type))
+      return oci_error_set(err, 0, "'%s' holds a mount that is not the %s oci mount made",
+                           m->target, m->type);
+    /* A container has its own copy of the overlay in its mount namespace:
+     * ours unmounts fine, but the files must stay. */
+    pid_t user = 0;
+    if (strcmp(m->type, "overlay") == 0 && bundle_find_foreign_mount(dev, &user, err) < 0)
+      return -1;
+    if (user > 0)
+      return oci_error_set(err, 0,
+                           "'%s' is still mounted in another mount namespace (process %d): is a "
+                           "container running from this bundle?",
+                           m->target, (int)user);
+    /* No MNT_DETACH: a busy mount means a container or some process still
+     * uses the bundle.  Detaching would hide that, keep the loop device
+     * alive unseen, and the removal below would delete overlay/upper under
+     * a live container.  A crashed mount leaves no busy mounts behind, so
+     * recovery never needs a lazy unmount either. */
+    oci_error *e = NULL;
+    if (bundle_umount_at(dirfd, m->target, &e) < 0) {
+      int errnum = e ? e->errnum : EIO;
+      oci_error_free(&e);
+      return oci_error_set(
+          err, errnum, "unmounting '%s'%s", m->target,
+          errnum == EBUSY ? " (is a container or another process using the bundle?)" : "");
+    }
+  }
+  return 0;
+}
+
+int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_record *rec,
+                bool *ret_kept, oci_error **err)
+{
+  *ret_kept = false;
+  if (undo_mounts(dirfd, rec, err) < 0)
+    return -1;
+  if (rec->has_loop && rec->loop_attached) {
+    struct bundle_loop_target t = {rec->image_dev, rec->image_ino, rec->offset, rec->size};
+    if (bundle_loop_release(rec->loop_device, rec->loop_rdev, &t, err) < 0)
+      return -1;
+  }
+  for (size_t i = rec->n_created; i-- > 0;)
+    if (bundle_rm_rf_at(dirfd, rec->created[i], err) < 0)
+      return -1;
+  if (unlinkat(dirfd, BUNDLE_RECORD_NAME, 0) < 0 && errno != ENOENT)
+    return oci_error_set(err, errno, "removing the mount record");
+  if (!rec->bundle_created)
+    return 0;
+  if (unlinkat(parent_fd, base, AT_REMOVEDIR) < 0) {
+    if (errno == ENOTEMPTY || errno == EEXIST)
+      *ret_kept = true;
+    else if (errno != ENOENT)
+      return oci_error_set(err, errno, "removing the bundle directory");
+  }
+  return 0;
+}
+
+int bundle_umount(const char *bundle_path, struct bundle_umount_result *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  struct bundle_path p;
+  if (bundle_path_resolve(bundle_path, &p, err) < 0)
+    return -1;
+  cleanup_close int parent_fd = open(p.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int dirfd = -1;
+  if (parent_fd >= 0)
+    dirfd = openat(parent_fd, p.base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (dirfd < 0) {
+    int e = errno;
+    bundle_path_clear(&p);
+    if (e == ENOENT)
+      return oci_error_set(err, 0, "no such directory (already unmounted?)");
+    return oci_error_set(err, e, "opening the bundle");
+  }
+  struct bundle_record rec;
+  int r = bundle_record_load(dirfd, &rec, err);
+  if (r == 1)
+    oci_error_set(err, 0, "not made by oci mount (no mount record; already unmounted?)");
+  if (r != 0) {
+    bundle_path_clear(&p);
+    return -1;
+  }
+  r = bundle_undo(parent_fd, p.base, dirfd, &rec, &ret->bundle_kept, err);
+  bundle_record_clear(&rec);
+  bundle_path_clear(&p);
+  return r;
+}

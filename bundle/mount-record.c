@@ -1,0 +1,210 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "mount-record.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sysmacros.h>
+
+#include "cleanup.h"
+#include "fs-util.h"
+
+static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mounted"};
+
+/* The fixed things mount makes; volumes/<one component> is the only
+ * variable name. */
+static const char *const fixed_names[] = {
+    "rootfs", ".image", "overlay", "overlay/upper", "overlay/work", "volumes", "config.json",
+};
+
+bool bundle_record_name_ok(const char *name)
+{
+  for (size_t i = 0; i < sizeof(fixed_names) / sizeof(fixed_names[0]); i++)
+    if (strcmp(name, fixed_names[i]) == 0)
+      return true;
+  if (strncmp(name, "volumes/", 8) != 0)
+    return false;
+  const char *v = name + 8;
+  return *v != '\0' && strchr(v, '/') == NULL && strcmp(v, ".") != 0 && strcmp(v, "..") != 0 &&
+         strlen(v) <= 255;
+}
+
+static bool mount_ok(const char *target, const char *type)
+{
+  return (strcmp(target, ".image") == 0 && strcmp(type, "squashfs") == 0) ||
+         (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0);
+}
+
+int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_error **err)
+{
+  if (rec->n_created >= BUNDLE_RECORD_MAX_CREATED)
+    return oci_error_set(err, 0, "too many entries in the mount record");
+  char **n = realloc(rec->created, (rec->n_created + 2) * sizeof(char *));
+  if (n == NULL)
+    return oci_error_set(err, ENOMEM, "mount record");
+  rec->created = n;
+  rec->created[rec->n_created] = strdup(name);
+  if (rec->created[rec->n_created] == NULL)
+    return oci_error_set(err, ENOMEM, "mount record");
+  rec->created[++rec->n_created] = NULL;
+  return 0;
+}
+
+static json_t *record_json(const struct bundle_record *rec)
+{
+  json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:{s:s, s:I, s:I, s:I, s:I}}", "format",
+                        BUNDLE_RECORD_FORMAT, "version", BUNDLE_RECORD_VERSION, "state",
+                        state_names[rec->state], "bundle", rec->bundle, "bundleCreated",
+                        rec->bundle_created, "image", "path", rec->image, "dev",
+                        (json_int_t)rec->image_dev, "ino", (json_int_t)rec->image_ino, "offset",
+                        (json_int_t)rec->offset, "size", (json_int_t)rec->size);
+  if (o == NULL)
+    return NULL;
+  if (rec->has_loop &&
+      json_object_set_new(o, "loop",
+                          json_pack("{s:s, s:I, s:I, s:b}", "device", rec->loop_device, "major",
+                                    (json_int_t)major(rec->loop_rdev), "minor",
+                                    (json_int_t)minor(rec->loop_rdev), "attached",
+                                    rec->loop_attached)) < 0)
+    goto fail;
+  json_t *mounts = json_array(), *created = json_array();
+  if (json_object_set_new(o, "mounts", mounts) < 0 ||
+      json_object_set_new(o, "created", created) < 0)
+    goto fail;
+  for (size_t i = 0; i < rec->n_mounts; i++)
+    if (json_array_append_new(mounts, json_pack("{s:s, s:s}", "target", rec->mounts[i].target,
+                                                "type", rec->mounts[i].type)) < 0)
+      goto fail;
+  for (size_t i = 0; i < rec->n_created; i++)
+    if (json_array_append_new(created, json_string(rec->created[i])) < 0)
+      goto fail;
+  return o;
+fail:
+  json_decref(o);
+  return NULL;
+}
+
+int bundle_record_save(int dirfd, const struct bundle_record *rec, oci_error **err)
+{
+  json_auto_t *o = record_json(rec);
+  if (o == NULL)
+    return oci_error_set(err, ENOMEM, "building the mount record");
+  cleanup_free char *text = json_dumps(o, JSON_INDENT(2));
+  if (text == NULL)
+    return oci_error_set(err, ENOMEM, "building the mount record");
+  size_t len = strlen(text);
+  if (bundle_write_file_at(dirfd, BUNDLE_RECORD_NAME, text, len, 0600, false, err) < 0)
+    return oci_error_prefix(err, "writing the mount record");
+  return 0;
+}
+
+static int get_u64(json_t *o, const char *key, uint64_t *ret)
+{
+  json_t *v = json_object_get(o, key);
+  if (!json_is_integer(v) || json_integer_value(v) < 0)
+    return -1;
+  *ret = (uint64_t)json_integer_value(v);
+  return 0;
+}
+
+static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
+{
+  const char *format = json_string_value(json_object_get(o, "format"));
+  json_t *version = json_object_get(o, "version");
+  if (format == NULL || strcmp(format, BUNDLE_RECORD_FORMAT) != 0)
+    return oci_error_set(err, 0, "not a sifoci mount record");
+  if (!json_is_integer(version) || json_integer_value(version) != BUNDLE_RECORD_VERSION)
+    return oci_error_set(err, 0, "mount record version %lld is not supported (only %d)",
+                         (long long)json_integer_value(version), BUNDLE_RECORD_VERSION);
+  const char *state = json_string_value(json_object_get(o, "state"));
+  rec->state = BUNDLE_RECORD_STATE_MAX;
+  for (int i = 0; state != NULL && i < BUNDLE_RECORD_STATE_MAX; i++)
+    if (strcmp(state, state_names[i]) == 0)
+      rec->state = (enum bundle_record_state)i;
+  if (rec->state == BUNDLE_RECORD_STATE_MAX)
+    return oci_error_set(err, 0, "unknown state '%s'", state ? state : "(none)");
+  json_t *image = json_object_get(o, "image");
+  const char *bundle = json_string_value(json_object_get(o, "bundle"));
+  const char *ipath = json_string_value(json_object_get(image, "path"));
+  uint64_t dev, ino;
+  if (bundle == NULL || ipath == NULL || !json_is_boolean(json_object_get(o, "bundleCreated")) ||
+      get_u64(image, "dev", &dev) < 0 || get_u64(image, "ino", &ino) < 0 ||
+      get_u64(image, "offset", &rec->offset) < 0 || get_u64(image, "size", &rec->size) < 0)
+    return oci_error_set(err, 0, "bundle or image fields missing");
+  rec->bundle = strdup(bundle);
+  rec->image = strdup(ipath);
+  if (rec->bundle == NULL || rec->image == NULL)
+    return oci_error_set(err, ENOMEM, "mount record");
+  rec->bundle_created = json_is_true(json_object_get(o, "bundleCreated"));
+  rec->image_dev = (dev_t)dev;
+  rec->image_ino = (ino_t)ino;
+
+  json_t *loop = json_object_get(o, "loop");
+  if (loop != NULL) {
+    const char *device = json_string_value(json_object_get(loop, "device"));
+    uint64_t maj, min;
+    if (device == NULL || strncmp(device, "/dev/loop", 9) != 0 ||
+        strlen(device) >= sizeof(rec->loop_device) || get_u64(loop, "major", &maj) < 0 ||
+        get_u64(loop, "minor", &min) < 0 || maj > 0xfff || min > 0xfffff ||
+        !json_is_boolean(json_object_get(loop, "attached")))
+      return oci_error_set(err, 0, "bad loop entry");
+    rec->has_loop = true;
+    strcpy(rec->loop_device, device);
+    rec->loop_rdev = makedev((unsigned)maj, (unsigned)min);
+    rec->loop_attached = json_is_true(json_object_get(loop, "attached"));
+  }
+
+  json_t *mounts = json_object_get(o, "mounts"), *created = json_object_get(o, "created");
+  if (!json_is_array(mounts) || json_array_size(mounts) > BUNDLE_RECORD_MAX_MOUNTS ||
+      !json_is_array(created) || json_array_size(created) > BUNDLE_RECORD_MAX_CREATED)
+    return oci_error_set(err, 0, "bad mounts or created list");
+  size_t i;
+  json_t *e;
+  json_array_foreach(mounts, i, e)
+  {
+    const char *target = json_string_value(json_object_get(e, "target"));
+    const char *type = json_string_value(json_object_get(e, "type"));
+    if (target == NULL || type == NULL || !mount_ok(target, type))
+      return oci_error_set(err, 0, "unexpected mount entry %zu", i);
+    strcpy(rec->mounts[i].target, target);
+    strcpy(rec->mounts[i].type, type);
+    rec->n_mounts++;
+  }
+  json_array_foreach(created, i, e)
+  {
+    const char *name = json_string_value(e);
+    if (name == NULL || !bundle_record_name_ok(name))
+      return oci_error_set(err, 0, "unexpected name in the created list");
+    if (bundle_record_add_created(rec, name, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err)
+{
+  memset(rec, 0, sizeof(*rec));
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  int r = bundle_read_file_at(dirfd, BUNDLE_RECORD_NAME, BUNDLE_RECORD_MAX_SIZE, &text, &len, err);
+  if (r != 0)
+    return r;
+  json_error_t jerr;
+  json_auto_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+  if (!json_is_object(o))
+    return oci_error_set(err, 0, "mount record is damaged: %s", o ? "not an object" : jerr.text);
+  if (parse(o, rec, err) < 0) {
+    bundle_record_clear(rec);
+    return oci_error_prefix(err, "mount record is damaged");
+  }
+  return 0;
+}
+
+void bundle_record_clear(struct bundle_record *rec)
+{
+  free(rec->bundle);
+  free(rec->image);
+  cleanup_strv_fn(&rec->created);
+  memset(rec, 0, sizeof(*rec));
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * BUNDLE/.sifoci-mount.json: what `oci mount` did, so that `oci umount`
+ * undoes exactly that, also after the CLI died half way.  It is written
+ * (atomically) before each step with the step already listed, so it always
+ * names a superset of what exists; undoing tolerates "not there".
+ *
+ *   {"format": "sifoci-mount", "version": 1, "state": "mounting"|"mounted",
+ *    "bundle": "/abs/bundle", "bundleCreated": true,
+ *    "image": {"path": "/abs/x.sif", "dev": N, "ino": N, "offset": N, "size": N},
+ *    "loop": {"device": "/dev/loop3", "major": 7, "minor": 3, "attached": true},
+ *    "mounts": [{"target": ".image", "type": "squashfs"},
+ *               {"target": "rootfs", "type": "overlay"}],
+ *    "created": ["rootfs", "overlay", ...]}
+ *
+ * Names are relative to the bundle and checked against the short list of
+ * things mount makes, so a damaged record cannot point umount elsewhere.
+ */
+#ifndef SIFOCI_MOUNT_RECORD_H
+#define SIFOCI_MOUNT_RECORD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+#define BUNDLE_RECORD_NAME ".sifoci-mount.json"
+#define BUNDLE_RECORD_FORMAT "sifoci-mount"
+#define BUNDLE_RECORD_VERSION 1
+#define BUNDLE_RECORD_MAX_SIZE (256u << 10)
+#define BUNDLE_RECORD_MAX_MOUNTS 4
+/* Directories and files made: fixed ones plus one per volume. */
+#define BUNDLE_RECORD_MAX_CREATED 300
+
+enum bundle_record_state {
+  BUNDLE_RECORD_MOUNTING,
+  BUNDLE_RECORD_MOUNTED,
+  BUNDLE_RECORD_STATE_MAX,
+};
+
+struct bundle_record_mount {
+  char target[16]; /* "rootfs" or ".image" */
+  char type[16];   /* "overlay" or "squashfs" */
+};
+
+struct bundle_record {
+  enum bundle_record_state state;
+  char *bundle;
+  bool bundle_created;
+  char *image;
+  dev_t image_dev;
+  ino_t image_ino;
+  uint64_t offset, size;
+  bool has_loop;
+  char loop_device[32];
+  dev_t loop_rdev;
+  bool loop_attached;
+  struct bundle_record_mount mounts[BUNDLE_RECORD_MAX_MOUNTS];
+  size_t n_mounts;
+  char **created; /* in creation order */
+  size_t n_created;
+};
+
+/* Write the record under DIRFD (0600, tmp + rename). */
+int bundle_record_save(int dirfd, const struct bundle_record *rec, oci_error **err);
+
+/* Read and check it.  1 when there is no record. */
+int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err);
+
+/* Append NAME to rec->created. */
+int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_error **err);
+
+/* Is NAME something mount makes (so umount may delete it)? */
+bool bundle_record_name_ok(const char *name);
+
+void bundle_record_clear(struct bundle_record *rec);
+
+#endif

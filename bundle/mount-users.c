@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "mount-users.h"
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+/* Does /proc/PID/mountinfo list a mount of DEV?  Field 3 is "major:minor"
+ * of the mounted file system. */
+static bool mountinfo_has(int proc_fd, const char *pid, dev_t dev)
+{
+  char path[300];
+  snprintf(path, sizeof(path), "%s/mountinfo", pid);
+  int fd = openat(proc_fd, path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false; /* the process went away */
+  cleanup_fclose FILE *f = fdopen(fd, "re");
+  if (f == NULL) {
+    close(fd);
+    return false;
+  }
+  cleanup_free char *line = NULL;
+  size_t cap = 0;
+  while (getline(&line, &cap, f) > 0) {
+    unsigned maj, min;
+    if (sscanf(line, "%*s %*s %u:%u", &maj, &min) == 2 && makedev(maj, min) == dev)
+      return true;
+  }
+  return false;
+}
+
+int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
+{
+  *ret_pid = 0;
+  struct stat self_ns;
+  if (stat("/proc/self/ns/mnt", &self_ns) < 0)
+    return oci_error_set(err, errno, "stat /proc/self/ns/mnt");
+  int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0)
+    return oci_error_set(err, errno, "opening /proc");
+  cleanup_dir DIR *d = fdopendir(proc_fd);
+  if (d == NULL) {
+    close(proc_fd);
+    return oci_error_set(err, errno, "reading /proc");
+  }
+  /* Namespaces already looked at: many processes share one. */
+  cleanup_free ino_t *seen = NULL;
+  size_t n_seen = 0, cap = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!isdigit((unsigned char)e->d_name[0]))
+      continue;
+    char path[300];
+    struct stat ns;
+    snprintf(path, sizeof(path), "%s/ns/mnt", e->d_name);
+    if (fstatat(proc_fd, path, &ns, 0) < 0 || ns.st_ino == self_ns.st_ino)
+      continue;
+    bool known = false;
+    for (size_t i = 0; i < n_seen && !known; i++)
+      known = seen[i] == ns.st_ino;
+    if (known)
+      continue;
+    if (n_seen == cap) {
+      size_t ncap = cap ? cap * 2 : 64;
+      ino_t *n = realloc(seen, ncap * sizeof(*n));
+      if (n == NULL)
+        return oci_error_set(err, ENOMEM, "scanning mount namespaces");
+      seen = n;
+      cap = ncap;
+    }
+    seen[n_seen++] = ns.st_ino;
+    if (mountinfo_has(proc_fd, e->d_name, dev)) {
+      *ret_pid = (pid_t)atoi(e->d_name);
+      return 0;
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * Is a file system still mounted in another mount namespace?
+ *
+ * A container's mount namespace holds its own copy of the bundle's overlay
+ * (as its "/").  Unmounting ours then succeeds, and deleting overlay/upper
+ * afterwards would pull the files out from under the running container.
+ * So umount looks for the overlay in every other mount namespace first,
+ * whoever made the container (oci, plain runc, podman).
+ */
+#ifndef SIFOCI_MOUNT_USERS_H
+#define SIFOCI_MOUNT_USERS_H
+
+#include <sys/types.h>
+
+#include "error.h"
+
+/* Look for a mount of the file system DEV (st_dev of its root) in mount
+ * namespaces other than ours.  0 with *ret_pid = a process in such a
+ * namespace, or 0 when there is none; -1 on error. */
+int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err);
+
+#endif

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The config.json `oci mount` starts from: SingularityCE 4.x defaults
+ * (oci-anchors.md §4.5) plus the maskedPaths/readonlyPaths and cgroup mount
+ * that `runc spec` writes, at the runtime-spec version Debian's runc 1.1
+ * speaks.
+ */
+#ifndef SIFOCI_OCI_SPEC_H
+#define SIFOCI_OCI_SPEC_H
+
+#include <jansson.h>
+
+#define BUNDLE_SPEC_OCI_VERSION "1.0.2-dev"
+#define BUNDLE_SPEC_HOSTNAME "sifoci"
+#define BUNDLE_SPEC_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* A new default config whose root.path is ROOTFS_PATH (absolute), with
+ * process.args ["/bin/sh"] until the image says otherwise.  NULL only when
+ * out of memory. */
+json_t *bundle_spec_default(const char *rootfs_path);
+
+#endif
