@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "cli.h"
 #include "config.h"
+#include "runc-personality.h"
 
 static const struct cli_verb verbs[] = {
     {"inspect", cmd_inspect, 1, 1, "[--json] IMAGE", "show a SIF image's objects and image config",
@@ -132,6 +133,8 @@ static int report(oci_error *e)
 
 int main(int argc, char **argv)
 {
+  if (runc_personality_selected(argv[0]))
+    return runc_personality_main(argc, argv);
   cleanup_error oci_error *err = NULL;
   char self[PATH_MAX];
   ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
