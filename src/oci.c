@@ -142,7 +142,7 @@ int main(int argc, char **argv)
 
   struct cli_context ctx = {
       .root = SIFOCI_DEFAULT_ROOT,
-      .runtime = getenv("OCI_RUNTIME") ? getenv("OCI_RUNTIME") : SIFOCI_DEFAULT_RUNTIME,
+      .runtime = getenv("SIFOCI_RUNTIME") ? getenv("SIFOCI_RUNTIME") : SIFOCI_DEFAULT_RUNTIME,
       .self_path = self,
   };
 
