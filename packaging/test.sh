@@ -17,6 +17,16 @@ before_loops=$(losetup -a | grep -c . || true)
 meson test -C "$BUILD" --print-errorlogs --num-processes 2 "$@"
 rc=$?
 
+# A second, independent leak check: the unit tests under valgrind, in a
+# build without sanitizers (valgrind and ASan do not mix).
+VG=${BUILD}-valgrind
+[ -d "$VG" ] || meson setup "$VG" -Dwerror=true --wrap-mode=nodownload >/dev/null || rc=1
+if meson compile -C "$VG" >/dev/null; then
+  meson test -C "$VG" --setup valgrind --suite unit --print-errorlogs --num-processes 2 || rc=1
+else
+  rc=1
+fi
+
 # Leak check over the whole run.
 leaks=0
 after_loops=$(losetup -a | grep -c . || true)
@@ -27,15 +37,19 @@ fi
 if pgrep -x oci-monitor >/dev/null; then echo "LEAK: oci-monitor processes:"; pgrep -a -x oci-monitor; leaks=1; fi
 
 # One closing line that CI reads, from meson's own record of the run.
-python3 - "$BUILD/meson-logs/testlog.json" "$leaks" <<'PY'
-import json, sys
+python3 - "$leaks" "$BUILD/meson-logs/testlog.json" "$VG/meson-logs/testlog-valgrind.json" <<'PY'
+import json, os, sys
 p = f = s = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line).get("result")
-    if r in ("OK", "EXPECTEDFAIL"): p += 1
-    elif r == "SKIP": s += 1
-    else: f += 1
-f += int(sys.argv[2])
+for log in sys.argv[2:]:
+    if not os.path.exists(log):
+        f += 1
+        continue
+    for line in open(log):
+        r = json.loads(line).get("result")
+        if r in ("OK", "EXPECTEDFAIL"): p += 1
+        elif r == "SKIP": s += 1
+        else: f += 1
+f += int(sys.argv[1])
 print(f"tests: {p} passed, {f} failed, {s} skipped")
 PY
 [ $rc -eq 0 ] && [ $leaks -eq 0 ]
