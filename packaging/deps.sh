@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian 12's packages, whatever sifoci needs that is missing.
-#   deps.sh [build|test|demo]   (default: test — everything the suite uses)
+#   deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev
@@ -10,7 +10,8 @@ case "$what" in
   build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
   demo) ;;
   test) pkgs+=(crun conmon clang libclang-rt-14-dev podman containerd valgrind) ;;
-  *) echo "usage: deps.sh [build|test|demo]" >&2; exit 2 ;;
+  bench) pkgs+=(conmon podman squashfuse fuse-overlayfs fuse3) ;;
+  *) echo "usage: deps.sh [build|test|demo|bench]" >&2; exit 2 ;;
 esac
 missing=()
 for p in "${pkgs[@]}"; do
