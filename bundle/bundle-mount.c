@@ -34,6 +34,7 @@
 
 struct mount_job {
   const char *image_arg;
+  struct bundle_mount_options opts;
   struct sif_image *img;
   const struct sif_descriptor *rootfs;
   struct bundle_sqfs *sq;
@@ -76,7 +77,11 @@ static int check_image(struct mount_job *job, oci_error **err)
     return -1;
   struct bundle_image_files files;
   bundle_sqfs_files(job->sq, &files);
-  return bundle_spec_build(config, &files, job->path.abs, &job->spec, err);
+  if (bundle_spec_build(config, &files, job->path.abs, &job->spec, err) < 0)
+    return -1;
+  if (job->opts.no_seccomp)
+    json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
+  return 0;
 }
 
 static int check_bundle_path(const char *abs, oci_error **err)
@@ -227,7 +232,10 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
   if (add_mount(job, "rootfs", "overlay", err) < 0)
     return -1;
   oci_error *e = NULL;
-  if (bundle_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV, opts, &e) < 0) {
+  /* nosuid here too: the squashfs's own nosuid does not reach through the
+   * overlay, exec checks the mount the file was opened from. */
+  if (bundle_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV | MS_NOSUID, opts, &e) <
+      0) {
     int errnum = e ? e->errnum : EIO;
     oci_error_free(&e);
     return oci_error_set(err, errnum, "mounting the overlay on 'rootfs'%s",
@@ -287,10 +295,13 @@ static void rollback(struct mount_job *job, oci_error **err)
   }
 }
 
-int bundle_mount(const char *image_path, const char *bundle_path, oci_error **err)
+int bundle_mount(const char *image_path, const char *bundle_path,
+                 const struct bundle_mount_options *opts, oci_error **err)
 {
   struct mount_job job = {
       .image_arg = image_path, .parent_fd = -1, .dirfd = -1, .loop = {.fd = -1}};
+  if (opts != NULL)
+    job.opts = *opts;
   int r = -1;
   if (bundle_path_resolve(bundle_path, &job.path, err) < 0 ||
       check_bundle_path(job.path.abs, err) < 0 || check_image(&job, err) < 0)

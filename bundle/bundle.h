@@ -5,7 +5,9 @@
  *   BUNDLE/             0700 (made when missing; must be empty otherwise)
  *   BUNDLE/.image/      0700  squashfs, read-only, nodev, nosuid, on a
  *                             shared read-only loop device
- *   BUNDLE/rootfs/      0700  overlay: lower .image, upper overlay/upper
+ *   BUNDLE/rootfs/      0700  overlay: lower .image, upper overlay/upper,
+ *                             nodev, nosuid (the image's device nodes and
+ *                             setuid bits mean nothing in the container)
  *   BUNDLE/overlay/     0700  upper/ (0755: becomes the container's "/"), work/
  *   BUNDLE/volumes/     0700  one 0755 dir per image VOLUME, bind-mounted
  *   BUNDLE/config.json  0600
@@ -25,7 +27,15 @@
 
 #define BUNDLE_IMAGE_DIR ".image"
 
-int bundle_mount(const char *image_path, const char *bundle_path, oci_error **err);
+struct bundle_mount_options {
+  /* leave linux.seccomp (the default profile, seccomp-profile.h) out of
+   * config.json */
+  bool no_seccomp;
+};
+
+/* OPTS may be NULL for the defaults. */
+int bundle_mount(const char *image_path, const char *bundle_path,
+                 const struct bundle_mount_options *opts, oci_error **err);
 
 struct bundle_umount_result {
   /* mount made the bundle directory but it holds files mount did not make

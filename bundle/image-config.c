@@ -18,7 +18,11 @@ static int load_json_object(const struct sif_image *img, const struct sif_descri
   if (sif_read_object(img, d, IMAGE_CONFIG_MAX_SIZE, &data, &len, err) < 0)
     return oci_error_prefix(err, "%s", what);
   json_error_t jerr;
-  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+  /* DECODE_ANY so that a JSON scalar is reported as "not an object". */
+  json_t *j = json_loadb(data, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
+  if (j == NULL && json_error_code(&jerr) == json_error_null_character)
+    return oci_error_set(err, 0, "%s holds a NUL character (\\u0000) in a string (line %d)", what,
+                         jerr.line);
   if (j == NULL)
     return oci_error_set(err, 0, "%s is not valid JSON: %s (line %d)", what, jerr.text, jerr.line);
   if (!json_is_object(j)) {

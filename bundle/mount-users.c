@@ -39,6 +39,24 @@ static bool mountinfo_has(int proc_fd, const char *pid, dev_t dev)
   return false;
 }
 
+/* A runtime setting up any container copies all of our mounts into the new
+ * namespace, and drops them only at pivot_root: give a namespace that
+ * holds DEV up to SETTLE_TRIES * SETTLE_USEC to let go before calling it a
+ * user, so that one bundle's umount does not fail because another
+ * container is starting. */
+#define SETTLE_TRIES 20
+#define SETTLE_USEC 100000
+
+static bool keeps_mount(int proc_fd, const char *pid, dev_t dev)
+{
+  for (int i = 0; i < SETTLE_TRIES; i++) {
+    if (!mountinfo_has(proc_fd, pid, dev))
+      return false;
+    usleep(SETTLE_USEC);
+  }
+  return true;
+}
+
 int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
 {
   *ret_pid = 0;
@@ -79,7 +97,7 @@ int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
       cap = ncap;
     }
     seen[n_seen++] = ns.st_ino;
-    if (mountinfo_has(proc_fd, e->d_name, dev)) {
+    if (keeps_mount(proc_fd, e->d_name, dev)) {
       *ret_pid = (pid_t)atoi(e->d_name);
       return 0;
     }

@@ -6,7 +6,9 @@
  * (as its "/").  Unmounting ours then succeeds, and deleting overlay/upper
  * afterwards would pull the files out from under the running container.
  * So umount looks for the overlay in every other mount namespace first,
- * whoever made the container (oci, plain runc, podman).
+ * whoever made the container (oci, plain runc, podman).  A namespace that
+ * lets go of it within two seconds (a container of another bundle being
+ * set up) is not counted.
  */
 #ifndef SIFOCI_MOUNT_USERS_H
 #define SIFOCI_MOUNT_USERS_H

@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "seccomp-profile.h"
+
 /* SingularityCE 4.x DefaultCaps, in its order. */
 static const char *const default_caps[] = {
     "CAP_NET_RAW", "CAP_NET_BIND_SERVICE", "CAP_AUDIT_READ", "CAP_AUDIT_WRITE", "CAP_DAC_OVERRIDE",
@@ -97,9 +99,10 @@ static json_t *default_linux(void)
       json_decref(ns);
       return NULL;
     }
-  return json_pack("{s:{s:[{s:b, s:s}]}, s:o, s:o, s:o}", "resources", "devices", "allow", 0,
+  return json_pack("{s:{s:[{s:b, s:s}]}, s:o, s:o, s:o, s:o}", "resources", "devices", "allow", 0,
                    "access", "rwm", "namespaces", ns, "maskedPaths", strv_json(masked_paths),
-                   "readonlyPaths", strv_json(readonly_paths));
+                   "readonlyPaths", strv_json(readonly_paths), "seccomp",
+                   bundle_seccomp_profile(default_caps));
 }
 
 json_t *bundle_spec_default(const char *rootfs_path)

@@ -3,7 +3,8 @@
  * The config.json `oci mount` starts from: SingularityCE 4.x defaults
  * (oci-anchors.md §4.5) plus the maskedPaths/readonlyPaths and cgroup mount
  * that `runc spec` writes, at the runtime-spec version Debian's runc 1.1
- * speaks.
+ * speaks, and the default seccomp profile (seccomp-profile.h) for the
+ * default capability set.
  */
 #ifndef SIFOCI_OCI_SPEC_H
 #define SIFOCI_OCI_SPEC_H

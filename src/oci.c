@@ -17,8 +17,9 @@
 static const struct cli_verb verbs[] = {
     {"inspect", cmd_inspect, 1, 1, "[--json] IMAGE", "show a SIF image's objects and image config",
      "  --json        print JSON instead of a table\n"},
-    {"mount", cmd_mount, 2, 2, "IMAGE BUNDLE",
-     "make an OCI bundle from a SIF image (read-only image, writable overlay)", NULL},
+    {"mount", cmd_mount, 2, 2, "[--no-seccomp] IMAGE BUNDLE",
+     "make an OCI bundle from a SIF image (read-only image, writable overlay)",
+     "  --no-seccomp  leave the default seccomp profile out of config.json\n"},
     {"umount", cmd_umount, 1, 1, "BUNDLE", "undo `oci mount`: unmount and remove the bundle", NULL},
     {"create", cmd_create, 1, 1, "-b BUNDLE [--pid-file F] [--log-path P] [--log-format F] ID",
      "create a container from a bundle, under a monitor",

@@ -156,3 +156,84 @@ new_sif "$OUT/bad-link-loop.sif"
 add_json "$OUT/bad-link-loop.sif" oci-config.json "$W/loop.json"
 add_part "$OUT/bad-link-loop.sif" "$W/loop.sqfs"
 ls "$OUT/symlinks.sif" "$OUT/bad-link-loop.sif"
+
+# ---- hostile images and images that must mount safely (tests/integration/
+# mount/security.sh).  Byte patches on busybox.sif (descriptor table at
+# 4096: Def.FILE in slot 0, the partition in slot 1) and small new SIFs.
+#   bad-sqfs-short.sif       partition of 40 bytes: a cut superblock
+#   bad-sqfs-cut.sif         partition holds the first 64 KiB of the squashfs
+#   bad-sqfs-blocksize.sif   superblock block_size 3
+#   bad-sqfs-tables.sif      superblock inode table start past bytes_used
+#   bad-overlap-header.sif   partition starts inside the SIF header
+#   bad-dtotal-mul.sif       descriptor count whose table size overflows int64
+#   bad-dtotal-neg.sif       descriptor count INT64_MIN
+#   bad-dfree.sif            free descriptor count INT64_MAX
+#   bad-doffset.sif          descriptor table offset INT64_MAX
+#   bad-config-{array,string}.sif   oci-config.json is JSON but not an object
+#   bad-config-{env100k,deep,nul,longwd,type-*}.sif   hostile oci-config.json
+#   name-128.sif             object names of 128 bytes without a NUL (valid)
+#   name-config-nonul.sif    "oci-config.json" + 113 bytes, no NUL, holding
+#                            text that is not JSON: must not be taken for it
+#   security.sif             device nodes (dev/evil, srv/evil: c 1 3), a
+#                            setuid-root probe and busybox (tests/lib/probe.c)
+sec_off=$(python3 -c 'import struct,sys; f=open(sys.argv[1],"rb"); f.seek(int(sys.argv[2])); print(struct.unpack("<q", f.read(8))[0])' "$OUT/busybox.sif" $((4096 + 585 + 17)))
+le32() { # le32 FILE OFFSET VALUE
+  python3 -c 'import struct,sys; f=open(sys.argv[1],"r+b"); f.seek(int(sys.argv[2])); f.write(struct.pack("<I", int(sys.argv[3])))' "$@"
+}
+head -c 40 "$W/native.sqfs" >"$W/short.sqfs"
+new_sif "$OUT/bad-sqfs-short.sif"; add_part "$OUT/bad-sqfs-short.sif" "$W/short.sqfs"
+head -c 65536 "$W/native.sqfs" >"$W/cut.sqfs"
+new_sif "$OUT/bad-sqfs-cut.sif"; add_part "$OUT/bad-sqfs-cut.sif" "$W/cut.sqfs"
+cp "$OUT/busybox.sif" "$OUT/bad-sqfs-blocksize.sif"; le32 "$OUT/bad-sqfs-blocksize.sif" $((sec_off + 12)) 3
+cp "$OUT/busybox.sif" "$OUT/bad-sqfs-tables.sif"; le64 "$OUT/bad-sqfs-tables.sif" $((sec_off + 64)) $((0x7000000000000000))
+cp "$OUT/busybox.sif" "$OUT/bad-overlap-header.sif"; le64 "$OUT/bad-overlap-header.sif" $((4096 + 585 + 17)) 64
+cp "$OUT/busybox.sif" "$OUT/bad-dtotal-mul.sif"; le64 "$OUT/bad-dtotal-mul.sif" 88 $((0x7fffffffffffffff / 585 + 1))
+cp "$OUT/busybox.sif" "$OUT/bad-dtotal-neg.sif"; le64 "$OUT/bad-dtotal-neg.sif" 88 -9223372036854775808
+cp "$OUT/busybox.sif" "$OUT/bad-dfree.sif"; le64 "$OUT/bad-dfree.sif" 80 $((0x7fffffffffffffff))
+cp "$OUT/busybox.sif" "$OUT/bad-doffset.sif"; le64 "$OUT/bad-doffset.sif" 96 $((0x7fffffffffffffff))
+
+config_sif() { # config_sif NAME: bad-NAME.sif with $W/NAME.json as oci-config.json
+  new_sif "$OUT/bad-$1.sif"
+  add_json "$OUT/bad-$1.sif" oci-config.json "$W/$1.json"
+  add_part "$OUT/bad-$1.sif" "$W/plain.sqfs"
+}
+printf '[1,2]' >"$W/config-array.json"
+printf '"str"' >"$W/config-string.json"
+python3 -c 'import json; print(json.dumps({"Env": ["V%d=%d" % (i, i) for i in range(100000)]}))' >"$W/config-env100k.json"
+python3 -c 'print("{\"Labels\":{\"a\":" + "[" * 100000 + "]" * 100000 + "}}")' >"$W/config-deep.json"
+printf '{"Env":["A=x\\u0000y"]}' >"$W/config-nul.json"
+python3 -c 'import json; print(json.dumps({"WorkingDir": "/" + "a" * (1 << 20)}))' >"$W/config-longwd.json"
+printf '{"Cmd":"/bin/sh"}' >"$W/config-type-cmd.json"
+printf '{"Env":[1]}' >"$W/config-type-env.json"
+printf '{"User":0}' >"$W/config-type-user.json"
+printf '{"Volumes":["/data"]}' >"$W/config-type-volumes.json"
+printf '{"Labels":{"a":1}}' >"$W/config-type-labels.json"
+for c in array string env100k deep nul longwd type-cmd type-env type-user type-volumes type-labels; do
+  config_sif "config-$c"
+done
+
+cp "$OUT/busybox.sif" "$OUT/name-128.sif"
+printf 'D%.0s' $(seq 128) | dd of="$OUT/name-128.sif" bs=1 seek=$((4096 + 73)) conv=notrunc status=none
+printf 'P%.0s' $(seq 128) | dd of="$OUT/name-128.sif" bs=1 seek=$((4096 + 585 + 73)) conv=notrunc status=none
+new_sif "$OUT/name-config-nonul.sif"
+add_json "$OUT/name-config-nonul.sif" oci-config.json "$W/notjson"
+add_part "$OUT/name-config-nonul.sif" "$W/plain.sqfs"
+{ printf 'oci-config.json'; printf 'x%.0s' $(seq 113); } |
+  dd of="$OUT/name-config-nonul.sif" bs=1 seek=$((4096 + 73)) conv=notrunc status=none
+
+# The setuid check needs a binary that keeps its privileges: busybox drops
+# them for `id`, so a setuid busybox proves nothing on its own.
+if ${CC:-cc} -static -O2 -o "$W/probe" "$(dirname "${BASH_SOURCE[0]}")/probe.c" 2>"$W/probe.log"; then
+  rootfs "$W/sec"
+  cp "$W/probe" "$W/sec/bin/probe"
+  cp "$W/probe" "$W/sec/bin/probe-suid"
+  cp "$BUSYBOX" "$W/sec/bin/busybox-suid"
+  chmod 0755 "$W/sec/bin/probe"
+  chmod 4755 "$W/sec/bin/probe-suid" "$W/sec/bin/busybox-suid"
+  mksquashfs "$W/sec" "$W/sec.sqfs" -noappend -all-root -comp gzip -no-progress -quiet \
+    -p "dev/evil c 666 root root 1 3" -p "srv/evil c 666 root root 1 3" >/dev/null
+  new_sif "$OUT/security.sif"; add_part "$OUT/security.sif" "$W/sec.sqfs"
+  ls "$OUT/security.sif"
+else
+  echo "no static C compiler: security.sif not built" >&2; cat "$W/probe.log" >&2
+fi

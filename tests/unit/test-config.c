@@ -9,6 +9,7 @@
 #include "image-to-spec.h"
 #include "image-user.h"
 #include "oci-spec.h"
+#include "seccomp-profile.h"
 #include "tap.h"
 
 #define BUNDLE "/run/b"
@@ -338,6 +339,84 @@ static void test_bad_types_and_limits(void)
   TAP_OK(fails_with(huge, native_files, "bytes, more than"), "a 200 KiB arg refused");
 }
 
+/* How the seccomp rules for NAME look in PROFILE: "allow", "allow+args",
+ * "errno N", joined by ',' over every rule naming it; "" when none does. */
+static char *rules_for(json_t *profile, const char *name)
+{
+  char buf[256] = "";
+  size_t i, j;
+  json_t *r, *n;
+  json_array_foreach(json_object_get(profile, "syscalls"), i, r)
+  {
+    json_array_foreach(json_object_get(r, "names"), j, n)
+    {
+      if (strcmp(json_string_value(n), name) != 0)
+        continue;
+      const char *action = json_string_value(json_object_get(r, "action"));
+      char one[64];
+      if (action && strcmp(action, "SCMP_ACT_ERRNO") == 0)
+        snprintf(one, sizeof(one), "errno %lld",
+                 (long long)json_integer_value(json_object_get(r, "errnoRet")));
+      else
+        snprintf(one, sizeof(one), "allow%s", json_object_get(r, "args") ? "+args" : "");
+      size_t len = strlen(buf);
+      snprintf(buf + len, sizeof(buf) - len, "%s%s", len ? "," : "", one);
+    }
+  }
+  return strdup(buf);
+}
+
+static void is_rules(json_t *profile, const char *name, const char *want, const char *desc)
+{
+  cleanup_free char *got = rules_for(profile, name);
+  TAP_IS_STR(got, want, "%s", desc);
+}
+
+static void test_seccomp(void)
+{
+  struct bundle_spec spec;
+  cleanup_error oci_error *err = NULL;
+  json_t *c = build(NULL, native_files, &spec, &err);
+  json_t *sc = c ? json_object_get(json_object_get(c, "linux"), "seccomp") : NULL;
+  TAP_OK(json_is_object(sc), "config.json has linux.seccomp");
+  TAP_IS_STR(json_string_value(json_object_get(sc, "defaultAction")), "SCMP_ACT_ERRNO",
+             "seccomp default action: errno");
+  TAP_IS_INT(json_integer_value(json_object_get(sc, "defaultErrnoRet")), 1, "...EPERM");
+#if defined(__x86_64__)
+  is_json(json_object_get(sc, "architectures"),
+          "[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\",\"SCMP_ARCH_X32\"]",
+          "x86_64 and its 32-bit ABIs");
+  is_rules(sc, "arch_prctl", "allow", "arch_prctl on x86");
+#endif
+  is_rules(sc, "read", "allow", "read allowed");
+  is_rules(sc, "chroot", "allow", "chroot allowed: CAP_SYS_CHROOT is a default capability");
+  is_rules(sc, "mount", "", "mount not allowed without CAP_SYS_ADMIN");
+  is_rules(sc, "unshare", "", "unshare not allowed without CAP_SYS_ADMIN");
+  is_rules(sc, "reboot", "", "reboot not allowed without CAP_SYS_BOOT");
+  is_rules(sc, "keyctl", "", "keyctl never allowed");
+  is_rules(sc, "clone", "allow+args", "clone without namespace flags only");
+  is_rules(sc, "clone3", "errno 38", "clone3 fails with ENOSYS");
+  is_rules(sc, "personality", "allow+args,allow+args,allow+args,allow+args,allow+args",
+           "personality: five allowed values");
+  is_rules(sc, "socket", "allow+args,allow+args,allow+args", "socket by address family");
+  bundle_spec_clear(&spec);
+
+  /* The capability-conditional rules, for other capability sets. */
+  static const char *const admin[] = {"CAP_SYS_ADMIN", "CAP_SYS_PTRACE", "CAP_SYS_BOOT", NULL};
+  json_auto_t *p = bundle_seccomp_profile(admin);
+  is_rules(p, "mount", "allow", "CAP_SYS_ADMIN: mount allowed");
+  is_rules(p, "clone", "allow", "CAP_SYS_ADMIN: clone with any flags");
+  is_rules(p, "clone3", "allow", "CAP_SYS_ADMIN: clone3 allowed");
+  is_rules(p, "chroot", "", "no CAP_SYS_CHROOT: no chroot");
+  is_rules(p, "kcmp", "allow", "CAP_SYS_PTRACE: kcmp");
+  is_rules(p, "reboot", "allow", "CAP_SYS_BOOT: reboot");
+  static const char *const none[] = {NULL};
+  json_auto_t *q = bundle_seccomp_profile(none);
+  is_rules(q, "setns", "", "no capabilities: no setns");
+  is_rules(q, "kcmp", "", "no capabilities: no kcmp");
+  is_rules(q, "execve", "allow", "no capabilities: execve still allowed");
+}
+
 int main(void)
 {
   test_defaults();
@@ -345,5 +424,6 @@ int main(void)
   test_user();
   test_volumes();
   test_bad_types_and_limits();
+  test_seccomp();
   return tap_done();
 }

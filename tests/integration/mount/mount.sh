@@ -61,7 +61,7 @@ tap_is "$(mode "$B/config.json") $(mode "$B/.sifoci-mount.json")" "600 600" "con
 tap_like "$(mountinfo_line "$B/rootfs")" " - overlay overlay .*lowerdir=$B/.image,upperdir=$B/overlay/upper,workdir=$B/overlay/work" "rootfs is an overlay in mountinfo"
 sq=$(mountinfo_line "$B/.image")
 tap_like "$sq" "^[0-9]+ [0-9]+ 7:[0-9]+ / $B/.image ro,nosuid,nodev[, ].* - squashfs /dev/loop[0-9]+ ro" "squashfs mounted ro,nosuid,nodev from a loop device"
-tap_like "$(mountinfo_line "$B/rootfs")" " rw,nodev[, ]" "overlay mounted nodev"
+tap_like "$(mountinfo_line "$B/rootfs")" " rw,nosuid,nodev[, ]" "overlay mounted nosuid,nodev"
 tap_like "$(losetup -j "$BB" -O RO,AUTOCLEAR -n -l 2>/dev/null)" "^ *1 +1 *$" "loop device is read-only with autoclear"
 tap_is "$(losetup -j "$BB" | grep -c "offset 32768, sizelimit 1044480")" 1 "loop device maps the partition's offset and size"
 tap_is "$(cfg "$B" '[.ociVersion, .hostname, .root.path]')" "[\"1.0.2-dev\",\"sifoci\",\"$B/rootfs\"]" "ociVersion, hostname, absolute root.path"
