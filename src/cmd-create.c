@@ -1,8 +1,46 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* PLACEHOLDER until the verb is written: refuses to run. */
+/* oci create: a container from a bundle, under its own oci-monitor. */
+#include <getopt.h>
+
 #include "cli.h"
+#include "session.h"
 
 int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  return oci_error_set(err, 0, "%s: not implemented yet", ctx->verb->name);
+  static const struct option opts[] = {
+      {"bundle", required_argument, NULL, 'b'},
+      {"pid-file", required_argument, NULL, 'p'},
+      {"log-path", required_argument, NULL, 'l'},
+      {"log-format", required_argument, NULL, 'F'},
+      {NULL, 0, NULL, 0},
+  };
+  struct lc_create_opts o = {
+      .root = ctx->root, .runtime = ctx->runtime, .self_path = ctx->self_path};
+  int c;
+  while ((c = getopt_long(argc, argv, "b:l:", opts, NULL)) != -1) {
+    switch (c) {
+    case 'b':
+      o.bundle = optarg;
+      break;
+    case 'p':
+      o.pid_file = optarg;
+      break;
+    case 'l':
+      o.log_path = optarg;
+      break;
+    case 'F':
+      o.log_format = optarg;
+      break;
+    default:
+      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
+    }
+  }
+  if (cli_check_args(ctx, argc - optind, err) < 0)
+    return -1;
+  if (o.bundle == NULL)
+    return cli_usage_error(ctx, err, "--bundle is required");
+  if (cli_require_root(ctx, err) < 0)
+    return -1;
+  o.id = argv[optind];
+  return session_create(&o, err);
 }

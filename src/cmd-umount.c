@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* oci umount BUNDLE: undo exactly what `oci mount` recorded in BUNDLE. */
 #include <getopt.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "bundle.h"
+#include "cleanup.h"
 #include "cli.h"
+#include "lifecycle.h"
 
 int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
@@ -16,12 +20,18 @@ int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
     return -1;
   const char *bundle = argv[optind];
 
-  /* LIFECYCLE HOOK (not implemented here): refuse when a live container
-   * under ctx->root uses this bundle, e.g.
-   *   if (state_bundle_in_use(ctx->root, bundle, err) < 0)
-   *     return oci_error_prefix(err, "umount '%s'", bundle);
-   * Until then a running container makes the unmount fail with EBUSY, which
-   * bundle_umount reports without lazily detaching anything. */
+  /* A live container under --root on this bundle: refuse before touching
+   * a mount (a bundle that is not there is bundle_umount's to report). */
+  char abs[PATH_MAX];
+  if (realpath(bundle, abs) != NULL) {
+    cleanup_free char *user = NULL;
+    int r = container_using_bundle(ctx->root, abs, &user, err);
+    if (r < 0)
+      return oci_error_prefix(err, "umount '%s'", bundle);
+    if (r > 0)
+      return oci_error_set(err, 0, "umount '%s': container '%s' uses it; 'oci delete -f %s' first",
+                           bundle, user, user);
+  }
 
   struct bundle_umount_result res;
   if (bundle_umount(bundle, &res, err) < 0)

@@ -31,7 +31,7 @@ static const struct cli_verb verbs[] = {
     {"state", cmd_state, 1, 1, "ID", "print a container's state as JSON", NULL},
     {"attach", cmd_attach, 1, 1, "[--detach-keys SEQ] [--no-stdin] ID",
      "attach to a container's console or stdio",
-     "      --detach-keys SEQ  detach sequence (default ctrl-p,ctrl-q)\n"
+     "      --detach-keys SEQ  detach sequence (default ctrl-p,ctrl-q; '' for none)\n"
      "      --no-stdin         do not forward stdin\n"},
     {"exec", cmd_exec, 2, -1, "[-t] [-d] [-e K=V] [--cwd D] [-u U] ID CMD [ARG...]",
      "run a command in a running container",
@@ -49,13 +49,15 @@ static const struct cli_verb verbs[] = {
     {"resume", cmd_resume, 1, 1, "ID", "resume a paused container", NULL},
     {"update", cmd_update, 1, 1, "[-f FILE|-] ID", "update a container's resource limits",
      "  -f, --from-file F  OCI LinuxResources JSON ('-' reads stdin)\n"},
-    {"run", cmd_run, 1, 1, "-b BUNDLE [--pid-file F] [--log-path P] [--log-format F] [-d] ID",
+    {"run", cmd_run, 1, 1,
+     "-b BUNDLE [--pid-file F] [--log-path P] [--log-format F] [-d] [--detach-keys SEQ] ID",
      "create, start and attach to a container; remove it when it exits",
      "  -b, --bundle DIR       the OCI bundle (required)\n"
      "      --pid-file FILE    write the container's pid here\n"
      "  -l, --log-path FILE    container log\n"
      "      --log-format FMT   kubernetes (default) or json\n"
-     "  -d, --detach           start in the background and return\n"},
+     "  -d, --detach           start in the background and return\n"
+     "      --detach-keys SEQ  detach sequence (default ctrl-p,ctrl-q; '' for none)\n"},
     {"list", cmd_list, 0, 0, "[--format table|json] [-q]", "list containers",
      "      --format FMT   table (default) or json\n"
      "  -q, --quiet        print IDs only\n"},

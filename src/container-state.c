@@ -1,0 +1,425 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "container-state.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "proto.h"
+
+#define SMALL_FILE_MAX (1 << 20)
+
+void ctr_timestamp(char *buf, size_t len)
+{
+  struct timespec ts;
+  struct tm tm;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  gmtime_r(&ts.tv_sec, &tm);
+  char base[32];
+  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+  snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
+}
+
+static int check_id(const char *id, oci_error **err)
+{
+  if (proto_validate_id(id) < 0)
+    return oci_error_set_status(err, 2, 0,
+                                "invalid container ID '%s' (allowed: [A-Za-z0-9][A-Za-z0-9_.-]*, "
+                                "at most %d characters)",
+                                id, PROTO_MAX_ID_LEN);
+  return 0;
+}
+
+static struct ctr *ctr_new(const char *root, const char *id)
+{
+  struct ctr *c = calloc(1, sizeof(*c));
+  if (c == NULL)
+    return NULL;
+  c->rootfd = c->dirfd = -1;
+  c->root = strdup(root);
+  c->id = strdup(id);
+  if (c->root == NULL || c->id == NULL || asprintf(&c->dir, "%s/%s", root, id) < 0) {
+    c->dir = NULL;
+    ctr_free(c);
+    return NULL;
+  }
+  return c;
+}
+
+void ctr_free(struct ctr *c)
+{
+  if (c->dirfd >= 0)
+    close(c->dirfd);
+  if (c->rootfd >= 0)
+    close(c->rootfd);
+  json_decref(c->state);
+  free(c->root);
+  free(c->id);
+  free(c->dir);
+  free(c);
+}
+
+char *ctr_path(const struct ctr *c, const char *name)
+{
+  char *p = NULL;
+  if (asprintf(&p, "%s/%s", c->dir, name) < 0)
+    return NULL;
+  return p;
+}
+
+char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len)
+{
+  cleanup_close int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0)
+    return NULL;
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return NULL;
+  if (!S_ISREG(st.st_mode) || st.st_size > SMALL_FILE_MAX) {
+    errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+    return NULL;
+  }
+  char *buf = malloc((size_t)st.st_size + 1);
+  size_t len = 0;
+  if (buf == NULL)
+    return NULL;
+  for (;;) {
+    ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0) {
+      int e = errno;
+      free(buf);
+      errno = e;
+      return NULL;
+    }
+    if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
+      break;
+  }
+  buf[len] = '\0';
+  if (ret_len)
+    *ret_len = len;
+  return buf;
+}
+
+static int load_state(struct ctr *c, oci_error **err)
+{
+  size_t len;
+  cleanup_free char *text = ctr_read_file(c, "state.json", &len);
+  if (text == NULL) {
+    if (errno == ENOENT)
+      return 0;
+    return oci_error_set(err, errno, "container '%s': state.json", c->id);
+  }
+  json_error_t jerr;
+  c->state = json_loadb(text, len, 0, &jerr);
+  if (!json_is_object(c->state))
+    return oci_error_set(err, 0, "container '%s': state.json: %s", c->id,
+                         c->state ? "not an object" : jerr.text);
+  return 0;
+}
+
+const char *ctr_state_str(const struct ctr *c, const char *key)
+{
+  return json_string_value(json_object_get(c->state, key));
+}
+
+static int flock_retry(int fd, int op)
+{
+  int r;
+  while ((r = flock(fd, op)) < 0 && errno == EINTR)
+    ;
+  return r;
+}
+
+int ctr_lock(struct ctr *c, enum ctr_lock lock, oci_error **err)
+{
+  if (lock == CTR_LOCK_NONE)
+    return 0;
+  if (flock_retry(c->dirfd, lock == CTR_LOCK_SHARED ? LOCK_SH : LOCK_EX) < 0)
+    return oci_error_set(err, errno, "container '%s': lock", c->id);
+  /* The holder we waited for may have been a delete: is ROOT/ID still
+   * this directory? */
+  struct stat a, b;
+  if (fstat(c->dirfd, &a) < 0 || fstatat(c->rootfd, c->id, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+      a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+    return oci_error_set(err, 0, "container '%s' does not exist", c->id);
+  return 0;
+}
+
+int ctr_unlock(struct ctr *c)
+{
+  return flock_retry(c->dirfd, LOCK_UN);
+}
+
+bool ctr_is_locked(const struct ctr *c)
+{
+  /* a second open file description conflicts even within our process */
+  cleanup_close int fd = openat(c->rootfd, c->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  if (flock(fd, LOCK_SH | LOCK_NB) < 0)
+    return errno == EWOULDBLOCK;
+  return false;
+}
+
+static int open_root(const char *root, char **ret_canon, int *ret_fd, oci_error **err)
+{
+  char canon[PATH_MAX];
+  if (realpath(root, canon) == NULL)
+    return -errno;
+  int fd = open(canon, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  *ret_canon = strdup(canon);
+  if (*ret_canon == NULL) {
+    close(fd);
+    return oci_error_set(err, ENOMEM, "root"), -ENOMEM;
+  }
+  *ret_fd = fd;
+  return 0;
+}
+
+int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,
+             oci_error **err)
+{
+  if (check_id(id, err) < 0)
+    return -1;
+  cleanup_free char *canon = NULL;
+  int rootfd = -1;
+  int r = open_root(root, &canon, &rootfd, err);
+  if (r == -ENOMEM)
+    return -1;
+  if (r < 0) {
+    if (r == -ENOENT)
+      return oci_error_set(err, 0, "container '%s' does not exist", id);
+    return oci_error_set(err, -r, "state root '%s'", root);
+  }
+  cleanup_ctr struct ctr *c = ctr_new(canon, id);
+  if (c == NULL) {
+    close(rootfd);
+    return oci_error_set(err, ENOMEM, "container '%s'", id);
+  }
+  c->rootfd = rootfd;
+  c->dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (c->dirfd < 0) {
+    if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
+      return oci_error_set(err, 0, "container '%s' does not exist", id);
+    return oci_error_set(err, errno, "container '%s'", id);
+  }
+  if (ctr_lock(c, lock, err) < 0 || load_state(c, err) < 0)
+    return -1;
+  *ret = steal_ptr(&c);
+  return 0;
+}
+
+static int mkdir_p(const char *path, oci_error **err)
+{
+  char buf[PATH_MAX];
+  if (strlen(path) >= sizeof(buf))
+    return oci_error_set(err, ENAMETOOLONG, "state root '%s'", path);
+  strcpy(buf, path);
+  for (char *p = buf + 1;; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+        return oci_error_set(err, errno, "state root: mkdir '%s'", buf);
+      *p = saved;
+      if (saved == '\0')
+        break;
+    }
+  }
+  return 0;
+}
+
+int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err)
+{
+  if (check_id(id, err) < 0 || mkdir_p(root, err) < 0)
+    return -1;
+  cleanup_free char *canon = NULL;
+  int rootfd = -1;
+  int r = open_root(root, &canon, &rootfd, err);
+  if (r == -ENOMEM)
+    return -1;
+  if (r < 0)
+    return oci_error_set(err, -r, "state root '%s'", root);
+  cleanup_ctr struct ctr *c = ctr_new(canon, id);
+  if (c == NULL) {
+    close(rootfd);
+    return oci_error_set(err, ENOMEM, "container '%s'", id);
+  }
+  c->rootfd = rootfd;
+  /* Made under a temporary name and locked before it appears as ROOT/ID, so
+   * nobody sees an unlocked half-made container.  The rename refuses to
+   * replace: of two creates of one ID, one wins. */
+  char tmp[64];
+  snprintf(tmp, sizeof(tmp), ".new-%ld-%lx", (long)getpid(), (unsigned long)random());
+  if (mkdirat(rootfd, tmp, 0700) < 0)
+    return oci_error_set(err, errno, "state root '%s': mkdir", canon);
+  c->dirfd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (c->dirfd < 0 || flock_retry(c->dirfd, LOCK_EX) < 0) {
+    int e = errno;
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
+    return oci_error_set(err, e, "state root '%s'", canon);
+  }
+  if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
+    int e = errno;
+    unlinkat(rootfd, tmp, AT_REMOVEDIR);
+    if (e == EEXIST)
+      return oci_error_set(err, 0, "container '%s' already exists", id);
+    return oci_error_set(err, e, "container '%s': rename into place", id);
+  }
+  *ret = steal_ptr(&c);
+  return 0;
+}
+
+int ctr_write_state(struct ctr *c, json_t *state, oci_error **err)
+{
+  cleanup_free char *text = json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+  if (text == NULL)
+    return oci_error_set(err, ENOMEM, "state.json");
+  cleanup_close int fd = openat(c->dirfd, "state.json.tmp",
+                                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return oci_error_set(err, errno, "container '%s': state.json", c->id);
+  size_t len = strlen(text), off = 0;
+  while (off < len) {
+    ssize_t n = write(fd, text + off, len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return oci_error_set(err, errno, "container '%s': write state.json", c->id);
+    off += (size_t)n;
+  }
+  if (write(fd, "\n", 1) != 1 || renameat(c->dirfd, "state.json.tmp", c->dirfd, "state.json") < 0)
+    return oci_error_set(err, errno, "container '%s': write state.json", c->id);
+  json_decref(c->state);
+  c->state = json_incref(state);
+  return 0;
+}
+
+int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err)
+{
+  size_t len;
+  cleanup_free char *text = ctr_read_file(c, "exit.json", &len);
+  if (text == NULL) {
+    if (errno == ENOENT)
+      return 0;
+    return oci_error_set(err, errno, "container '%s': exit.json", c->id);
+  }
+  json_error_t jerr;
+  json_auto_t *j = json_loadb(text, len, 0, &jerr);
+  json_t *code = json_object_get(j, "exitCode");
+  if (!json_is_integer(code))
+    return oci_error_set(err, 0, "container '%s': exit.json: no exitCode", c->id);
+  *ret = (struct ctr_exit){.exit_code = (int)json_integer_value(code)};
+  ret->signal = (int)json_integer_value(json_object_get(j, "signal"));
+  const char *at = json_string_value(json_object_get(j, "finishedAt"));
+  snprintf(ret->finished_at, sizeof(ret->finished_at), "%s", at ? at : "");
+  return 1;
+}
+
+bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
+{
+  char path[64];
+  if (pid <= 0)
+    return false;
+  snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  static char buf[65536];
+  size_t len = 0;
+  ssize_t n;
+  while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+    len += (size_t)n;
+  buf[len] = '\0';
+  /* argv: NUL-separated; a zombie has none */
+  const char *state_dir = NULL, *bundle = NULL;
+  for (const char *a = buf; a < buf + len; a += strlen(a) + 1) {
+    const char *next = a + strlen(a) + 1;
+    bool has_next = next < buf + len;
+    if (strcmp(a, "--state-dir") == 0 && has_next)
+      state_dir = next;
+    else if (strncmp(a, "--state-dir=", 12) == 0)
+      state_dir = a + 12;
+    else if (strcmp(a, "--bundle") == 0 && has_next)
+      bundle = next;
+    else if (strncmp(a, "--bundle=", 9) == 0)
+      bundle = a + 9;
+  }
+  struct stat a, b;
+  if (state_dir == NULL || stat(state_dir, &a) < 0 || fstat(dirfd, &b) < 0 ||
+      a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+    return false;
+  if (ret_bundle)
+    *ret_bundle = bundle ? strdup(bundle) : NULL;
+  return true;
+}
+
+pid_t ctr_monitor_pid(const struct ctr *c)
+{
+  pid_t pid = 0;
+  cleanup_free char *text = ctr_read_file(c, "monitor.pid", NULL);
+  if (text)
+    pid = (pid_t)strtol(text, NULL, 10);
+  if (pid <= 0)
+    pid = (pid_t)json_integer_value(json_object_get(c->state, "monitorPid"));
+  return ctr_pid_is_monitor_of(pid, c->dirfd, NULL) ? pid : 0;
+}
+
+bool ctr_runtime_has(const struct ctr *c)
+{
+  cleanup_close int fd =
+      openat(c->dirfd, "runtime", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  return fd >= 0 && fstatat(fd, c->id, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int rm_rf_at(int parentfd, const char *name, int depth)
+{
+  if (unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EISDIR && errno != EPERM)
+    return -errno;
+  if (depth > 32)
+    return -ELOOP;
+  int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? 0 : -errno;
+  cleanup_dir DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  int r = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    int q = rm_rf_at(dirfd(d), de->d_name, depth + 1);
+    if (q < 0 && r == 0)
+      r = q;
+  }
+  if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
+    r = -errno;
+  return r;
+}
+
+int ctr_remove(struct ctr *c, oci_error **err)
+{
+  int r = rm_rf_at(c->rootfd, c->id, 0);
+  if (r < 0)
+    return oci_error_set(err, -r, "container '%s': remove '%s'", c->id, c->dir);
+  return 0;
+}

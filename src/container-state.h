@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * One container's state directory, ROOT/ID (layout: monitor/README.md).
+ * Every file under it is reached with openat(O_NOFOLLOW) from the dir fd;
+ * IDs are validated before they touch a path.  Lifecycle calls serialize
+ * with flock() on the dir fd, so no lock outlives its holder.
+ */
+#ifndef SIFOCI_CONTAINER_STATE_H
+#define SIFOCI_CONTAINER_STATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct ctr {
+  char *root; /* ROOT, canonical */
+  char *id;
+  char *dir; /* ROOT/ID */
+  int rootfd;
+  int dirfd;
+  json_t *state; /* state.json, or NULL while the create is in progress */
+};
+
+enum ctr_lock {
+  CTR_LOCK_NONE,
+  CTR_LOCK_SHARED,
+  CTR_LOCK_EXCLUSIVE,
+};
+
+struct ctr_exit {
+  int exit_code;
+  int signal;
+  char finished_at[64];
+};
+
+/* Open an existing container ("container 'x' does not exist" otherwise) and
+ * load its state.json when there is one. */
+int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,
+             oci_error **err);
+/* Make ROOT (0700, with parents) and ROOT/ID (0700, "already exists" when it
+ * does), exclusively locked. */
+int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err);
+void ctr_free(struct ctr *c);
+static inline void ctr_freep(struct ctr **c)
+{
+  if (*c)
+    ctr_free(*c);
+}
+#define cleanup_ctr __attribute__((cleanup(ctr_freep)))
+
+/* ROOT/ID/NAME, allocated (NULL on OOM). */
+char *ctr_path(const struct ctr *c, const char *name);
+/* Is someone (a create in progress) holding the lock?  Only meaningful when
+ * we don't hold it ourselves. */
+bool ctr_is_locked(const struct ctr *c);
+int ctr_lock(struct ctr *c, enum ctr_lock lock, oci_error **err);
+int ctr_unlock(struct ctr *c);
+
+int ctr_write_state(struct ctr *c, json_t *state, oci_error **err);
+/* string fields of state.json; NULL when absent */
+const char *ctr_state_str(const struct ctr *c, const char *key);
+
+/* exit.json: 1 and *ret filled, 0 when there is none yet, -1 on error. */
+int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err);
+/* The monitor's pid when it is alive and is this container's monitor
+ * (its --state-dir is our dir), else 0. */
+pid_t ctr_monitor_pid(const struct ctr *c);
+/* Read a small file of the state dir; NULL with errno on failure. */
+char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len);
+/* Does ROOT/ID/runtime/ID exist, i.e. does the runtime have the container? */
+bool ctr_runtime_has(const struct ctr *c);
+
+/* rm -rf ROOT/ID, never following a symlink; ENOENT is success. */
+int ctr_remove(struct ctr *c, oci_error **err);
+
+/* now, as RFC 3339 with nanoseconds, UTC: 2024-01-02T03:04:05.123456789Z */
+void ctr_timestamp(char *buf, size_t len);
+
+/* A pid is a live oci-monitor whose --state-dir is DIRFD's directory? */
+bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle);
+
+#endif

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Runtime calls on an open container, and `oci state`'s JSON. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "lifecycle.h"
+#include "spawn.h"
+
+static const char *const op_names[RT_OP_MAX] = {
+    [RT_OP_START] = "start",   [RT_OP_STATE] = "state",   [RT_OP_PAUSE] = "pause",
+    [RT_OP_RESUME] = "resume", [RT_OP_DELETE] = "delete", [RT_OP_DELETE_FORCE] = "delete",
+};
+
+static struct rt_call call_of(const struct lc *l)
+{
+  return (struct rt_call){
+      .rt = &l->rt, .state_root = l->rt_root, .log_path = l->rt_log, .id = l->c->id};
+}
+
+/* Run the runtime with output captured; a non-zero exit becomes an error
+ * carrying the runtime's own message. */
+static int run_checked(struct lc *l, const struct argv_builder *b, enum spawn_io in,
+                       const char *what, struct spawn_result *res, oci_error **err)
+{
+  struct spawn_opts so = {.in = in, .out = SPAWN_CAPTURE, .err = SPAWN_CAPTURE};
+  if (spawn_run(b->v, &so, res, err) < 0)
+    return oci_error_prefix(err, "%s '%s'", what, l->c->id);
+  if (res->status == 0)
+    return 0;
+  cleanup_free char *msg = rt_error_message(res->err, res->err_len);
+  if (msg == NULL)
+    msg = rt_error_message(res->out, res->out_len);
+  oci_error_set(err, 0, "%s '%s': %s", what, l->c->id,
+                msg ? msg : "the runtime failed without a message");
+  spawn_result_clear(res);
+  return -1;
+}
+
+int lc_runtime_op(struct lc *l, enum rt_op op, oci_error **err)
+{
+  struct rt_call call = call_of(l);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  if (rt_argv_op(&call, op, &b, err) < 0 ||
+      run_checked(l, &b, SPAWN_NULL, op_names[op], &res, err) < 0)
+    return -1;
+  spawn_result_clear(&res);
+  return 0;
+}
+
+int lc_kill(struct lc *l, int signum, oci_error **err)
+{
+  struct rt_call call = call_of(l);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  if (rt_argv_kill(&call, signum, &b, err) < 0 ||
+      run_checked(l, &b, SPAWN_NULL, "kill", &res, err) < 0)
+    return -1;
+  spawn_result_clear(&res);
+  return 0;
+}
+
+int lc_update(struct lc *l, const char *resources, oci_error **err)
+{
+  struct rt_call call = call_of(l);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  /* "-": the runtime reads our stdin itself (`-r -`), so connect it */
+  enum spawn_io in = strcmp(resources, "-") == 0 ? SPAWN_INHERIT : SPAWN_NULL;
+  if (rt_argv_update(&call, resources, &b, err) < 0 ||
+      run_checked(l, &b, in, "update", &res, err) < 0)
+    return -1;
+  spawn_result_clear(&res);
+  return 0;
+}
+
+/* process.env of the bundle's config.json, or NULL (best effort: only
+ * needed where the runtime replaces the environment on exec --env). */
+static char **bundle_env(const struct lc *l)
+{
+  const char *bundle = ctr_state_str(l->c, "bundle");
+  cleanup_free char *path = NULL;
+  if (bundle == NULL || asprintf(&path, "%s/config.json", bundle) < 0)
+    return NULL;
+  cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  json_error_t jerr;
+  json_auto_t *config = json_loadfd(fd, 0, &jerr);
+  json_t *env = json_object_get(json_object_get(config, "process"), "env");
+  size_t n = json_array_size(env), k = 0;
+  char **v = calloc(n + 1, sizeof(char *));
+  for (size_t i = 0; v && i < n; i++) {
+    const char *s = json_string_value(json_array_get(env, i));
+    if (s && (v[k] = strdup(s)) != NULL)
+      k++;
+  }
+  return v;
+}
+
+int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err)
+{
+  /* A private JSON log: the runtime's own failure lands there whatever the
+   * command prints, and it is ours to parse. */
+  char name[64];
+  snprintf(name, sizeof(name), "exec-%ld.log", (long)getpid());
+  cleanup_free char *log = ctr_path(l->c, name);
+  if (log == NULL)
+    return oci_error_set(err, ENOMEM, "exec");
+  struct rt_call call = call_of(l);
+  call.log_path = log;
+  call.log_json = true;
+  struct rt_exec_opts eo = *o;
+  cleanup_strv char **config_env = bundle_env(l);
+  eo.config_env = config_env;
+  cleanup_argv struct argv_builder b = {0};
+  if (rt_argv_exec(&call, &eo, &b, err) < 0)
+    return -1;
+  /* stderr is copied through while its tail is kept: the runtime's message
+   * when the command could not be run says 126 or 127.  With --detach the
+   * command would keep our pipe, so it gets nothing of ours. */
+  struct spawn_opts so = {
+      .in = SPAWN_INHERIT, .out = SPAWN_INHERIT, .err = SPAWN_TEE, .forward_signals = true};
+  if (o->detach)
+    so = (struct spawn_opts){.in = SPAWN_NULL, .out = SPAWN_NULL, .err = SPAWN_NULL};
+  struct spawn_result res;
+  int r = spawn_run(b.v, &so, &res, err);
+  size_t log_len = 0;
+  cleanup_free char *log_text = ctr_read_file(l->c, name, &log_len);
+  unlinkat(l->c->dirfd, name, 0);
+  if (r < 0)
+    return oci_error_prefix(err, "exec in '%s'", l->c->id);
+  cleanup_free char *log_msg = log_text ? rt_json_log_error(log_text, log_len) : NULL;
+  cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
+  int status = rt_exec_status(l->rt.kind, res.status, err_msg, log_msg);
+  spawn_result_clear(&res);
+  /* detached, nobody saw the runtime's stderr: say it ourselves */
+  if (o->detach && status != 0)
+    return oci_error_set_status(err, status, 0, "exec in '%s': %s", l->c->id,
+                                log_msg ? log_msg : "the runtime failed without a message");
+  return status;
+}
+
+int lc_runtime_status(struct lc *l, char **ret_status, json_t **ret_state, oci_error **err)
+{
+  *ret_status = NULL;
+  if (ret_state)
+    *ret_state = NULL;
+  if (!ctr_runtime_has(l->c)) {
+    *ret_status = strdup("gone");
+    return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
+  }
+  struct rt_call call = call_of(l);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  cleanup_error oci_error *e = NULL;
+  if (rt_argv_op(&call, RT_OP_STATE, &b, err) < 0)
+    return -1;
+  if (run_checked(l, &b, SPAWN_NULL, "state", &res, &e) < 0) {
+    /* deleted between our look and the runtime's */
+    if (!ctr_runtime_has(l->c) || rt_says_not_found(l->rt.kind, e->msg)) {
+      *ret_status = strdup("gone");
+      return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
+    }
+    *err = steal_ptr(&e);
+    return -1;
+  }
+  json_error_t jerr;
+  json_t *st = json_loadb(res.out ? res.out : "", res.out_len, 0, &jerr);
+  spawn_result_clear(&res);
+  const char *status = json_string_value(json_object_get(st, "status"));
+  if (status == NULL) {
+    json_decref(st);
+    return oci_error_set(err, 0, "state '%s': the runtime's state has no status", l->c->id);
+  }
+  rt_normalize_state(l->rt.kind, st);
+  *ret_status = strdup(status);
+  if (ret_state)
+    *ret_state = st;
+  else
+    json_decref(st);
+  return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
+}
+
+int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
+{
+  struct ctr *c = l->c;
+  cleanup_free char *status = NULL;
+  json_auto_t *st = NULL;
+  if (lc_runtime_status(l, &status, &st, err) < 0)
+    return -1;
+  struct ctr_exit ex;
+  int have_exit = ctr_read_exit(c, &ex, err);
+  if (have_exit < 0)
+    return -1;
+  if (st == NULL) {
+    /* The runtime has forgotten it (deleted after its exit, or never got
+     * that far): what we recorded stands in. */
+    st = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", c->id, "pid", 0,
+                   "status", "stopped", "bundle", ctr_state_str(l->c, "bundle") ?: "", "created",
+                   ctr_state_str(l->c, "created") ?: "");
+    if (st == NULL)
+      return oci_error_set(err, ENOMEM, "state");
+  }
+  pid_t mon = ctr_monitor_pid(c);
+  cleanup_free char *sock = ctr_path(c, "attach");
+  json_object_set_new(st, "attachSocket", json_string(sock ? sock : ""));
+  json_object_set(st, "monitorPid", json_object_get(c->state, "monitorPid"));
+  json_object_set_new(st, "monitor",
+                      json_string(mon > 0     ? "running"
+                                  : have_exit ? "exited"
+                                              : "dead"));
+  json_object_set(st, "terminal", json_object_get(c->state, "terminal"));
+  json_object_set(st, "logPath", json_object_get(c->state, "logPath"));
+  json_object_set(st, "logFormat", json_object_get(c->state, "logFormat"));
+  json_object_set_new(st, "runtime", json_string(l->rt.name));
+  if (have_exit) {
+    json_object_set_new(st, "exitCode", json_integer(ex.exit_code));
+    if (ex.signal)
+      json_object_set_new(st, "exitSignal", json_integer(ex.signal));
+    json_object_set_new(st, "finishedAt", json_string(ex.finished_at));
+  }
+  *ret = steal_ptr(&st);
+  return 0;
+}

@@ -1,0 +1,288 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "log-reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define FOLLOW_INTERVAL_MS 100
+#define OUT_BUF 65536
+
+static const char *next_field(const char *p, const char *end, const char **ret_field,
+                              size_t *ret_len)
+{
+  const char *sp = memchr(p, ' ', (size_t)(end - p));
+  *ret_field = p;
+  *ret_len = (size_t)((sp ? sp : end) - p);
+  return sp ? sp + 1 : end;
+}
+
+int log_parse_line(enum log_format fmt, const char *line, size_t len, char *scratch,
+                   struct log_record *ret)
+{
+  *ret = (struct log_record){0};
+  const char *end = line + len;
+  if (fmt == LOG_KUBERNETES) {
+    const char *ts, *stream, *tag;
+    size_t ts_len, stream_len, tag_len;
+    const char *p = next_field(line, end, &ts, &ts_len);
+    p = next_field(p, end, &stream, &stream_len);
+    const char *text = next_field(p, end, &tag, &tag_len);
+    if (ts_len == 0 || tag_len == 0)
+      return -1;
+    if (stream_len == 6 && memcmp(stream, "stdout", 6) == 0)
+      ret->stream = 1;
+    else if (stream_len == 6 && memcmp(stream, "stderr", 6) == 0)
+      ret->stream = 2;
+    else
+      return -1;
+    /* the tag may carry more flags after ':' (CRI); the first is F or P */
+    if (tag[0] != 'F' && tag[0] != 'P')
+      return -1;
+    ret->text = text;
+    ret->len = (size_t)(end - text);
+    ret->newline = ret->ends_line = tag[0] == 'F';
+    return 0;
+  }
+  json_error_t jerr;
+  json_auto_t *j = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
+  const char *stream = json_string_value(json_object_get(j, "stream"));
+  json_t *log = json_object_get(j, "log");
+  if (stream == NULL || !json_is_string(log))
+    return -1;
+  ret->stream = strcmp(stream, "stderr") == 0 ? 2 : 1;
+  ret->len = json_string_length(log);
+  if (ret->len > len)
+    return -1;
+  memcpy(scratch, json_string_value(log), ret->len);
+  ret->text = scratch;
+  ret->ends_line = ret->len > 0 && scratch[ret->len - 1] == '\n';
+  return 0;
+}
+
+/* Output, buffered per stream; flushed when the stream changes so stdout
+ * and stderr keep their order on a shared terminal. */
+struct out {
+  int fd;
+  size_t len;
+  char buf[OUT_BUF];
+};
+
+static void out_flush(struct out *o)
+{
+  size_t off = 0;
+  while (off < o->len) {
+    ssize_t n = write(o->fd, o->buf + off, o->len - off);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* reader gone */
+    off += (size_t)n;
+  }
+  o->len = 0;
+}
+
+static void out_put(struct out *o, int fd, const char *p, size_t n)
+{
+  if (fd != o->fd) {
+    out_flush(o);
+    o->fd = fd;
+  }
+  while (n > 0) {
+    if (o->len == OUT_BUF)
+      out_flush(o);
+    size_t k = OUT_BUF - o->len < n ? OUT_BUF - o->len : n;
+    memcpy(o->buf + o->len, p, k);
+    o->len += k;
+    p += k;
+    n -= k;
+  }
+}
+
+/* A log file read in chunks; complete lines are handed out, a partial last
+ * line waits for the rest (the monitor may be half-way through it). */
+struct reader {
+  int fd;
+  char *buf;
+  size_t len, cap, start;
+  char *scratch;
+  size_t scratch_cap;
+  long skip;  /* lines still to skip (--tail) */
+  long lines; /* lines seen */
+};
+
+static void reader_close(struct reader *r)
+{
+  if (r->fd >= 0)
+    close(r->fd);
+  r->fd = -1;
+  r->len = r->start = 0;
+}
+
+static int emit_line(struct reader *r, enum log_format fmt, const char *line, size_t len,
+                     struct out *o)
+{
+  if (len > r->scratch_cap) {
+    char *s = realloc(r->scratch, len);
+    if (s == NULL)
+      return -ENOMEM;
+    r->scratch = s;
+    r->scratch_cap = len;
+  }
+  struct log_record rec;
+  if (log_parse_line(fmt, line, len, r->scratch, &rec) < 0)
+    return 0;
+  bool show = r->lines >= r->skip;
+  if (rec.ends_line)
+    r->lines++;
+  if (!show)
+    return 0;
+  out_put(o, rec.stream, rec.text, rec.len);
+  if (rec.newline)
+    out_put(o, rec.stream, "\n", 1);
+  return 0;
+}
+
+/* Read what is there; returns bytes read (0 at EOF for now) or -errno. */
+static ssize_t reader_pump(struct reader *r, enum log_format fmt, struct out *o)
+{
+  ssize_t total = 0;
+  for (;;) {
+    if (r->start > 0 && r->start == r->len)
+      r->start = r->len = 0;
+    if (r->len == r->cap) {
+      if (r->start > 0) {
+        memmove(r->buf, r->buf + r->start, r->len - r->start);
+        r->len -= r->start;
+        r->start = 0;
+      } else {
+        size_t cap = r->cap ? r->cap * 2 : 65536;
+        char *b = realloc(r->buf, cap);
+        if (b == NULL)
+          return -ENOMEM;
+        r->buf = b;
+        r->cap = cap;
+      }
+      continue;
+    }
+    ssize_t n = read(r->fd, r->buf + r->len, r->cap - r->len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0)
+      return -errno;
+    if (n == 0)
+      return total;
+    total += n;
+    size_t scan = r->len;
+    r->len += (size_t)n;
+    char *nl;
+    while ((nl = memchr(r->buf + scan, '\n', r->len - scan)) != NULL) {
+      int e = emit_line(r, fmt, r->buf + r->start, (size_t)(nl - (r->buf + r->start)), o);
+      if (e < 0)
+        return e;
+      r->start = (size_t)(nl - r->buf) + 1;
+      scan = r->start;
+    }
+  }
+}
+
+/* Count the lines (for --tail) of a file. */
+static long count_lines(const char *path, enum log_format fmt)
+{
+  struct reader r = {.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), .skip = -1};
+  struct out sink = {.fd = -1};
+  if (r.fd < 0)
+    return 0;
+  /* skip = LONG_MAX-like: count without printing */
+  r.skip = __LONG_MAX__;
+  reader_pump(&r, fmt, &sink);
+  long n = r.lines;
+  reader_close(&r);
+  free(r.buf);
+  free(r.scratch);
+  return n;
+}
+
+static bool same_file(int fd, const char *path)
+{
+  struct stat a, b;
+  return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+int log_print(const char *path, enum log_format fmt, long tail, const struct log_follow *follow,
+              oci_error **err)
+{
+  cleanup_free char *rotated = NULL;
+  if (asprintf(&rotated, "%s.1", path) < 0)
+    return oci_error_set(err, ENOMEM, "log");
+  struct out o = {.fd = 1};
+  struct reader r = {.fd = -1};
+  if (tail >= 0) {
+    long total = count_lines(rotated, fmt) + count_lines(path, fmt);
+    r.skip = total > tail ? total - tail : 0;
+  }
+  int ret = 0;
+  r.fd = open(rotated, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (r.fd >= 0) {
+    reader_pump(&r, fmt, &o);
+    reader_close(&r);
+  }
+  r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (r.fd < 0 && (errno != ENOENT || follow == NULL)) {
+    if (errno != ENOENT)
+      ret = oci_error_set(err, errno, "log '%s'", path);
+    goto done;
+  }
+  for (;;) {
+    ssize_t n = 0;
+    if (r.fd >= 0 && (n = reader_pump(&r, fmt, &o)) < 0) {
+      ret = oci_error_set(err, (int)-n, "log '%s'", path);
+      break;
+    }
+    if (follow == NULL)
+      break;
+    if (n > 0)
+      continue;
+    /* nothing new: rotated (renamed to .1, a new file started)? */
+    if (r.fd < 0 || !same_file(r.fd, path)) {
+      int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0) {
+        if (r.fd >= 0)
+          reader_pump(&r, fmt, &o); /* the old file's last bytes */
+        reader_close(&r);
+        r.fd = fd;
+        continue;
+      }
+    }
+    if (follow->finished(follow->data)) {
+      /* the writer is done: what it wrote before is all there is */
+      if (r.fd >= 0)
+        reader_pump(&r, fmt, &o);
+      if (r.fd >= 0 && !same_file(r.fd, path)) {
+        reader_close(&r);
+        r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (r.fd >= 0)
+          reader_pump(&r, fmt, &o);
+      }
+      break;
+    }
+    out_flush(&o);
+    struct timespec ts = {0, FOLLOW_INTERVAL_MS * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+done:
+  out_flush(&o);
+  reader_close(&r);
+  free(r.buf);
+  free(r.scratch);
+  return ret;
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+#define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
+#define TEE_TAIL 8192         /* enough for the runtime's last message */
+
+void spawn_child_reset_signals(void)
+{
+  struct sigaction sa = {.sa_handler = SIG_DFL};
+  sigemptyset(&sa.sa_mask);
+  for (int i = 1; i < NSIG; i++)
+    if (i != SIGKILL && i != SIGSTOP)
+      sigaction(i, &sa, NULL);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void spawn_result_clear(struct spawn_result *r)
+{
+  free(r->out);
+  free(r->err);
+  *r = (struct spawn_result){0};
+}
+
+struct sink {
+  int fd;         /* read end, -1 once at EOF */
+  int echo_fd;    /* SPAWN_TEE: where to copy, else -1 */
+  bool tail_only; /* keep only the last TEE_TAIL bytes */
+  char *buf;
+  size_t len;
+};
+
+static void write_all(int fd, const char *p, size_t n)
+{
+  while (n > 0) {
+    ssize_t w = write(fd, p, n);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w < 0 && errno == EAGAIN) {
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      poll(&pfd, 1, -1);
+      continue;
+    }
+    if (w <= 0)
+      return; /* our stderr is gone: nothing to report to anyway */
+    p += w;
+    n -= (size_t)w;
+  }
+}
+
+static int sink_append(struct sink *s, const char *p, size_t n)
+{
+  if (s->tail_only && n >= TEE_TAIL) {
+    p += n - TEE_TAIL;
+    n = TEE_TAIL;
+  }
+  size_t keep = s->len;
+  if (s->tail_only && keep + n > TEE_TAIL)
+    keep = TEE_TAIL - n;
+  else if (!s->tail_only && keep + n > CAPTURE_MAX)
+    n = keep < CAPTURE_MAX ? CAPTURE_MAX - keep : 0;
+  char *b = malloc(keep + n + 1);
+  if (b == NULL)
+    return -1;
+  if (keep)
+    memcpy(b, s->buf + (s->len - keep), keep);
+  memcpy(b + keep, p, n);
+  b[keep + n] = '\0';
+  free(s->buf);
+  s->buf = b;
+  s->len = keep + n;
+  return 0;
+}
+
+/* Read what is there; returns false at EOF. */
+static bool sink_read(struct sink *s)
+{
+  char chunk[16384];
+  for (;;) {
+    ssize_t n = read(s->fd, chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n < 0 && errno == EAGAIN)
+      return true;
+    if (n <= 0) {
+      close(s->fd);
+      s->fd = -1;
+      return false;
+    }
+    if (s->echo_fd >= 0)
+      write_all(s->echo_fd, chunk, (size_t)n);
+    sink_append(s, chunk, (size_t)n);
+  }
+}
+
+static int make_pipe(enum spawn_io mode, int fds[2], oci_error **err)
+{
+  fds[0] = fds[1] = -1;
+  if (mode != SPAWN_CAPTURE && mode != SPAWN_TEE)
+    return 0;
+  if (pipe2(fds, O_CLOEXEC) < 0)
+    return oci_error_set(err, errno, "pipe");
+  fcntl(fds[0], F_SETFL, O_NONBLOCK);
+  return 0;
+}
+
+/* In the child: put FD (or /dev/null, or leave ours) on TARGET. */
+static int child_fd(enum spawn_io mode, int pipe_end, int target)
+{
+  if (mode == SPAWN_INHERIT)
+    return 0;
+  if (mode == SPAWN_NULL) {
+    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (fd < 0 || dup2(fd, target) < 0)
+      return -1;
+    return 0;
+  }
+  return dup2(pipe_end, target) < 0 ? -1 : 0;
+}
+
+static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_result *ret,
+              oci_error **err)
+{
+  *ret = (struct spawn_result){0};
+  cleanup_close int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1;
+  int p[2];
+  if (make_pipe(o->out, p, err) < 0)
+    return -1;
+  out_r = p[0], out_w = p[1];
+  if (make_pipe(o->err, p, err) < 0)
+    return -1;
+  err_r = p[0], err_w = p[1];
+  /* the child reports a failed execve here; a successful one closes it */
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return oci_error_set(err, errno, "pipe");
+  exec_r = p[0], exec_w = p[1];
+
+  sigset_t fwd, old;
+  sigemptyset(&fwd);
+  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+    sigaddset(&fwd, forwarded[i]);
+  cleanup_close int sfd = -1;
+  if (o->forward_signals) {
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+    sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+
+  pid_t pid = fork();
+  if (pid < 0) {
+    int e = errno;
+    if (o->forward_signals)
+      sigprocmask(SIG_SETMASK, &old, NULL);
+    return oci_error_set(err, e, "fork");
+  }
+  if (pid == 0) {
+    spawn_child_reset_signals();
+    if (child_fd(o->in == SPAWN_INHERIT ? SPAWN_INHERIT : SPAWN_NULL, -1, 0) < 0 ||
+        child_fd(o->out, out_w, 1) < 0 || child_fd(o->err, err_w, 2) < 0)
+      goto fail;
+    execv(argv[0], argv);
+  fail:;
+    int e = errno;
+    (void)!write(exec_w, &e, sizeof(e));
+    _exit(127);
+  }
+  cleanup_pid pid_t child = pid; /* killed and reaped on an early return */
+  close(steal_fd(&out_w));
+  close(steal_fd(&err_w));
+  close(steal_fd(&exec_w));
+
+  int child_errno = 0;
+  ssize_t n;
+  while ((n = read(exec_r, &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
+    ;
+  if (n == (ssize_t)sizeof(child_errno)) {
+    if (o->forward_signals)
+      sigprocmask(SIG_SETMASK, &old, NULL);
+    return oci_error_set(err, child_errno, "run '%s'", argv[0]);
+  }
+
+  struct sink sinks[2] = {
+      {.fd = steal_fd(&out_r),
+       .echo_fd = o->out == SPAWN_TEE ? 1 : -1,
+       .tail_only = o->out == SPAWN_TEE},
+      {.fd = steal_fd(&err_r),
+       .echo_fd = o->err == SPAWN_TEE ? 2 : -1,
+       .tail_only = o->err == SPAWN_TEE},
+  };
+  cleanup_close int pidfd = (int)pidfd_open(pid, 0);
+  bool exited = false;
+  int wstatus = 0;
+  while (!exited) {
+    struct pollfd pfds[4] = {{.fd = pidfd, .events = POLLIN},
+                             {.fd = sinks[0].fd, .events = POLLIN},
+                             {.fd = sinks[1].fd, .events = POLLIN},
+                             {.fd = sfd, .events = POLLIN}};
+    /* without a pidfd (old kernel) fall back to a short poll + WNOHANG */
+    int r = poll(pfds, 4, pidfd < 0 ? 50 : -1);
+    if (r < 0 && errno != EINTR)
+      break;
+    for (int i = 0; i < 2; i++)
+      if (sinks[i].fd >= 0 && (pfds[1 + i].revents & (POLLIN | POLLHUP | POLLERR)))
+        sink_read(&sinks[i]);
+    if (sfd >= 0 && (pfds[3].revents & POLLIN)) {
+      struct signalfd_siginfo si;
+      while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+        if (si.ssi_pid != 0 && (pid_t)si.ssi_pid != pid)
+          kill(pid, (int)si.ssi_signo);
+    }
+    pid_t w = waitpid(pid, &wstatus, WNOHANG);
+    if (w == pid)
+      exited = true;
+  }
+  steal_pid(&child);
+  /* What the child wrote before it exited is in the pipes; a background
+   * process that inherited them may keep writing: not ours to wait for. */
+  for (int i = 0; i < 2; i++)
+    if (sinks[i].fd >= 0) {
+      sink_read(&sinks[i]);
+      if (sinks[i].fd >= 0)
+        close(sinks[i].fd);
+    }
+  if (o->forward_signals)
+    sigprocmask(SIG_SETMASK, &old, NULL);
+  ret->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+  ret->out = sinks[0].buf;
+  ret->out_len = sinks[0].len;
+  ret->err = sinks[1].buf;
+  ret->err_len = sinks[1].len;
+  return 0;
+}

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The runtime adapter without a runtime: argv for runc and crun, signal
+ * names, error texts, exec statuses; detach keys; log record parsing. */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/argv-builder.h"
+#include "../../src/attach-client.h"
+#include "../../src/log-reader.h"
+#include "../../src/runtime.h"
+#include "tap.h"
+
+static struct rt_runtime runc = {.kind = RT_RUNC, .name = "runc", .path = "/usr/sbin/runc"};
+static struct rt_runtime crun = {.kind = RT_CRUN, .name = "crun", .path = "/usr/bin/crun"};
+
+static char *joined(struct argv_builder *b)
+{
+  static char buf[1024];
+  char *j = argv_join(b);
+  snprintf(buf, sizeof(buf), "%s", j ? j : "(null)");
+  free(j);
+  argv_clear(b);
+  return buf;
+}
+
+static void test_ops(void)
+{
+  struct argv_builder b = {0};
+  struct rt_call c = {.rt = &runc,
+                      .state_root = "/run/x/c1/runtime",
+                      .log_path = "/run/x/c1/runtime.log",
+                      .id = "c1"};
+  rt_argv_op(&c, RT_OP_START, &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/sbin/runc --root /run/x/c1/runtime --log /run/x/c1/runtime.log start c1",
+             "runc start");
+  rt_argv_op(&c, RT_OP_DELETE_FORCE, &b, NULL);
+  TAP_IS_STR(
+      joined(&b),
+      "/usr/sbin/runc --root /run/x/c1/runtime --log /run/x/c1/runtime.log delete --force c1",
+      "runc delete --force");
+  c.rt = &crun;
+  c.log_path = NULL;
+  rt_argv_op(&c, RT_OP_PAUSE, &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime pause c1", "crun pause, no log");
+  rt_argv_op(&c, RT_OP_STATE, &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime state c1", "crun state");
+  TAP_OK(rt_argv_op(&c, RT_OP_MAX, &b, NULL) < 0, "unknown op refused");
+  argv_clear(&b);
+
+  c.rt = &runc;
+  rt_argv_kill(&c, SIGTERM, &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/sbin/runc --root /run/x/c1/runtime kill c1 15",
+             "kill passes a number");
+  rt_argv_update(&c, "-", &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/sbin/runc --root /run/x/c1/runtime update --resources - c1",
+             "update from stdin");
+  c.rt = &crun;
+  rt_argv_update(&c, "/tmp/r.json", &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime update --resources /tmp/r.json c1",
+             "crun update from a file");
+}
+
+static void test_exec(void)
+{
+  struct argv_builder b = {0};
+  char *env[] = {"A=1", "B=two words", NULL};
+  char *args[] = {"sh", "-c", "echo $A", NULL};
+  struct rt_exec_opts o = {
+      .tty = true, .env = env, .cwd = "/tmp", .user = "1000:100", .args = args};
+  struct rt_call c = {
+      .rt = &runc, .state_root = "/r", .log_path = "/l", .log_json = true, .id = "c1"};
+  rt_argv_exec(&c, &o, &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/sbin/runc --root /r --log /l --log-format json exec --tty --env A=1 --env "
+             "'B=two words' "
+             "--cwd /tmp --user 1000:100 c1 sh -c 'echo $A'",
+             "runc exec with every option");
+  c.rt = &crun;
+  struct rt_exec_opts d = {.detach = true, .args = args};
+  rt_argv_exec(&c, &d, &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/bin/crun --root /r --log /l --log-format json exec --detach c1 sh -c 'echo $A'",
+             "crun exec --detach: the command follows the ID, no '--' (crun would run it)");
+  /* crun's --env replaces the environment, runc's adds to it */
+  char *cenv[] = {"PATH=/bin:/usr/bin", "A=old", "TERM=xterm", NULL};
+  char *uenv[] = {"A=new", NULL};
+  struct rt_exec_opts e = {.env = uenv, .config_env = cenv, .args = args};
+  rt_argv_exec(&c, &e, &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/bin/crun --root /r --log /l --log-format json exec --env PATH=/bin:/usr/bin "
+             "--env TERM=xterm --env A=new c1 sh -c 'echo $A'",
+             "crun exec --env: the config's variables first, ours override");
+  c.rt = &runc;
+  rt_argv_exec(&c, &e, &b, NULL);
+  TAP_IS_STR(
+      joined(&b),
+      "/usr/sbin/runc --root /r --log /l --log-format json exec --env A=new c1 sh -c 'echo $A'",
+      "runc exec --env: only ours, runc merges");
+  c.rt = &crun;
+  e.env = NULL;
+  rt_argv_exec(&c, &e, &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/bin/crun --root /r --log /l --log-format json exec c1 sh -c 'echo $A'",
+             "crun exec without --env: the config's environment as is");
+  struct rt_exec_opts none = {0};
+  TAP_OK(rt_argv_exec(&c, &none, &b, NULL) < 0, "exec without a command refused");
+  argv_clear(&b);
+}
+
+static void test_signals(void)
+{
+  static const struct {
+    const char *text;
+    int sig;
+  } ok[] = {{"TERM", SIGTERM}, {"SIGTERM", SIGTERM}, {"sigkill", SIGKILL}, {"15", 15},
+            {"INT", SIGINT},   {"SIGUSR1", SIGUSR1}, {"HUP", SIGHUP},      {"9", 9}};
+  for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+    int sig = -1;
+    TAP_OK(rt_parse_signal(ok[i].text, &sig, NULL) == 0 && sig == ok[i].sig, "signal '%s' is %d",
+           ok[i].text, ok[i].sig);
+  }
+  int sig = -1;
+  TAP_OK(rt_parse_signal("RTMIN+2", &sig, NULL) == 0 && sig == SIGRTMIN + 2, "RTMIN+2");
+  TAP_OK(rt_parse_signal("SIGRTMAX-1", &sig, NULL) == 0 && sig == SIGRTMAX - 1, "SIGRTMAX-1");
+  static const char *const bad[] = {"FOO", "0", "65", "", "15x", "-9", "SIG", "RTMIN+99"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    oci_error *e = NULL;
+    TAP_OK(rt_parse_signal(bad[i], &sig, &e) < 0 && e && e->status == 2, "'%s' is not a signal",
+           bad[i]);
+    oci_error_free(&e);
+  }
+}
+
+static void test_messages(void)
+{
+  const char *logrus =
+      "time=\"2024-01-01T00:00:00Z\" level=error msg=\"container does not exist\"\n";
+  char *m = rt_error_message(logrus, strlen(logrus));
+  TAP_IS_STR(m, "container does not exist", "logrus text record reduced to its msg");
+  free(m);
+  const char *plain = "warning: x\ncannot start a container that has stopped\n\n";
+  m = rt_error_message(plain, strlen(plain));
+  TAP_IS_STR(m, "cannot start a container that has stopped", "last non-empty line");
+  free(m);
+  TAP_OK(rt_error_message("  \n", 3) == NULL, "nothing said: NULL");
+  const char *log = "{\"level\":\"warning\",\"msg\":\"w\"}\n"
+                    "{\"level\":\"error\",\"msg\":\"exec failed: x\",\"time\":\"t\"}\n";
+  m = rt_json_log_error(log, strlen(log));
+  TAP_IS_STR(m, "exec failed: x", "error record of a json log");
+  free(m);
+  TAP_OK(rt_json_log_error("{\"level\":\"info\",\"msg\":\"hi\"}", 27) == NULL, "no error record");
+
+  TAP_OK(rt_says_not_found(RT_RUNC, "container does not exist"), "runc: not found");
+  TAP_OK(rt_says_not_found(RT_CRUN, "error opening file `/r/c1/status`: No such file or directory"),
+         "crun: not found");
+  TAP_OK(!rt_says_not_found(RT_RUNC, "container not running"), "runc: other error");
+}
+
+static void test_exec_status(void)
+{
+  /* what runc 1.1 and crun 1.8 print (seen, not guessed) */
+  const char *runc_nf = "exec failed: unable to start container process: exec: \"foo\": "
+                        "executable file not found in $PATH";
+  const char *runc_perm = "exec failed: unable to start container process: exec: \"/etc/f\": "
+                          "permission denied";
+  const char *runc_stat = "exec failed: unable to start container process: exec: \"/x/y\": "
+                          "stat /x/y: no such file or directory";
+  const char *runc_cwd = "exec failed: unable to start container process: chdir to cwd "
+                         "(\"/nonexist\") set in config.json failed: no such file or directory";
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, runc_nf, runc_nf), 127, "runc: not found is 127");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, runc_perm, runc_perm), 126,
+             "runc: permission denied is 126");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, runc_stat, runc_stat), 127, "runc: missing path is 127");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, runc_cwd, runc_cwd), 125, "runc: bad cwd is 125");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 1, "exec /etc/bad: exec format error", NULL), 126,
+             "runc: exec format error is 126");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, "exec failed: container does not exist",
+                            "exec failed: container does not exist"),
+             125, "runc: other failure is 125");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 3, "some output", NULL), 3, "command's own status");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 255, "my own message", NULL), 255, "a command exiting 255");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 0, runc_nf, NULL), 0, "success is success");
+  TAP_IS_INT(rt_exec_status(RT_RUNC, 3, "exec: \"foo\": executable file not found in $PATH", NULL),
+             3, "a look-alike message with another status is the command's");
+
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 255,
+                            "executable file `foo` not found in $PATH: No such file or directory",
+                            NULL),
+             127, "crun: not found is 127");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 255, "open executable: Permission denied", NULL), 126,
+             "crun: permission denied is 126");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 255, "open executable: Operation not permitted", NULL), 126,
+             "crun: a directory is 126");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 1, "exec: Exec format error", NULL), 126,
+             "crun: exec format error is 126");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 1, "exec: No such file or directory", NULL), 127,
+             "crun: missing interpreter is 127");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 1, "the container `c1` is not running",
+                            "the container `c1` is not running"),
+             125, "crun: failure in its log is 125");
+  TAP_IS_INT(rt_exec_status(RT_CRUN, 1, "grep found nothing", NULL), 1, "crun: command's status 1");
+}
+
+static void test_state(void)
+{
+  json_t *crun_st =
+      json_pack("{s:s, s:s, s:s}", "status", "running", "bundle", "/b", "rootfs", "rootfs");
+  rt_normalize_state(RT_CRUN, crun_st);
+  TAP_IS_STR(json_string_value(json_object_get(crun_st, "rootfs")), "/b/rootfs",
+             "crun's relative rootfs made absolute");
+  json_decref(crun_st);
+  json_t *runc_st = json_pack("{s:s, s:s}", "bundle", "/b", "rootfs", "/b/rootfs");
+  rt_normalize_state(RT_RUNC, runc_st);
+  TAP_IS_STR(json_string_value(json_object_get(runc_st, "rootfs")), "/b/rootfs", "runc's kept");
+  json_decref(runc_st);
+  TAP_IS_INT(rt_kind_of("/usr/bin/crun"), RT_CRUN, "crun by name");
+  TAP_IS_INT(rt_kind_of("/usr/sbin/runc"), RT_RUNC, "runc by name");
+  TAP_IS_INT(rt_kind_of("/opt/youki"), RT_RUNC, "others speak runc");
+}
+
+static void test_detach_keys(void)
+{
+  struct attach_opts o = {0};
+  TAP_OK(attach_parse_detach_keys(NULL, &o, NULL) == 0 && o.n_detach_keys == 2 &&
+             o.detach_keys[0] == 0x10 && o.detach_keys[1] == 0x11,
+         "default detach keys are ctrl-p ctrl-q");
+  TAP_OK(attach_parse_detach_keys("ctrl-a,x,ctrl-@,ctrl-_", &o, NULL) == 0 &&
+             o.n_detach_keys == 4 && o.detach_keys[0] == 1 && o.detach_keys[1] == 'x' &&
+             o.detach_keys[2] == 0 && o.detach_keys[3] == 0x1f,
+         "ctrl-a,x,ctrl-@,ctrl-_");
+  TAP_OK(attach_parse_detach_keys("", &o, NULL) == 0 && o.n_detach_keys == 0, "'' disables");
+  oci_error *e = NULL;
+  TAP_OK(attach_parse_detach_keys("ctrl-1", &o, &e) < 0 && e->status == 2, "ctrl-1 refused");
+  oci_error_free(&e);
+  TAP_OK(attach_parse_detach_keys("ab", &o, &e) < 0, "'ab' refused");
+  oci_error_free(&e);
+}
+
+static void test_log_lines(void)
+{
+  char scratch[256];
+  struct log_record r;
+  const char *f = "2024-01-01T00:00:00.000000001Z stdout F hello world";
+  TAP_OK(log_parse_line(LOG_KUBERNETES, f, strlen(f), scratch, &r) == 0 && r.stream == 1 &&
+             r.len == 11 && memcmp(r.text, "hello world", 11) == 0 && r.newline && r.ends_line,
+         "kubernetes F record");
+  const char *p = "2024-01-01T00:00:00Z stderr P part";
+  TAP_OK(log_parse_line(LOG_KUBERNETES, p, strlen(p), scratch, &r) == 0 && r.stream == 2 &&
+             r.len == 4 && !r.newline && !r.ends_line,
+         "kubernetes P record");
+  const char *empty = "2024-01-01T00:00:00Z stdout F ";
+  TAP_OK(log_parse_line(LOG_KUBERNETES, empty, strlen(empty), scratch, &r) == 0 && r.len == 0 &&
+             r.newline,
+         "empty F record");
+  const char *bare = "2024-01-01T00:00:00Z stdout F";
+  TAP_OK(log_parse_line(LOG_KUBERNETES, bare, strlen(bare), scratch, &r) == 0 && r.len == 0,
+         "F record without the text separator");
+  const char *junk = "garbage";
+  TAP_OK(log_parse_line(LOG_KUBERNETES, junk, strlen(junk), scratch, &r) < 0, "junk skipped");
+  const char *j = "{\"time\":\"t\",\"stream\":\"stderr\",\"log\":\"oops\\n\"}";
+  TAP_OK(log_parse_line(LOG_JSON, j, strlen(j), scratch, &r) == 0 && r.stream == 2 && r.len == 5 &&
+             memcmp(r.text, "oops\n", 5) == 0 && !r.newline && r.ends_line,
+         "json record");
+}
+
+int main(void)
+{
+  test_ops();
+  test_exec();
+  test_signals();
+  test_messages();
+  test_exec_status();
+  test_state();
+  test_detach_keys();
+  test_log_lines();
+  return tap_done();
+}
