@@ -319,9 +319,17 @@ int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err)
   json_error_t jerr;
   json_auto_t *j = json_loadb(text, len, 0, &jerr);
   json_t *code = json_object_get(j, "exitCode");
-  if (!json_is_integer(code))
+  if (json_is_null(code)) {
+    /* The monitor could not learn the status (the container was not its
+     * child): it says so rather than inventing one, and so do we. */
+    *ret = (struct ctr_exit){.exit_code = -1};
+    const char *why = json_string_value(json_object_get(j, "error"));
+    snprintf(ret->error, sizeof(ret->error), "%s", why ? why : "exit status unknown");
+  } else if (!json_is_integer(code)) {
     return oci_error_set(err, 0, "container '%s': exit.json: no exitCode", c->id);
-  *ret = (struct ctr_exit){.exit_code = (int)json_integer_value(code)};
+  } else {
+    *ret = (struct ctr_exit){.exit_code = (int)json_integer_value(code)};
+  }
   ret->signal = (int)json_integer_value(json_object_get(j, "signal"));
   const char *at = json_string_value(json_object_get(j, "finishedAt"));
   snprintf(ret->finished_at, sizeof(ret->finished_at), "%s", at ? at : "");

@@ -84,14 +84,10 @@ int lc_update(struct lc *l, const char *resources, oci_error **err)
 static char **bundle_env(const struct lc *l)
 {
   const char *bundle = ctr_state_str(l->c, "bundle");
-  cleanup_free char *path = NULL;
-  if (bundle == NULL || asprintf(&path, "%s/config.json", bundle) < 0)
+  cleanup_error oci_error *ignored = NULL;
+  if (bundle == NULL)
     return NULL;
-  cleanup_close int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return NULL;
-  json_error_t jerr;
-  json_auto_t *config = json_loadfd(fd, 0, &jerr);
+  json_auto_t *config = lc_load_bundle_config(bundle, &ignored);
   json_t *env = json_object_get(json_object_get(config, "process"), "env");
   size_t n = json_array_size(env), k = 0;
   char **v = calloc(n + 1, sizeof(char *));
@@ -220,7 +216,9 @@ int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
   json_object_set(st, "logFormat", json_object_get(c->state, "logFormat"));
   json_object_set_new(st, "runtime", json_string(l->rt.name));
   if (have_exit) {
-    json_object_set_new(st, "exitCode", json_integer(ex.exit_code));
+    json_object_set_new(st, "exitCode", ex.exit_code >= 0 ? json_integer(ex.exit_code) : json_null());
+    if (ex.error[0])
+      json_object_set_new(st, "exitError", json_string(ex.error));
     if (ex.signal)
       json_object_set_new(st, "exitSignal", json_integer(ex.signal));
     json_object_set_new(st, "finishedAt", json_string(ex.finished_at));

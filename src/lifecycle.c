@@ -75,19 +75,54 @@ int lc_open(const char *root, const char *id, enum ctr_lock lock, int flags, str
   return 0;
 }
 
-static int read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
+json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
 {
   cleanup_close int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return oci_error_set(err, errno, "bundle '%s'", bundle);
+  if (dfd < 0) {
+    oci_error_set(err, errno, "bundle '%s'", bundle);
+    return NULL;
+  }
   cleanup_close int fd = openat(dfd, "config.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return oci_error_set(err, errno, "bundle '%s': config.json", bundle);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) < 0) {
+    oci_error_set(err, errno, "bundle '%s': config.json", bundle);
+    return NULL;
+  }
+  if (!S_ISREG(st.st_mode) || st.st_size > LC_CONFIG_JSON_MAX) {
+    oci_error_set(err, 0, "bundle '%s': config.json is not a regular file of at most %d bytes",
+                  bundle, LC_CONFIG_JSON_MAX);
+    return NULL;
+  }
+  /* Read whole, then parse: json_loadfd() reads one byte per syscall. */
+  cleanup_free char *text = malloc((size_t)st.st_size + 1);
+  size_t len = 0;
+  while (text != NULL && len < (size_t)st.st_size) {
+    ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    len += (size_t)n;
+  }
+  if (text == NULL) {
+    oci_error_set(err, ENOMEM, "bundle '%s': config.json", bundle);
+    return NULL;
+  }
   json_error_t jerr;
-  json_auto_t *config = json_loadfd(fd, 0, &jerr);
-  if (!json_is_object(config))
-    return oci_error_set(err, 0, "bundle '%s': config.json: %s", bundle,
-                         config ? "not an object" : jerr.text);
+  json_t *config = json_loadb(text, len, 0, &jerr);
+  if (!json_is_object(config)) {
+    oci_error_set(err, 0, "bundle '%s': config.json: %s", bundle, config ? "not an object" : jerr.text);
+    json_decref(config);
+    return NULL;
+  }
+  return config;
+}
+
+static int read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
+{
+  json_auto_t *config = lc_load_bundle_config(bundle, err);
+  if (config == NULL)
+    return -1;
   json_t *process = json_object_get(config, "process");
   if (!json_is_object(process))
     return oci_error_set(err, 0, "bundle '%s': config.json has no process", bundle);
@@ -282,7 +317,13 @@ int lc_destroy(struct lc *l, bool force, oci_error **err)
     return ctr_remove(l->c, err);
   }
   cleanup_free char *status = NULL;
-  if (lc_runtime_status(l, &status, NULL, err) < 0) {
+  /* exit.json written and the monitor gone: the container has stopped, and
+   * asking the runtime again would cost a whole runtime start. */
+  struct ctr_exit ex;
+  cleanup_error oci_error *no_exit = NULL;
+  if (ctr_read_exit(l->c, &ex, &no_exit) == 1 && ctr_monitor_pid(l->c) == 0)
+    status = strdup(ctr_runtime_has(l->c) ? "stopped" : "gone");
+  else if (lc_runtime_status(l, &status, NULL, err) < 0) {
     if (!force)
       return -1;
     oci_error_free(err);

@@ -49,6 +49,10 @@ struct lc_create_opts {
 /* Make the state dir, start the monitor, wait for its report, write
  * state.json.  On success ret is open and exclusively locked.  On failure
  * nothing is left: no dir, no monitor, no runtime container. */
+/* BUNDLE/config.json, parsed (a JSON object), or NULL with *err set. */
+#define LC_CONFIG_JSON_MAX (4 << 20)
+json_t *lc_load_bundle_config(const char *bundle, oci_error **err);
+
 int lc_create(const struct lc_create_opts *o, struct lc *ret, pid_t *ret_pid, oci_error **err);
 
 /* start / pause / resume / delete through the runtime; the error is the

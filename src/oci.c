@@ -40,9 +40,11 @@ static const struct cli_verb verbs[] = {
      "  -e, --env K=V      set an environment variable (repeatable)\n"
      "      --cwd DIR      working directory\n"
      "  -u, --user U[:G]   user (and group) to run as\n"},
-    {"kill", cmd_kill, 1, 2, "[-s SIG] [-f] ID [SIG]", "send a signal to a container",
-     "  -s, --signal SIG   signal to send (default SIGTERM)\n"
-     "  -f, --force        send SIGKILL\n"},
+    {"kill", cmd_kill, 1, 2, "[-s SIG] [-f] [-t SECONDS] ID [SIG]", "send a signal to a container",
+     "  -s, --signal SIG   signal to send (default: stop it, see --timeout)\n"
+     "  -f, --force        send SIGKILL\n"
+     "  -t, --timeout SEC  with no signal named: SIGTERM, then SIGKILL after SEC\n"
+     "                     seconds if it still runs (default 5; 0: SIGTERM only)\n"},
     {"delete", cmd_delete, 1, 1, "[-f] ID", "delete a container and its state",
      "  -f, --force        kill a running container first; clean up after a dead monitor\n"},
     {"pause", cmd_pause, 1, 1, "ID", "pause all processes in a container", NULL},

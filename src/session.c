@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,14 +47,42 @@ int session_simple(const char *root, const char *id, enum rt_op op, oci_error **
   return 0;
 }
 
-int session_kill(const char *root, const char *id, int signum, oci_error **err)
+/* A pidfd for the container's init, opened before it is signalled so that a
+ * reused pid can never be mistaken for it; -1 when it has already gone. */
+static int container_pidfd(const struct lc *l)
+{
+  cleanup_free char *text = ctr_read_file(l->c, "container.pid", NULL);
+  char *end = NULL;
+  long pid = text ? strtol(text, &end, 10) : 0;
+  if (pid <= 1 || end == text)
+    return -1;
+  return pidfd_open((pid_t)pid, 0);
+}
+
+int session_kill(const char *root, const char *id, int signum, int grace_seconds, oci_error **err)
 {
   cleanup_lc struct lc l = {0};
   if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
     return -1;
   if (!ctr_runtime_has(l.c))
     return oci_error_set(err, 0, "container '%s' is not running", id);
-  return lc_kill(&l, signum, err) < 0 ? -1 : 0;
+  cleanup_close int pidfd = grace_seconds > 0 ? container_pidfd(&l) : -1;
+  if (lc_kill(&l, signum, err) < 0)
+    return -1;
+  if (pidfd < 0)
+    return 0;
+  /* A container init ignores signals it has no handler for (an
+   * interactive shell as pid 1 ignores SIGTERM), so a stop that asked for
+   * no particular signal ends with SIGKILL, as podman stop does. */
+  struct pollfd p = {.fd = pidfd, .events = POLLIN};
+  int r;
+  do {
+    r = poll(&p, 1, grace_seconds * 1000);
+  } while (r < 0 && errno == EINTR);
+  if (r != 0)
+    return 0;
+  fprintf(stderr, "oci: kill '%s': still running after %d s, sending SIGKILL\n", id, grace_seconds);
+  return lc_kill(&l, SIGKILL, err) < 0 ? -1 : 0;
 }
 
 int session_update(const char *root, const char *id, const char *resources, oci_error **err)
@@ -234,7 +263,7 @@ int session_exec(const char *root, const char *id, const struct rt_exec_opts *o,
 static int exit_from_record(const struct lc *l, int *ret_status)
 {
   struct ctr_exit ex;
-  if (ctr_read_exit(l->c, &ex, NULL) == 1) {
+  if (ctr_read_exit(l->c, &ex, NULL) == 1 && ex.exit_code >= 0) {
     *ret_status = ex.exit_code;
     return 1;
   }
@@ -254,10 +283,17 @@ static int attach_result_status(const struct lc *l, const char *id, const struct
   case ATTACH_SIGNALLED:
     return 128 + res->signal;
   case ATTACH_LOST:
-    if (exit_from_record(l, &status))
+    /* No EXIT frame: the monitor dropped this client (it stopped reading
+     * for too long) or could not learn the exit status.  Say which; the
+     * log still holds every byte of output. */
+    if (exit_from_record(l, &status)) {
+      fprintf(stderr, "oci: attach '%s': disconnected by the monitor before the end of the output; "
+                      "the full output is in the log ('oci logs %s')\n", id, id);
       return status;
+    }
     return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0,
-                                "attach '%s': the monitor closed the connection", id);
+                                "attach '%s': the monitor closed the connection without an exit status "
+                                "(see 'oci state %s')", id, id);
   default:
     return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0, "attach '%s': lost", id);
   }

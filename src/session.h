@@ -16,7 +16,9 @@
 
 int session_create(const struct lc_create_opts *o, oci_error **err);
 int session_simple(const char *root, const char *id, enum rt_op op, oci_error **err);
-int session_kill(const char *root, const char *id, int signum, oci_error **err);
+/* Signal the container.  GRACE_SECONDS > 0: if it is still running that
+ * long after the signal, send SIGKILL. */
+int session_kill(const char *root, const char *id, int signum, int grace_seconds, oci_error **err);
 int session_update(const char *root, const char *id, const char *resources, oci_error **err);
 int session_delete(const char *root, const char *id, bool force, oci_error **err);
 int session_state(const char *root, const char *id, oci_error **err);

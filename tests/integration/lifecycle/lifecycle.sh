@@ -49,6 +49,21 @@ tap_is "$(cat "$T/a1.out" | tr '\n' ' ')|$(cat "$T/a2.out" | tr '\n' ' ')" \
   "tick1 tick2 tick3 |tick1 tick2 tick3 " "two attach clients both get all output (attached before start)"
 oci delete two
 
+# --- kill without a signal stops even an init that ignores SIGTERM
+b=$(bundle ign ".process.args = $(sh_args 'trap "" TERM; echo up; while :; do sleep 1; done')")
+oci create -b "$b" ign1 2>/dev/null && oci start ign1
+start=$(date +%s)
+err=$(oci kill --timeout 1 ign1 2>&1); rc=$?
+tap_is "$rc" 0 "kill (no signal named) returns 0"
+tap_like "$err" "still running after 1 s, sending SIGKILL" "kill says it escalated to SIGKILL"
+tap_ok $(wait_status ign1 stopped; echo $?) "kill (no signal named): an init ignoring SIGTERM is stopped"
+tap_is "$(state_field ign1 .exitCode)" 137 "exitCode 137 after the SIGKILL"
+oci delete ign1
+oci create -b "$b" ign2 2>/dev/null && oci start ign2
+oci kill -s TERM ign2; sleep 1.5
+tap_is "$(state_field ign2 .status)" running "kill -s TERM (named): no escalation, still running"
+oci delete -f ign2
+
 # --- run forwards signals; stdin reaches the container
 b=$(bundle sig ".process.args = $(sh_args 'trap "echo got-usr1; exit 42" USR1; echo ready; sleep 1000 & wait')")
 "$OCI" --root "$ROOT" run -b "$b" sig1 >"$T/sig.out" 2>&1 </dev/null &
