@@ -40,7 +40,8 @@ cat >"$W/oci-config.json" <<'JSON'
 JSON
 siftool new "$W/demo.sif"
 siftool add --datatype 6 --filename oci-config.json "$W/demo.sif" "$W/oci-config.json"
-siftool add --datatype 4 --parttype 2 --partfs 1 --partarch 2 --groupid 1 "$W/demo.sif" "$W/rootfs.sqfs"
+case "$(uname -m)" in aarch64) arch=4 ;; i?86) arch=1 ;; ppc64le) arch=6 ;; s390x) arch=11 ;; riscv64) arch=12 ;; *) arch=2 ;; esac
+siftool add --datatype 4 --parttype 2 --partfs 1 --partarch $arch --groupid 1 "$W/demo.sif" "$W/rootfs.sqfs"
 
 step oci inspect demo.sif
 "$OCI" inspect "$W/demo.sif"
