@@ -34,7 +34,8 @@ if [ "$after_loops" -gt "$before_loops" ]; then echo "LEAK: loop devices:"; lose
 if awk -v b="$PWD/" 'index($5, b) == 1 || index($5, "/tmp/") == 1 {print}' /proc/self/mountinfo | grep -q .; then
   echo "LEAK: mounts:"; awk -v b="$PWD/" 'index($5, b) == 1 || index($5, "/tmp/") == 1 {print $5}' /proc/self/mountinfo; leaks=1
 fi
-if pgrep -x oci-monitor >/dev/null; then echo "LEAK: oci-monitor processes:"; pgrep -a -x oci-monitor; leaks=1; fi
+# monitors of this build only (others on the machine are not this run's)
+if pgrep -f "^$PWD/$BUILD/" >/dev/null; then echo "LEAK: processes of this build:"; pgrep -a -f "^$PWD/$BUILD/"; leaks=1; fi
 
 # One closing line that CI reads, from meson's own record of the run.
 python3 - "$leaks" "$BUILD/meson-logs/testlog.json" "$VG/meson-logs/testlog-valgrind.json" <<'PY'
