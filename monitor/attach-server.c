@@ -2,8 +2,13 @@
 /*
  * STATE/attach: any number of SOCK_SEQPACKET clients (proto.h).  Output is
  * sent without blocking; what a client cannot take yet waits in its own
- * bounded queue, and a client whose queue would pass MON_CLIENT_QUEUE_MAX is
- * dropped.  Neither the container nor the log ever waits for a client.
+ * queue.  Backpressure: when a queue reaches MON_CLIENT_QUEUE_HIGH the
+ * monitor stops reading the container's output until every queue is below
+ * MON_CLIENT_QUEUE_LOW, so a client that reads, however slowly, gets every
+ * byte.  A client that takes nothing for MON_CLIENT_STALL_MS while output
+ * waits for it is dropped: the container waits for readers, never for a
+ * client that stopped.  The log is written as output is read, before any
+ * client sees it.
  */
 #include "monitor.h"
 
@@ -19,6 +24,13 @@
 
 #define FRAMES_PER_DISPATCH 32
 
+/* Output pauses at HIGH; one more read (cut into frames) and HELLO / EXIT
+ * must still fit under the hard bound. */
+G_STATIC_ASSERT(MON_CLIENT_QUEUE_LOW < MON_CLIENT_QUEUE_HIGH);
+G_STATIC_ASSERT(MON_CLIENT_QUEUE_MAX >=
+                MON_CLIENT_QUEUE_HIGH + MON_READ_BUF_SIZE +
+                    (MON_READ_BUF_SIZE / PROTO_MAX_PAYLOAD + 3) * (MON_QUEUE_RECORD_OVERHEAD + 8));
+
 struct MonClient {
   MonState *m;
   int fd;
@@ -27,9 +39,11 @@ struct MonClient {
   gboolean done;   /* EXIT (or the end) queued: close once the queue is sent */
   gboolean paused; /* not reading: the stdin queue is full */
   gboolean peer_gone;
+  gint64 waiting_since; /* its queue's front has waited since (monotonic µs) */
 };
 
 static gboolean on_client(gpointer data, GIOCondition cond);
+static void output_maybe_resume(MonState *m);
 
 static void client_free(MonClient *c)
 {
@@ -59,8 +73,86 @@ static void client_drop(MonClient *c, const char *why)
   else
     discard_input(c);
   g_ptr_array_remove_fast(m->clients, c); /* frees it */
+  if (m->output_paused)
+    output_maybe_resume(m);
   if (m->phase == MON_PHASE_EXITING && m->clients->len == 0)
     mon_maybe_finish(m);
+}
+
+/* ---- backpressure ---- */
+
+/* Does C keep the container's output from being read?  (A client that hung
+ * up while we did not read from it gets nothing more sent.) */
+static gboolean holds_output(const MonClient *c)
+{
+  return !c->peer_gone && mon_queue_bytes(&c->q) >= MON_CLIENT_QUEUE_LOW;
+}
+
+static gboolean on_stall_check(gpointer data);
+
+/* While paused: a timer for the moment the longest-waiting client that
+ * holds the output has taken nothing for MON_CLIENT_STALL_MS. */
+static void stall_timer_arm(MonState *m)
+{
+  gint64 first = G_MAXINT64;
+  for (guint i = 0; i < m->clients->len; i++) {
+    MonClient *c = g_ptr_array_index(m->clients, i);
+    if (holds_output(c))
+      first = MIN(first, c->waiting_since);
+  }
+  if (m->stall_timer) {
+    g_source_remove(m->stall_timer);
+    m->stall_timer = 0;
+  }
+  if (first == G_MAXINT64) {
+    output_maybe_resume(m);
+    return;
+  }
+  gint64 due_us = first + MON_CLIENT_STALL_MS * G_GINT64_CONSTANT(1000) - g_get_monotonic_time();
+  guint due_ms = due_us > 0 ? (guint)((due_us + 999) / 1000) : 0;
+  m->stall_timer = g_timeout_add(due_ms, on_stall_check, m);
+}
+
+static const char stall_note[] =
+    "it took no output for " G_STRINGIFY(MON_CLIENT_STALL_MS) " ms while output waited for it";
+
+static gboolean on_stall_check(gpointer data)
+{
+  MonState *m = data;
+  gint64 now = g_get_monotonic_time();
+  m->stall_timer = 0;
+  /* Downwards: a drop moves the last client into slot I (and resuming
+   * output, which a drop can do, drops nobody). */
+  for (guint i = m->clients->len; i-- > 0;) {
+    MonClient *c = g_ptr_array_index(m->clients, i);
+    if (m->output_paused && holds_output(c) &&
+        now - c->waiting_since >= MON_CLIENT_STALL_MS * G_GINT64_CONSTANT(1000))
+      client_drop(c, stall_note);
+  }
+  if (m->output_paused)
+    stall_timer_arm(m);
+  return G_SOURCE_REMOVE;
+}
+
+static void output_pause(MonState *m)
+{
+  if (m->output_paused)
+    return;
+  mon_io_pause_output(m);
+  stall_timer_arm(m);
+}
+
+static void output_maybe_resume(MonState *m)
+{
+  for (guint i = 0; i < m->clients->len; i++) {
+    if (holds_output(g_ptr_array_index(m->clients, i)))
+      return;
+  }
+  if (m->stall_timer) {
+    g_source_remove(m->stall_timer);
+    m->stall_timer = 0;
+  }
+  mon_io_resume_output(m);
 }
 
 static void client_update(MonClient *c)
@@ -79,6 +171,7 @@ static gboolean client_flush(MonClient *c)
 {
   const uint8_t *frame;
   size_t len;
+  size_t before = mon_queue_bytes(&c->q);
   while (mon_queue_peek_frame(&c->q, &frame, &len)) {
     ssize_t n = send(c->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR)
@@ -94,6 +187,11 @@ static gboolean client_flush(MonClient *c)
   if (c->done && mon_queue_is_empty(&c->q)) {
     client_drop(c, NULL);
     return FALSE;
+  }
+  if (mon_queue_bytes(&c->q) < before) { /* progress */
+    c->waiting_since = g_get_monotonic_time();
+    if (c->m->output_paused && mon_queue_bytes(&c->q) < MON_CLIENT_QUEUE_LOW)
+      output_maybe_resume(c->m);
   }
   return TRUE;
 }
@@ -117,8 +215,11 @@ static gboolean client_send(MonClient *c, uint8_t type, const void *data, size_t
       return FALSE;
     }
   }
+  if (mon_queue_is_empty(&c->q))
+    c->waiting_since = g_get_monotonic_time();
   if (!mon_queue_push(&c->q, type, data, len)) {
-    client_drop(c, "too slow: its output queue is full");
+    /* Cannot happen: output pauses at MON_CLIENT_QUEUE_HIGH. */
+    client_drop(c, "its output queue is full");
     return FALSE;
   }
   return TRUE;
@@ -126,6 +227,7 @@ static gboolean client_send(MonClient *c, uint8_t type, const void *data, size_t
 
 void mon_attach_broadcast(MonState *m, enum proto_frame_type type, const guint8 *data, size_t len)
 {
+  gboolean behind = FALSE;
   if (m->clients == NULL)
     return;
   for (guint i = m->clients->len; i-- > 0;) {
@@ -135,9 +237,14 @@ void mon_attach_broadcast(MonState *m, enum proto_frame_type type, const guint8 
     gboolean alive = TRUE;
     for (size_t off = 0; alive && off < len; off += PROTO_MAX_PAYLOAD)
       alive = client_send(c, (uint8_t)type, data + off, MIN(len - off, (size_t)PROTO_MAX_PAYLOAD));
-    if (alive)
-      client_update(c);
+    if (!alive)
+      continue;
+    client_update(c);
+    if (mon_queue_bytes(&c->q) >= MON_CLIENT_QUEUE_HIGH)
+      behind = TRUE;
   }
+  if (behind)
+    output_pause(m);
 }
 
 /* Ends every connection after what is queued: with EXIT when the status is
@@ -260,7 +367,7 @@ static void client_new(MonState *m, int fd)
   size_t n = proto_encode_hello(buf, m->terminal, mon_proto_state(m));
   if (!client_send(c, buf[0], buf + 1, n - 1))
     return;
-  if (m->phase >= MON_PHASE_EXITING) {
+  if (m->exit_announced) { /* (before that it gets the rest of the drain) */
     uint8_t ebuf[16];
     size_t en = proto_encode_exit(ebuf, m->exit_status, m->exit_signal);
     if (m->exit_known && !client_send(c, ebuf[0], ebuf + 1, en - 1))
@@ -296,14 +403,18 @@ gboolean mon_attach_listen(MonState *m, GError **error)
   /* Through the dir fd: the state dir path may be longer than sun_path. */
   snprintf(sa.sun_path, sizeof(sa.sun_path), "/proc/self/fd/%d/attach", m->state_dfd);
   m->clients = g_ptr_array_new_with_free_func((GDestroyNotify)client_free);
-  unlinkat(m->state_dfd, "attach", 0);
   m->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (m->listen_fd < 0)
     goto fail;
-  mode_t old = umask(0077);
+  /* Mode 0600 from the umask: no window with a wider mode, no chmod. */
+  mode_t old = umask(0177);
   int r = bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+  if (r < 0 && errno == EADDRINUSE) { /* a stale socket from an earlier monitor */
+    unlinkat(m->state_dfd, "attach", 0);
+    r = bind(m->listen_fd, (struct sockaddr *)&sa, sizeof(sa));
+  }
   umask(old);
-  if (r < 0 || fchmodat(m->state_dfd, "attach", 0600, 0) < 0 || listen(m->listen_fd, 16) < 0)
+  if (r < 0 || listen(m->listen_fd, 16) < 0)
     goto fail;
   m->listen_src = mon_watch_new(m->listen_fd, G_IO_IN, on_accept, m);
   return TRUE;

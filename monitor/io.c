@@ -2,7 +2,9 @@
 /*
  * The container's stdio: output pipes (or the pty master) read in big chunks
  * into the log and to attach clients; stdin written without ever blocking
- * (a queue plus a G_IO_OUT watch while it has data).
+ * (a queue plus a G_IO_OUT watch while it has data).  Reading output pauses
+ * while an attach client is behind (attach-server.c decides): the
+ * container then waits on its full pipe, and nothing read is ever dropped.
  */
 #include "monitor.h"
 
@@ -115,6 +117,8 @@ void mon_io_set_pty(MonState *m, int master)
 void mon_io_watch(MonState *m)
 {
   MonWatchFunc funcs[2] = {on_stdout, on_stderr};
+  if (m->output_paused || m->draining)
+    return; /* mon_io_resume_output() / the drain read instead */
   for (int i = 0; i < 2; i++)
     if (m->out_fd[i] >= 0 && m->out_src[i] == NULL)
       m->out_src[i] = mon_watch_new(m->out_fd[i], G_IO_IN, funcs[i], m);
@@ -213,9 +217,36 @@ static gboolean read_once(MonState *m, int i)
 
 static gboolean on_output(MonState *m, int i, GIOCondition cond)
 {
-  if (m->out_fd[i] >= 0)
+  /* (paused by the other stream's read in this same loop iteration?) */
+  if (m->out_fd[i] >= 0 && !m->output_paused)
     (void)read_once(m, i);
   return G_SOURCE_CONTINUE;
+}
+
+/* A client is behind: stop polling the output.  The watches go, not just
+ * their events: a pipe whose writers are gone would still report POLLHUP. */
+void mon_io_pause_output(MonState *m)
+{
+  m->output_paused = TRUE;
+  for (int i = 0; i < 2; i++)
+    mon_watch_destroy(&m->out_src[i]);
+}
+
+static gboolean drain_again(gpointer data);
+
+void mon_io_resume_output(MonState *m)
+{
+  if (!m->output_paused)
+    return;
+  m->output_paused = FALSE;
+  if (m->draining) {
+    /* From the loop, not from here: the caller may be in the middle of
+     * sending to clients. */
+    if (m->drain_idle == 0)
+      m->drain_idle = g_idle_add(drain_again, m);
+  } else {
+    mon_io_watch(m);
+  }
 }
 
 static gboolean on_runtime_stderr(gpointer data, GIOCondition cond)
@@ -253,21 +284,51 @@ void mon_io_drain_runtime_stderr(MonState *m)
     keep_runtime_message(m, buf, (size_t)n);
 }
 
-/* At container exit: whatever is still in the pipes / pty, bounded in time
- * in case something outside the container keeps writing. */
-void mon_io_drain(MonState *m)
+/* Reads until the pipes / pty are empty, a client is behind (then
+ * mon_io_resume_output() calls again), or the reading time is used up. */
+static void drain_step(MonState *m)
 {
-  gint64 deadline = g_get_monotonic_time() + MON_DRAIN_TIMEOUT_MS * 1000;
-  if (m->pty_retry_timer) {
-    g_source_remove(m->pty_retry_timer);
-    m->pty_retry_timer = 0;
-  }
+  gint64 start = g_get_monotonic_time();
+  gint64 deadline = start + m->drain_budget;
   for (int i = 0; i < 2; i++) {
-    while (m->out_fd[i] >= 0 && g_get_monotonic_time() < deadline) {
+    while (m->out_fd[i] >= 0 && !m->output_paused && g_get_monotonic_time() < deadline) {
       if (!read_once(m, i))
         break;
     }
   }
+  m->drain_budget -= g_get_monotonic_time() - start;
+  if (m->output_paused)
+    return;
+  m->draining = FALSE;
+  mon_container_output_done(m);
+}
+
+static gboolean drain_again(gpointer data)
+{
+  MonState *m = data;
+  m->drain_idle = 0;
+  if (m->draining && !m->output_paused)
+    drain_step(m);
+  return G_SOURCE_REMOVE;
+}
+
+/* At container exit: whatever is still in the pipes / pty, then
+ * mon_container_output_done() -- now, or once behind clients caught up
+ * (or were dropped).  At most MON_DRAIN_TIMEOUT_MS of reading, in case
+ * something outside the container keeps writing; time paused for clients
+ * does not count. */
+void mon_io_drain(MonState *m)
+{
+  if (m->pty_retry_timer) {
+    g_source_remove(m->pty_retry_timer);
+    m->pty_retry_timer = 0;
+  }
+  for (int i = 0; i < 2; i++)
+    mon_watch_destroy(&m->out_src[i]);
+  m->draining = TRUE;
+  m->drain_budget = MON_DRAIN_TIMEOUT_MS * 1000;
+  if (!m->output_paused)
+    drain_step(m);
 }
 
 /* ---- stdin ---- */
@@ -402,4 +463,9 @@ void mon_io_close(MonState *m)
     g_source_remove(m->pty_retry_timer);
     m->pty_retry_timer = 0;
   }
+  if (m->drain_idle) {
+    g_source_remove(m->drain_idle);
+    m->drain_idle = 0;
+  }
+  m->draining = FALSE;
 }

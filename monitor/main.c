@@ -193,25 +193,19 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
 
 /* ---- reporting ---- */
 
-static void report(MonState *m, json_t *obj)
+/* Writes LINE (one line of JSON with its newline) and closes the fd. */
+static void report(MonState *m, const char *line)
 {
-  char *s = json_dumps(obj, JSON_PRESERVE_ORDER);
-  json_decref(obj);
-  if (m->report_fd >= 0 && s) {
-    g_autofree char *line = g_strconcat(s, "\n", NULL);
-    const char *p = line;
-    size_t len = strlen(line);
-    while (len > 0) {
-      ssize_t n = write(m->report_fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        break; /* the CLI went away: nothing to tell it */
-      p += n;
-      len -= (size_t)n;
-    }
+  size_t len = strlen(line);
+  while (m->report_fd >= 0 && len > 0) {
+    ssize_t n = write(m->report_fd, line, len);
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break; /* the CLI went away: nothing to tell it */
+    line += n;
+    len -= (size_t)n;
   }
-  free(s);
   mon_close(&m->report_fd);
 }
 
@@ -219,7 +213,20 @@ static void report_error(MonState *m, const char *msg)
 {
   json_t *o = json_object();
   json_object_set_new(o, "error", json_string(msg));
-  report(m, o);
+  char *s = json_dumps(o, JSON_PRESERVE_ORDER);
+  json_decref(o);
+  g_autofree char *line = g_strconcat(s ? s : "{\"error\": \"out of memory\"}", "\n", NULL);
+  free(s);
+  report(m, line);
+}
+
+/* By hand: the first jansson object of a process seeds its hash from
+ * /dev/urandom, three syscalls between `runtime create` and the report. */
+static void report_pid(MonState *m, pid_t pid)
+{
+  char line[40];
+  g_snprintf(line, sizeof(line), "{\"pid\": %d}\n", (int)pid);
+  report(m, line);
 }
 
 /* ---- detaching ---- */
@@ -316,7 +323,7 @@ void mon_create_failed(MonState *m, const char *message)
   if (m->create_pid > 0) {
     kill(-m->create_pid, SIGKILL);
     kill(m->create_pid, SIGKILL);
-    waitpid(m->create_pid, NULL, 0);
+    (void)mon_wait_child(m->create_pid, MON_KILL_TIMEOUT_MS, NULL);
     m->create_pid = 0;
   }
   mon_console_cleanup(m);
@@ -369,7 +376,7 @@ static gboolean write_user_pid_file(MonState *m, GError **error)
     g_set_error(error, MON_ERROR, 0, "pid file dir '%s': %s", dir, g_strerror(errno));
     return FALSE;
   }
-  gboolean ok = mon_write_file_at(dfd, base, text, strlen(text), 0644, error);
+  gboolean ok = mon_write_file_at(dfd, base, text, strlen(text), 0644, FALSE, error);
   close(dfd);
   if (!ok)
     g_prefix_error(error, "pid file '%s': ", m->pid_file);
@@ -397,16 +404,14 @@ void mon_create_succeeded(MonState *m)
     mon_create_failed(m, error->message);
     return;
   }
-  if (m->rt_msg && m->rt_msg->len > 0)
+  m->phase = MON_PHASE_RUNNING;
+  report_pid(m, pid);
+  if (m->rt_msg && m->rt_msg->len > 0) /* warnings: noted after the report */
     mon_note(m, "runtime said: %s", m->rt_msg->str);
   if (m->rt_msg) {
     g_string_free(m->rt_msg, TRUE);
     m->rt_msg = NULL;
   }
-  m->phase = MON_PHASE_RUNNING;
-  json_t *o = json_object();
-  json_object_set_new(o, "pid", json_integer(pid));
-  report(m, o);
   mon_container_known(m);
   if (m->phase == MON_PHASE_RUNNING)
     mon_trim_mappings(); /* from here on the monitor mostly waits */
@@ -423,12 +428,19 @@ static gboolean on_flush_timeout(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+/* The container is gone: read what is left of its output, then
+ * mon_container_output_done().  The drain waits for clients that fall
+ * behind like reading does while the container runs. */
 void mon_container_exited(MonState *m)
+{
+  m->phase = MON_PHASE_EXITING;
+  mon_io_drain(m);
+}
+
+void mon_container_output_done(MonState *m)
 {
   g_autoptr(GError) error = NULL;
   struct timespec now;
-  m->phase = MON_PHASE_EXITING;
-  mon_io_drain(m);
   mon_io_close(m);
   mon_attach_resume_readers(m); /* paused on a full stdin queue: now they read (and drop) */
   clock_gettime(CLOCK_REALTIME, &now);
@@ -477,7 +489,7 @@ static gboolean setup(MonState *m, GError **error)
     return FALSE;
   }
   g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
-  if (!mon_write_file_at(m->state_dfd, "monitor.pid", pid, strlen(pid), 0600, error))
+  if (!mon_write_file_at(m->state_dfd, "monitor.pid", pid, strlen(pid), 0600, FALSE, error))
     return FALSE;
   if (!mon_signals_setup(m, error))
     return FALSE;
@@ -510,6 +522,10 @@ static void state_clear(MonState *m)
     g_source_remove(m->trim_timer);
   if (m->create_timer)
     g_source_remove(m->create_timer);
+  if (m->stall_timer)
+    g_source_remove(m->stall_timer);
+  if (m->drain_idle)
+    g_source_remove(m->drain_idle);
   mon_watch_destroy(&m->sig_src);
   mon_watch_destroy(&m->rt_err_src);
   mon_watch_destroy(&m->pidfd_src);

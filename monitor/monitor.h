@@ -21,15 +21,26 @@
 GQuark mon_error_quark(void);
 
 /* Bounds. */
-#define MON_CLIENT_QUEUE_MAX (4u << 20) /* output queued for one client */
-#define MON_STDIN_QUEUE_MAX (1u << 20)  /* stdin queued for the container */
+#define MON_STDIN_QUEUE_MAX (1u << 20) /* stdin queued for the container */
 #define MON_MAX_CLIENTS 64
 #define MON_READ_BUF_SIZE (1u << 20)     /* one read() of container output */
 #define MON_PIPE_SIZE (4 << 20)          /* container stdout/stderr pipes, best effort */
 #define MON_CLIENT_FLUSH_TIMEOUT_MS 5000 /* at exit: wait this long for slow clients */
 #define MON_DRAIN_TIMEOUT_MS 1000        /* at exit: read leftover output this long at most */
 #define MON_CLEANUP_TIMEOUT_MS 10000     /* `runtime delete --force` */
+#define MON_KILL_TIMEOUT_MS 2000         /* reaping leftover children after a failed create */
 #define MON_NOTE_MAX (1u << 20)          /* bytes written to monitor.log per monitor */
+
+/* Backpressure (attach-server.c, README "Attach socket"): once a client has
+ * HIGH bytes queued the monitor stops reading the container's output (the
+ * container then blocks on its pipe) until every client is below LOW.  A
+ * client that takes nothing for STALL_MS while output waits for it is
+ * dropped.  A client's queue can pass HIGH by at most one read, so the hard
+ * bound never drops a client that reads. */
+#define MON_CLIENT_QUEUE_HIGH (2u << 20)
+#define MON_CLIENT_QUEUE_LOW (512u << 10)
+#define MON_CLIENT_STALL_MS 2000
+#define MON_CLIENT_QUEUE_MAX (MON_CLIENT_QUEUE_HIGH + MON_READ_BUF_SIZE + 4096)
 
 typedef enum {
   MON_PHASE_CREATING, /* `runtime create` is running */
@@ -101,6 +112,11 @@ typedef struct {
   guint8 *rbuf; /* MON_READ_BUF_SIZE, mmap'd, released when idle */
   guint trim_timer;
   gboolean io_active;
+  gboolean output_paused; /* a client fell behind: output is not read */
+  guint stall_timer;      /* drops clients that hold output back too long */
+  gboolean draining;      /* container gone: reading what is left */
+  gint64 drain_budget;    /* microseconds of reading left for that */
+  guint drain_idle;       /* continues the drain after a pause */
 
   MonLog *log;
   gboolean log_created;
@@ -116,7 +132,7 @@ typedef struct {
 /* util.c */
 void mon_note(MonState *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 gboolean mon_write_file_at(int dfd, const char *name, const char *data, size_t len, int mode,
-                           GError **error);
+                           gboolean durable, GError **error);
 gboolean mon_set_nonblock(int fd, GError **error);
 void mon_rm_rf_at(int dfd, const char *name);
 void mon_close(int *fd);
@@ -152,6 +168,8 @@ void mon_io_stdin_push(MonState *m, const guint8 *data, size_t len);
 void mon_io_close_stdin(MonState *m);
 void mon_io_resize(MonState *m, guint16 rows, guint16 cols);
 void mon_io_drain(MonState *m);
+void mon_io_pause_output(MonState *m);
+void mon_io_resume_output(MonState *m);
 void mon_io_close(MonState *m);
 gboolean mon_io_stdin_full(MonState *m);
 
@@ -168,12 +186,14 @@ gboolean mon_signals_setup(MonState *m, GError **error);
 void mon_reap(MonState *m);
 void mon_container_known(MonState *m);
 gboolean mon_write_exit_record(MonState *m, GError **error);
+gboolean mon_wait_child(pid_t pid, int timeout_ms, int *ret_status);
 void mon_kill_children(void);
 
 /* main.c: lifecycle steps the parts trigger */
 void mon_create_failed(MonState *m, const char *message);
 void mon_create_succeeded(MonState *m);
 void mon_container_exited(MonState *m);
+void mon_container_output_done(MonState *m);
 void mon_maybe_finish(MonState *m);
 enum proto_state mon_proto_state(MonState *m);
 

@@ -169,7 +169,73 @@ gboolean mon_write_exit_record(MonState *m, GError **error)
   }
   g_autofree char *line = g_strconcat(s, "\n", NULL);
   free(s);
-  return mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, error);
+  return mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error);
+}
+
+/* ---- waiting for children outside the main loop (cleanup) ---- */
+
+/* SIGCHLD is blocked (it arrives through the signalfd), so a wait for it
+ * is a sigtimedwait().  One taken here is raised again at the end, so the
+ * main loop's signalfd still sees it. */
+typedef struct {
+  gint64 deadline;
+  gboolean took;
+} ChildWait;
+
+static void child_wait_begin(ChildWait *w, int timeout_ms)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &set, NULL); /* already, unless setup failed early */
+  w->deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
+  w->took = FALSE;
+}
+
+/* Until some child changed state (TRUE) or the deadline (FALSE). */
+static gboolean child_wait_next(ChildWait *w)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGCHLD);
+  for (;;) {
+    gint64 left = w->deadline - g_get_monotonic_time();
+    if (left <= 0)
+      return FALSE;
+    struct timespec ts = {.tv_sec = left / G_USEC_PER_SEC,
+                          .tv_nsec = (left % G_USEC_PER_SEC) * 1000};
+    if (sigtimedwait(&set, NULL, &ts) == SIGCHLD) {
+      w->took = TRUE;
+      return TRUE;
+    }
+    if (errno != EINTR)
+      return FALSE; /* EAGAIN: timed out */
+  }
+}
+
+static void child_wait_end(ChildWait *w)
+{
+  if (w->took)
+    raise(SIGCHLD);
+}
+
+/* Reaps PID, waiting at most TIMEOUT_MS.  FALSE: still running (or not our
+ * child). */
+gboolean mon_wait_child(pid_t pid, int timeout_ms, int *ret_status)
+{
+  ChildWait w;
+  int status = 0;
+  pid_t r;
+  child_wait_begin(&w, timeout_ms);
+  do
+    r = waitpid(pid, &status, WNOHANG);
+  while ((r == 0 && child_wait_next(&w)) || (r < 0 && errno == EINTR));
+  child_wait_end(&w);
+  if (r != pid)
+    return FALSE;
+  if (ret_status)
+    *ret_status = status;
+  return TRUE;
 }
 
 /* Our children, from /proc (subreaper: leftovers of a failed create). */
@@ -192,17 +258,22 @@ static GArray *list_children(void)
   return pids;
 }
 
-/* SIGKILL and reap every child we still have; bounded in time. */
+/* SIGKILL and reap every child we still have, and what their deaths hand
+ * down to us (we are a subreaper); bounded in time. */
 void mon_kill_children(void)
 {
-  for (int round = 0; round < 200; round++) {
-    g_autoptr(GArray) pids = list_children();
+  ChildWait w;
+  child_wait_begin(&w, MON_KILL_TIMEOUT_MS);
+  for (;;) {
     while (waitpid(-1, NULL, WNOHANG) > 0)
       ;
+    g_autoptr(GArray) pids = list_children();
     if (pids->len == 0)
-      return;
+      break;
     for (guint i = 0; i < pids->len; i++)
       kill(g_array_index(pids, pid_t, i), SIGKILL);
-    g_usleep(10000);
+    if (!child_wait_next(&w))
+      break;
   }
+  child_wait_end(&w);
 }

@@ -258,18 +258,9 @@ void mon_runtime_delete(MonState *m)
     mon_note(m, "runtime delete: %s", error->message);
     return;
   }
-  gint64 deadline = g_get_monotonic_time() + MON_CLEANUP_TIMEOUT_MS * 1000;
-  int status;
-  for (;;) {
-    pid_t r = waitpid(pid, &status, WNOHANG);
-    if (r == pid || (r < 0 && errno != EINTR))
-      return;
-    if (g_get_monotonic_time() > deadline) {
-      mon_note(m, "'%s delete --force %s' timed out; killed", m->runtime, m->id);
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      return;
-    }
-    g_usleep(2000);
-  }
+  if (mon_wait_child(pid, MON_CLEANUP_TIMEOUT_MS, NULL))
+    return;
+  mon_note(m, "'%s delete --force %s' timed out; killed", m->runtime, m->id);
+  kill(pid, SIGKILL);
+  (void)mon_wait_child(pid, MON_KILL_TIMEOUT_MS, NULL);
 }

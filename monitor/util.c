@@ -48,9 +48,13 @@ void mon_note(MonState *m, const char *fmt, ...)
     m->note_bytes += len;
 }
 
-/* NAME in DFD, written to a temporary file and renamed over (atomic). */
+/* NAME in DFD, written to a temporary file and renamed over (atomic).
+ * DURABLE: fsync before the rename, for records that must survive a crash
+ * (exit.json).  Pid files don't: they mean nothing after a reboot, and an
+ * fsync costs time where the monitor is fastest to start (on tmpfs /run
+ * it buys nothing at all). */
 gboolean mon_write_file_at(int dfd, const char *name, const char *data, size_t len, int mode,
-                           GError **error)
+                           gboolean durable, GError **error)
 {
   g_autofree char *tmp = g_strdup_printf(".%s.tmp", name);
   int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
@@ -69,7 +73,7 @@ gboolean mon_write_file_at(int dfd, const char *name, const char *data, size_t l
     data += n;
     len -= (size_t)n;
   }
-  if (fsync(fd) < 0 || close(fd) < 0)
+  if ((durable && fsync(fd) < 0) || close(fd) < 0)
     goto fail_unlink;
   if (renameat(dfd, tmp, dfd, name) < 0)
     goto fail_unlink;

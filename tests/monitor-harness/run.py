@@ -271,6 +271,8 @@ def gone(path):
 def t_exit_code():
     m = Mon("exit7", ["sh", "-c", "echo out; echo err >&2; printf partial; exit 7"])
     ok(m.report and "pid" in m.report, "create reports the pid", m.report_raw)
+    mode = os.stat(os.path.join(m.state, "attach")).st_mode
+    ok(mode == 0o140600, "attach socket mode 0600", oct(mode))
     c = m.attach()
     c.pump(timeout=2, until=lambda c: c.hello is not None)
     ok(c.hello == (0, 1), "HELLO: no terminal, created", c.hello)
@@ -327,15 +329,19 @@ def t_10mib():
 
 
 def t_slow_client():
+    # A client that connects and never reads holds the container back for
+    # the grace period (2 s), then it is dropped and the output flows.
     total = 200 * 1024 * 1024
     m = Mon("slow", ["sh", "-c", "head -c %d /dev/zero" % total])
     c = m.attach()  # connects and never reads
     t0 = time.time()
     m.start()
     rec = m.exit_record(timeout=120)
+    dt = time.time() - t0
     ok(rec and rec["exitCode"] == 0, "container writing 200 MiB finishes while a client never reads",
        rec)
-    log("200 MiB with a stuck client in %.2f s" % (time.time() - t0))
+    log("200 MiB with a stuck client in %.2f s" % dt)
+    ok(2 <= dt < 15, "it waited for the stuck client about the grace period (%.1f s)" % dt)
     ok(m.wait_monitor() == 0, "monitor exits 0")
     size = 0
     with open(m.log, "rb") as f:
@@ -347,6 +353,176 @@ def t_slow_client():
         notes = f.read()
     ok("attach client dropped" in notes, "the stuck client was dropped", notes)
     c.close()
+
+
+def expected_digest(total):
+    """sha256 of expected_lines(total)[0] without holding it all."""
+    _, line = expected_lines(0)
+    block = line * ((1 << 20) // len(line))
+    h = hashlib.sha256()
+    left = total
+    while left >= len(block):
+        h.update(block)
+        left -= len(block)
+    h.update((line * (left // len(line) + 1))[:left])
+    return h.hexdigest()
+
+
+def lines_producer(total):
+    _, line = expected_lines(0)
+    return ["sh", "-c", "yes %s | head -c %d" % (line[:-1].decode(), total)]
+
+
+def read_stream(c, sink, per_tick=None, tick=0.0, timeout=300):
+    """Reads C to its end, handing STDOUT payloads to SINK; with PER_TICK,
+    at most that many bytes per TICK seconds.  -> (bytes, EXIT or None)."""
+    n = 0
+    deadline = time.time() + timeout
+    c.s.settimeout(timeout)
+    while time.time() < deadline:
+        got = 0
+        while per_tick is None or got < per_tick:
+            try:
+                f = c.s.recv(MAX_FRAME + 1)
+            except (ConnectionResetError, socket.timeout):
+                f = b""
+            if not f:
+                return n, c.exit
+            if f[0] == STDOUT:
+                sink(f[1:])
+                n += len(f) - 1
+                got += len(f) - 1
+            elif f[0] == EXIT:
+                c.exit = struct.unpack("<ii", f[1:9])
+            elif f[0] != HELLO:
+                raise RuntimeError("unexpected frame type %d" % f[0])
+        time.sleep(tick)
+    return n, c.exit
+
+
+def notes(m):
+    try:
+        with open(os.path.join(m.state, "monitor.log")) as f:
+            return f.read()
+    except FileNotFoundError:
+        return ""
+
+
+def t_slow_reader():
+    # Backpressure: a client that reads 1 MiB every 50 ms holds the container
+    # back but is never dropped, and gets exactly what the log got.
+    total = 100 << 20
+    m = Mon("slowread", lines_producer(total))
+    c = m.attach()
+    m.start()
+    t0 = time.time()
+    h = hashlib.sha256()
+    n, ex = read_stream(c, h.update, per_tick=1 << 20, tick=0.05)
+    dt = time.time() - t0
+    log("100 MiB to a client reading 1 MiB / 50 ms in %.1f s" % dt)
+    ok(m.wait_monitor() == 0, "monitor exits 0")
+    out, _ = parse_k8s_log(m.log)
+    ok(n == total and h.hexdigest() == expected_digest(total),
+       "a client reading slowly gets all 100 MiB, byte for byte", "got %d" % n)
+    ok(len(out["stdout"]) == total + 1 and
+       hashlib.sha256(out["stdout"][:-1]).hexdigest() == h.hexdigest(),
+       "and exactly what the log has", "log has %d" % len(out["stdout"]))
+    ok(ex == (0, 0), "then EXIT", ex)
+    ok(dt > 4, "the container was held back to the client's pace (%.1f s)" % dt)
+    ok("dropped" not in notes(m), "the slow client was not dropped", notes(m))
+    c.close()
+
+
+def t_terminal_slow_reader():
+    # The same through a pty: 20 MiB without newlines (no \r\n added),
+    # a client taking 1 MiB every 50 ms.
+    total = 20 << 20
+    m = Mon("ttyslow", ["sh", "-c", "yes x | tr -d '\\n' | head -c %d" % total], terminal=True)
+    c = m.attach()
+    m.start()
+    xs = [0]
+    n, ex = read_stream(c, lambda b: xs.__setitem__(0, xs[0] + b.count(b"x")),
+                        per_tick=1 << 20, tick=0.05)
+    ok(m.wait_monitor() == 0, "monitor exits 0")
+    out, _ = parse_k8s_log(m.log)
+    ok(n == total and xs[0] == total and ex == (0, 0),
+       "terminal: a slow client gets all 20 MiB, then EXIT", (n, xs[0], ex))
+    ok(len(out["stdout"]) == total + 1, "and the log has it", len(out["stdout"]))
+    ok("dropped" not in notes(m), "not dropped", notes(m))
+    c.close()
+
+
+def t_fast_client():
+    # A client that reads as fast as it can is never dropped: 5 runs of
+    # 200 MiB, odd runs through a pipe into sha256sum.
+    total = 200 << 20
+    want = expected_digest(total)
+    for i in range(5):
+        m = Mon("fast%d" % i, lines_producer(total))
+        c = m.attach()
+        m.start()
+        t0 = time.time()
+        if i % 2:
+            p = subprocess.Popen(["sha256sum"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            n, ex = read_stream(c, p.stdin.write)
+            p.stdin.close()
+            digest = p.stdout.read().split()[0].decode()
+            p.wait()
+        else:
+            h = hashlib.sha256()
+            n, ex = read_stream(c, h.update)
+            digest = h.hexdigest()
+        dt = time.time() - t0
+        log("fast run %d: 200 MiB to a full-speed client%s in %.2f s" %
+            (i, " (via a pipe)" if i % 2 else "", dt))
+        ok(n == total and digest == want and ex == (0, 0),
+           "fast client, run %d%s: all 200 MiB and EXIT" % (i + 1, " (pipe)" if i % 2 else ""),
+           "got %d bytes, exit %r, notes: %s" % (n, ex, notes(m)))
+        ok(m.wait_monitor() == 0 and "dropped" not in notes(m), "not dropped, monitor exits 0",
+           notes(m))
+        os.unlink(m.log)
+        c.close()
+
+
+def t_exit_while_paused():
+    # The container writes 2.5 MiB (more than a client queue takes before
+    # reading pauses, plus a socket buffer), then 0.5 MiB more, and exits
+    # while reading is paused with output left in its pipe.  One client
+    # starts reading after 1.5 s (within the grace period), one never
+    # reads: the exit waits, the stuck client is dropped, the reader gets
+    # everything and then EXIT; the log has it all.
+    a_len, b_len = 5 << 19, 1 << 19
+    total = a_len + b_len
+    m = Mon("exitpaused", ["sh", "-c", "yes abcdefghi | head -c %d; sleep 0.3; "
+                           "yes abcdefghi | head -c %d; exit 3" % (a_len, b_len)])
+    late, stuck = m.attach(), m.attach()
+    m.start()
+    t0 = time.time()
+    status = None
+    while status != "stopped" and time.time() < t0 + 1.4:
+        time.sleep(0.05)
+        st = m.runc("state", m.id)
+        status = json.loads(st.stdout)["status"] if st.returncode == 0 else st.stderr
+    ok(status == "stopped" and gone(os.path.join(m.state, "exit.json")),
+       "container gone, exit.json waits for the output still in its pipe", status)
+    time.sleep(max(0.0, t0 + 1.5 - time.time()))
+    h = hashlib.sha256()
+    n, ex = read_stream(late, h.update)
+    log("late reader done after %.2f s" % (time.time() - t0))
+    want = (b"abcdefghi\n" * (a_len // 10 + 1))[:a_len] + (b"abcdefghi\n" * (b_len // 10 + 1))[:b_len]
+    ok(n == total and h.digest() == hashlib.sha256(want).digest() and ex == (3, 0),
+       "a client that reads late gets all of it, then EXIT 3", (n, ex))
+    rec = m.exit_record()
+    ok(rec and rec["exitCode"] == 3, "exit.json says 3", rec)
+    ok(m.wait_monitor() == 0, "monitor exits 0")
+    stuck.pump(timeout=5)
+    ok(stuck.closed and stuck.exit is None and "attach client dropped" in notes(m),
+       "the client that never reads was dropped", notes(m))
+    out, _ = parse_k8s_log(m.log)
+    # (it ends inside a line: the final empty F record closes it)
+    ok(bytes(out["stdout"]) == want + b"\n", "the log has all of it", len(out["stdout"]))
+    late.close()
+    stuck.close()
 
 
 def t_two_clients():
@@ -488,9 +664,10 @@ def t_create_failure():
 
 
 def t_create_timeout():
+    hang = 9000000 + os.getpid()  # a sleep only this harness run starts
     fake = os.path.join(WORK, "hang-runtime.sh")
     with open(fake, "w") as f:
-        f.write("#!/bin/sh\ncase \" $* \" in *' create '*) exec sleep 987654;; esac\nexit 0\n")
+        f.write("#!/bin/sh\ncase \" $* \" in *' create '*) exec sleep %d;; esac\nexit 0\n" % hang)
     os.chmod(fake, 0o755)
     t0 = time.time()
     m = Mon("hang", ["true"], runtime=fake, extra=["--create-timeout", "1"])
@@ -499,7 +676,7 @@ def t_create_timeout():
        m.report_raw)
     ok(dt < 5, "within the timeout (%.1f s)" % dt)
     ok(m.wait_monitor() == 1, "monitor exits 1")
-    left = subprocess.run(["pgrep", "-f", "sleep 987654"], capture_output=True, text=True).stdout
+    left = subprocess.run(["pgrep", "-f", "sleep %d" % hang], capture_output=True, text=True).stdout
     ok(left.strip() == "" or all(not proc_alive(int(p)) for p in left.split()),
        "the hung runtime was killed", left)
 
@@ -673,7 +850,8 @@ def bench(total_mib=500, runs=int(os.environ.get("BENCH_RUNS", "3"))):
                                    ["%.0f" % r for r in base], base[len(base) // 2]))
 
 
-TESTS = [t_exit_code, t_signal_exit, t_10mib, t_slow_client, t_two_clients, t_stdin_pipe,
+TESTS = [t_exit_code, t_signal_exit, t_10mib, t_slow_client, t_exit_while_paused, t_slow_reader,
+         t_terminal_slow_reader, t_fast_client, t_two_clients, t_stdin_pipe,
          t_stdin_not_read, t_terminal_resize, t_resize_before_pty, t_create_failure,
          t_create_timeout, t_monitor_sigkill, t_sigterm_forward, t_log_enospc, t_unknown_exit,
          t_run_mode, t_json_log,
