@@ -97,11 +97,66 @@ static int check_bundle_path(const char *abs, oci_error **err)
 }
 
 /* Make (or take, when it exists and is empty) the bundle directory. */
+static int save(struct mount_job *job, oci_error **err);
+
+/* A new bundle directory appears with its record already in it: made under
+ * a temporary name in the parent, the first record written, then renamed
+ * into place (never replacing).  So a mount killed at any moment leaves
+ * either no bundle or one that `oci umount` recognizes.  Returns 1 when
+ * BUNDLE already exists (the caller then uses it as it is). */
+static int create_bundle_dir(struct mount_job *job, oci_error **err)
+{
+  char tmp[NAME_MAX + 1];
+  if (snprintf(tmp, sizeof(tmp), ".%.200s.sifoci-new-%ld", job->path.base, (long)getpid()) >=
+      (int)sizeof(tmp))
+    return oci_error_set(err, ENAMETOOLONG, "bundle '%s'", job->path.abs);
+  unlinkat(job->parent_fd, tmp, AT_REMOVEDIR); /* a leftover of an earlier pid */
+  if (mkdirat(job->parent_fd, tmp, 0700) < 0)
+    return oci_error_set(err, errno, "bundle '%s': mkdir", job->path.abs);
+  job->dirfd = openat(job->parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  job->rec.bundle_created = true;
+  if (job->dirfd < 0 || fchmod(job->dirfd, 0700) < 0 || save(job, err) < 0) {
+    oci_error_set(err, errno, "bundle '%s'", job->path.abs);
+    goto fail;
+  }
+  if (renameat2(job->parent_fd, tmp, job->parent_fd, job->path.base, RENAME_NOREPLACE) == 0)
+    return 0;
+  if (errno != EEXIST) {
+    oci_error_set(err, errno, "bundle '%s': rename into place", job->path.abs);
+    goto fail;
+  }
+  /* It exists: give up the new one, use that one. */
+  unlinkat(job->dirfd, BUNDLE_RECORD_NAME, 0);
+  unlinkat(job->parent_fd, tmp, AT_REMOVEDIR);
+  close(job->dirfd);
+  job->dirfd = -1;
+  job->record_saved = false;
+  job->rec.bundle_created = false;
+  return 1;
+fail:
+  if (job->dirfd >= 0) {
+    unlinkat(job->dirfd, BUNDLE_RECORD_NAME, 0);
+    close(job->dirfd);
+    job->dirfd = -1;
+  }
+  unlinkat(job->parent_fd, tmp, AT_REMOVEDIR);
+  job->record_saved = false;
+  return -1;
+}
+
 static int open_bundle_dir(struct mount_job *job, oci_error **err)
 {
   job->parent_fd = open(job->path.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (job->parent_fd < 0)
     return oci_error_set(err, errno, "opening '%s'", job->path.parent);
+  struct stat pst;
+  int made = fstatat(job->parent_fd, job->path.base, &pst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT
+                 ? create_bundle_dir(job, err)
+                 : 1;
+  if (made < 0)
+    return -1;
+  if (made == 0)
+    return 0;
   bool created = false;
   if (bundle_mkdir_at(job->parent_fd, job->path.base, 0700, &created, err) < 0)
     return oci_error_prefix(err, "bundle '%s'", job->path.abs);
@@ -119,6 +174,12 @@ static int open_bundle_dir(struct mount_job *job, oci_error **err)
   bool empty = false;
   if (bundle_dir_is_empty(job->dirfd, &empty, err) < 0)
     return oci_error_prefix(err, "bundle '%s'", job->path.abs);
+  if (!empty && bundle_only_stale_record_tmp(job->dirfd)) {
+    /* a mount killed while writing its first record into a directory that
+     * was already there: that file is ours and nothing else happened */
+    unlinkat(job->dirfd, BUNDLE_RECORD_TMP_NAME, 0);
+    empty = true;
+  }
   if (!empty) {
     bool ours = faccessat(job->dirfd, BUNDLE_RECORD_NAME, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
     return oci_error_set(err, 0, "bundle '%s' exists and is not empty%s", job->path.abs,

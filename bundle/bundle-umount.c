@@ -129,6 +129,8 @@ int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_
   for (size_t i = rec->n_created; i-- > 0;)
     if (bundle_rm_rf_at(dirfd, rec->created[i], err) < 0)
       return -1;
+  /* a later record update cut short by a kill leaves its temp file */
+  unlinkat(dirfd, BUNDLE_RECORD_TMP_NAME, 0);
   if (unlinkat(dirfd, BUNDLE_RECORD_NAME, 0) < 0 && errno != ENOENT)
     return oci_error_set(err, errno, "removing the mount record");
   if (!rec->bundle_created)
@@ -161,6 +163,14 @@ int bundle_umount(const char *bundle_path, struct bundle_umount_result *ret, oci
   }
   struct bundle_record rec;
   int r = bundle_record_load(dirfd, &rec, err);
+  if (r == 1 && bundle_only_stale_record_tmp(dirfd)) {
+    /* A mount killed while writing its first record into a directory that
+     * existed before: nothing was mounted; remove what it wrote. */
+    unlinkat(dirfd, BUNDLE_RECORD_TMP_NAME, 0);
+    bundle_path_clear(&p);
+    ret->bundle_kept = true;
+    return 0;
+  }
   if (r == 1)
     oci_error_set(err, 0, "not made by oci mount (no mount record; already unmounted?)");
   if (r != 0) {

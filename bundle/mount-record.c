@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "mount-record.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fs-util.h"
@@ -207,4 +210,27 @@ void bundle_record_clear(struct bundle_record *rec)
   free(rec->image);
   cleanup_strv_fn(&rec->created);
   memset(rec, 0, sizeof(*rec));
+}
+
+bool bundle_only_stale_record_tmp(int dirfd)
+{
+  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return false;
+  }
+  bool tmp = false, other = false;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+      continue;
+    if (strcmp(e->d_name, BUNDLE_RECORD_TMP_NAME) == 0)
+      tmp = true;
+    else
+      other = true;
+  }
+  closedir(d);
+  return tmp && !other;
 }

@@ -26,6 +26,11 @@
 #include "error.h"
 
 #define BUNDLE_RECORD_NAME ".sifoci-mount.json"
+/* what bundle_write_file_at leaves when killed while writing the record */
+#define BUNDLE_RECORD_TMP_NAME ".sifoci-mount.json.tmp"
+
+/* Does DIRFD hold nothing but BUNDLE_RECORD_TMP_NAME? */
+bool bundle_only_stale_record_tmp(int dirfd);
 #define BUNDLE_RECORD_FORMAT "sifoci-mount"
 #define BUNDLE_RECORD_VERSION 1
 #define BUNDLE_RECORD_MAX_SIZE (256u << 10)

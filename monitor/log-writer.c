@@ -28,6 +28,9 @@ struct MonLog {
   MonLogErrorFunc on_error;
   gpointer user_data;
   gboolean failing;
+  /* Each said once: a full disk makes writes fail and succeed by turns
+   * (cutting the file back frees a little room), which is no news. */
+  gboolean failure_reported, recovery_reported;
   uint64_t dropped, dropped_episode;
 
   /* the batch being gathered */
@@ -207,8 +210,10 @@ static void flush(MonLog *log)
       log->writeback_from = log->size;
     }
     if (log->failing) {
-      report(log, "log '%s': writing works again; %" G_GUINT64_FORMAT " bytes were not logged",
-             log->path, log->dropped_episode);
+      if (!log->recovery_reported)
+        report(log, "log '%s': writing works again; %" G_GUINT64_FORMAT " bytes were not logged",
+               log->path, log->dropped_episode);
+      log->recovery_reported = TRUE;
       log->failing = FALSE;
       log->dropped_episode = 0;
     }
@@ -231,11 +236,11 @@ static void flush(MonLog *log)
   log->dropped_episode += lost;
   if (log->in_record)
     log->drop_record = TRUE;
-  if (!log->failing) {
+  if (!log->failure_reported)
     report(log, "log '%s': write failed: %s; output goes on to attach clients, logging is retried",
            log->path, g_strerror(errsv));
-    log->failing = TRUE;
-  }
+  log->failure_reported = TRUE;
+  log->failing = TRUE;
   batch_reset(log);
 }
 

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "container-state.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -188,6 +191,8 @@ static int open_root(const char *root, char **ret_canon, int *ret_fd, oci_error 
   return 0;
 }
 
+static void sweep_stale_new_dirs(int rootfd);
+
 int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,
              oci_error **err)
 {
@@ -209,6 +214,8 @@ int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **
     return oci_error_set(err, ENOMEM, "container '%s'", id);
   }
   c->rootfd = rootfd;
+  if (lock == CTR_LOCK_EXCLUSIVE) /* delete, start, ...: tidy up as we go */
+    sweep_stale_new_dirs(rootfd);
   c->dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (c->dirfd < 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
@@ -241,6 +248,35 @@ static int mkdir_p(const char *path, oci_error **err)
   return 0;
 }
 
+#define NEW_DIR_PREFIX ".new-"
+
+/* A create killed between its mkdir and its rename leaves ROOT/.new-PID-X
+ * behind, empty (nothing is written there before the rename).  Remove
+ * those whose creator is gone; a live creator's is never touched. */
+static void sweep_stale_new_dirs(int rootfd)
+{
+  int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
+      continue;
+    char *end = NULL;
+    long pid = strtol(e->d_name + strlen(NEW_DIR_PREFIX), &end, 10);
+    if (pid <= 0 || end == NULL || *end != '-')
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+      continue;
+    unlinkat(rootfd, e->d_name, AT_REMOVEDIR);
+  }
+  closedir(d);
+}
+
 int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err)
 {
   if (check_id(id, err) < 0 || mkdir_p(root, err) < 0)
@@ -261,8 +297,12 @@ int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err
   /* Made under a temporary name and locked before it appears as ROOT/ID, so
    * nobody sees an unlocked half-made container.  The rename refuses to
    * replace: of two creates of one ID, one wins. */
+  sweep_stale_new_dirs(rootfd);
   char tmp[64];
-  snprintf(tmp, sizeof(tmp), ".new-%ld-%lx", (long)getpid(), (unsigned long)random());
+  unsigned long nonce = 0;
+  if (getrandom(&nonce, sizeof(nonce), GRND_NONBLOCK) != sizeof(nonce))
+    nonce = (unsigned long)time(NULL) ^ ((unsigned long)getpid() << 16);
+  snprintf(tmp, sizeof(tmp), NEW_DIR_PREFIX "%ld-%lx", (long)getpid(), nonce);
   if (mkdirat(rootfd, tmp, 0700) < 0)
     return oci_error_set(err, errno, "state root '%s': mkdir", canon);
   c->dirfd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -369,8 +369,12 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
     cleanup_free char *mb = NULL;
     if (mon > 0 && ctr_pid_is_monitor_of(mon, l.c->dirfd, &mb))
       return same_dir(mb, bundle_abs);
-    /* being created and no monitor yet: its bundle is unknown, say yes */
-    return l.creating;
+    /* Being created and no monitor yet: its bundle is not known.  Saying
+     * yes would make every umount fail while any create runs; if this
+     * create is on the bundle, its runtime create fails cleanly once the
+     * rootfs is gone, and a created container's mounts are caught by
+     * bundle_umount's own check of other mount namespaces. */
+    return 0;
   }
   if (!same_dir(ctr_state_str(l.c, "bundle"), bundle_abs))
     return 0;
