@@ -63,8 +63,8 @@ int bundle_write_file_at(int dirfd, const char *name, const void *data, size_t l
   return 0;
 }
 
-int bundle_read_file_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len,
-                        oci_error **err)
+static int read_file_at(int dirfd, const char *name, size_t max, bool root_owned, char **ret_data,
+                        size_t *ret_len, oci_error **err)
 {
   cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   if (fd < 0 && errno == ENOENT)
@@ -74,7 +74,9 @@ int bundle_read_file_at(int dirfd, const char *name, size_t max, char **ret_data
   struct stat st;
   if (fstat(fd, &st) < 0)
     return oci_error_set(err, errno, "stat '%s'", name);
-  if (!S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 0022))
+  if (!S_ISREG(st.st_mode))
+    return oci_error_set(err, 0, "'%s' is not a regular file", name);
+  if (root_owned && (st.st_uid != 0 || (st.st_mode & 0022)))
     return oci_error_set(err, 0, "'%s' is not a regular root-owned file writable only by root",
                          name);
   if ((uint64_t)st.st_size > max)
@@ -100,6 +102,18 @@ int bundle_read_file_at(int dirfd, const char *name, size_t max, char **ret_data
   if (ret_len)
     *ret_len = got;
   return 0;
+}
+
+int bundle_read_file_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len,
+                        oci_error **err)
+{
+  return read_file_at(dirfd, name, max, true, ret_data, ret_len, err);
+}
+
+int bundle_read_regular_file_at(int dirfd, const char *name, size_t max, char **ret_data,
+                                size_t *ret_len, oci_error **err)
+{
+  return read_file_at(dirfd, name, max, false, ret_data, ret_len, err);
 }
 
 int bundle_mkdir_at(int dirfd, const char *name, mode_t mode, bool *ret_created, oci_error **err)

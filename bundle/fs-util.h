@@ -23,6 +23,10 @@ int bundle_write_file_at(int dirfd, const char *name, const void *data, size_t l
  * MAX bytes).  0 with a NUL-terminated copy, 1 when NAME does not exist. */
 int bundle_read_file_at(int dirfd, const char *name, size_t max, char **ret_data, size_t *ret_len,
                         oci_error **err);
+/* The same without the ownership check (files of a bundle or state dir the
+ * caller already trusts by where they are). */
+int bundle_read_regular_file_at(int dirfd, const char *name, size_t max, char **ret_data,
+                                size_t *ret_len, oci_error **err);
 
 /* mkdirat with exactly MODE (the umask does not apply).  *ret_created says
  * whether it was made now; an existing directory is accepted when

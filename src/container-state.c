@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs-util.h"
 #include "proto.h"
 
 #define SMALL_FILE_MAX (1 << 20)
@@ -80,54 +81,40 @@ char *ctr_path(const struct ctr *c, const char *name)
 
 char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len)
 {
-  cleanup_close int fd = openat(c->dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0)
-    return NULL;
-  struct stat st;
-  if (fstat(fd, &st) < 0)
-    return NULL;
-  if (!S_ISREG(st.st_mode) || st.st_size > SMALL_FILE_MAX) {
-    errno = S_ISREG(st.st_mode) ? EFBIG : EINVAL;
+  char *text = NULL;
+  cleanup_error oci_error *e = NULL;
+  int r = bundle_read_regular_file_at(c->dirfd, name, SMALL_FILE_MAX, &text, ret_len, &e);
+  if (r != 0) {
+    errno = r == 1 ? ENOENT : (e && e->errnum ? e->errnum : EINVAL);
     return NULL;
   }
-  char *buf = malloc((size_t)st.st_size + 1);
-  size_t len = 0;
-  if (buf == NULL)
-    return NULL;
-  for (;;) {
-    ssize_t n = read(fd, buf + len, (size_t)st.st_size - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0) {
-      int e = errno;
-      free(buf);
-      errno = e;
-      return NULL;
-    }
-    if (n == 0 || (len += (size_t)n) == (size_t)st.st_size)
-      break;
+  return text;
+}
+
+/* A JSON object file of the state dir: 1 with *ret, 0 when there is none. */
+static int load_json(const struct ctr *c, const char *name, json_t **ret, oci_error **err)
+{
+  size_t len;
+  cleanup_free char *text = ctr_read_file(c, name, &len);
+  if (text == NULL) {
+    if (errno == ENOENT)
+      return 0;
+    return oci_error_set(err, errno, "container '%s': %s", c->id, name);
   }
-  buf[len] = '\0';
-  if (ret_len)
-    *ret_len = len;
-  return buf;
+  json_error_t jerr;
+  json_t *j = json_loadb(text, len, 0, &jerr);
+  if (!json_is_object(j)) {
+    oci_error_set(err, 0, "container '%s': %s: %s", c->id, name, j ? "not an object" : jerr.text);
+    json_decref(j);
+    return -1;
+  }
+  *ret = j;
+  return 1;
 }
 
 static int load_state(struct ctr *c, oci_error **err)
 {
-  size_t len;
-  cleanup_free char *text = ctr_read_file(c, "state.json", &len);
-  if (text == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_set(err, errno, "container '%s': state.json", c->id);
-  }
-  json_error_t jerr;
-  c->state = json_loadb(text, len, 0, &jerr);
-  if (!json_is_object(c->state))
-    return oci_error_set(err, 0, "container '%s': state.json: %s", c->id,
-                         c->state ? "not an object" : jerr.text);
-  return 0;
+  return load_json(c, "state.json", &c->state, err) < 0 ? -1 : 0;
 }
 
 const char *ctr_state_str(const struct ctr *c, const char *key)
@@ -349,15 +336,10 @@ int ctr_write_state(struct ctr *c, json_t *state, oci_error **err)
 
 int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err)
 {
-  size_t len;
-  cleanup_free char *text = ctr_read_file(c, "exit.json", &len);
-  if (text == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_set(err, errno, "container '%s': exit.json", c->id);
-  }
-  json_error_t jerr;
-  json_auto_t *j = json_loadb(text, len, 0, &jerr);
+  json_auto_t *j = NULL;
+  int r = load_json(c, "exit.json", &j, err);
+  if (r <= 0)
+    return r;
   json_t *code = json_object_get(j, "exitCode");
   if (json_is_null(code)) {
     /* The monitor could not learn the status (the container was not its

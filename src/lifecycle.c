@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs-util.h"
 #include "monitor-launch.h"
 #include "proto.h"
 #include "spawn.h"
@@ -82,30 +83,13 @@ json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
     oci_error_set(err, errno, "bundle '%s'", bundle);
     return NULL;
   }
-  cleanup_close int fd = openat(dfd, "config.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat(fd, &st) < 0) {
-    oci_error_set(err, errno, "bundle '%s': config.json", bundle);
-    return NULL;
-  }
-  if (!S_ISREG(st.st_mode) || st.st_size > LC_CONFIG_JSON_MAX) {
-    oci_error_set(err, 0, "bundle '%s': config.json is not a regular file of at most %d bytes",
-                  bundle, LC_CONFIG_JSON_MAX);
-    return NULL;
-  }
-  /* Read whole, then parse: json_loadfd() reads one byte per syscall. */
-  cleanup_free char *text = malloc((size_t)st.st_size + 1);
+  cleanup_free char *text = NULL;
   size_t len = 0;
-  while (text != NULL && len < (size_t)st.st_size) {
-    ssize_t n = read(fd, text + len, (size_t)st.st_size - len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break;
-    len += (size_t)n;
-  }
-  if (text == NULL) {
-    oci_error_set(err, ENOMEM, "bundle '%s': config.json", bundle);
+  int r = bundle_read_regular_file_at(dfd, "config.json", LC_CONFIG_JSON_MAX, &text, &len, err);
+  if (r != 0) {
+    if (r == 1)
+      oci_error_set(err, ENOENT, "config.json");
+    oci_error_prefix(err, "bundle '%s'", bundle);
     return NULL;
   }
   json_error_t jerr;

@@ -174,6 +174,17 @@ static void print_cell(const char *text, size_t width, bool last)
     printf("%-*s", (int)width + 3, text);
 }
 
+/* The list columns of one container: ID, PID, STATUS, BUNDLE, CREATED. */
+static void row_cells(json_t *st, char *pid, size_t pid_len, const char *cell[5])
+{
+  snprintf(pid, pid_len, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(st, "pid")));
+  cell[0] = json_string_value(json_object_get(st, "id"));
+  cell[1] = pid;
+  cell[2] = json_string_value(json_object_get(st, "status"));
+  cell[3] = json_string_value(json_object_get(st, "bundle"));
+  cell[4] = json_string_value(json_object_get(st, "created"));
+}
+
 static void print_table(json_t *all)
 {
   static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED"};
@@ -187,12 +198,8 @@ static void print_table(json_t *all)
   /* like runc list: columns padded to the widest cell plus 3 */
   json_array_foreach(all, i, st)
   {
-    snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
-             json_integer_value(json_object_get(st, "pid")));
-    const char *cell[NCOL] = {json_string_value(json_object_get(st, "id")), pid,
-                              json_string_value(json_object_get(st, "status")),
-                              json_string_value(json_object_get(st, "bundle")),
-                              json_string_value(json_object_get(st, "created"))};
+    const char *cell[NCOL];
+    row_cells(st, pid, sizeof(pid), cell);
     for (int c = 0; c < NCOL; c++)
       if (cell[c] && strlen(cell[c]) > width[c])
         width[c] = strlen(cell[c]);
@@ -201,12 +208,8 @@ static void print_table(json_t *all)
     print_cell(cols[c], width[c], c == NCOL - 1);
   json_array_foreach(all, i, st)
   {
-    snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
-             json_integer_value(json_object_get(st, "pid")));
-    const char *cell[NCOL] = {json_string_value(json_object_get(st, "id")), pid,
-                              json_string_value(json_object_get(st, "status")),
-                              json_string_value(json_object_get(st, "bundle")),
-                              json_string_value(json_object_get(st, "created"))};
+    const char *cell[NCOL];
+    row_cells(st, pid, sizeof(pid), cell);
     for (int c = 0; c < NCOL; c++)
       print_cell(cell[c] ? cell[c] : "", width[c], c == NCOL - 1);
   }

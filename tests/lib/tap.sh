@@ -80,3 +80,14 @@ require_cmd() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || tap_skip_al
 # What the machine holds that a test could leak: loop devices backed by FILE.
 loops_of() { losetup -j "$1" 2>/dev/null; }
 mounts_under() { awk -v p="$1" 'index($5, p) == 1 {print $5}' /proc/self/mountinfo; }
+
+# Teardown: unmount everything under DIR (deepest first, lazily: only here,
+# so that a failed test cannot leave mounts) and detach the loop devices
+# backed by the SIF files in IMGDIR.
+release_mounts() { # release_mounts DIR IMGDIR
+  local m l
+  for m in $(mounts_under "$1" | sort -r); do umount -l "$m" 2>/dev/null; done
+  for l in "$2"/*.sif; do
+    for m in $(losetup -j "$l" 2>/dev/null | cut -d: -f1); do losetup -d "$m" 2>/dev/null; done
+  done
+}

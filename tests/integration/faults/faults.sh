@@ -35,11 +35,7 @@ cleanup() {
   for d in "$T"/bundles/*; do
     [ -e "$d/.sifoci-mount.json" ] && "$OCI" umount "$d" >/dev/null 2>&1
   done
-  # deepest first; lazily only here, so a failed case cannot leave mounts
-  for m in $(mounts_under "$T" | sort -r); do umount -l "$m" 2>/dev/null; done
-  for l in "$IMG"/*.sif; do
-    for m in $(losetup -j "$l" 2>/dev/null | cut -d: -f1); do losetup -d "$m" 2>/dev/null; done
-  done
+  release_mounts "$T" "$IMG"
   rm -rf "$T"
 }
 trap cleanup EXIT

@@ -3,32 +3,8 @@
 # oci mount / umount with real loop devices, squashfs, overlayfs and runc.
 # Every image is copied into our temp dir first, so `losetup -j` sees only
 # our loop devices even when other tests mount the same fixtures.
-. "$SIFOCI_TESTS/lib/tap.sh"
-. "$SIFOCI_TESTS/lib/fixtures.sh"
-require_root
-require_cmd siftool mksquashfs busybox jq runc losetup setpriv unshare
-FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
-
-T=$(mktemp -d /tmp/sifoci-mount.XXXXXX)
-chmod 0755 "$T"
-RUNC_ROOT=$T/runc-root
-IMG=$T/img
-mkdir -p "$IMG"
-N=0
-
-cleanup() {
-  local id m l
-  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do
-    runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1
-  done
-  # Deepest first; lazily here only, so a failed test cannot leave mounts.
-  for m in $(mounts_under "$T" | sort -r); do umount -l "$m" 2>/dev/null; done
-  for l in "$IMG"/*.sif; do
-    for m in $(losetup -j "$l" 2>/dev/null | cut -d: -f1); do losetup -d "$m" 2>/dev/null; done
-  done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+MOUNT_TEST_NAME=mount
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh" unshare
 
 img() { # img NAME [DIR]: a private copy of a fixture (or shared) image
   local src=${2:-$FX}/$1.sif dst=$IMG/${3:-}$1.sif

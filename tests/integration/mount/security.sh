@@ -4,31 +4,8 @@
 # 1, nothing left behind) and what the bundles it makes allow under runc:
 # the default seccomp profile, nodev and nosuid.  Images are copied into our
 # temp dir first, so `losetup -j` sees only our loop devices.
-. "$SIFOCI_TESTS/lib/tap.sh"
-. "$SIFOCI_TESTS/lib/fixtures.sh"
-require_root
-require_cmd siftool mksquashfs busybox jq runc losetup setpriv
-FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
-
-T=$(mktemp -d /tmp/sifoci-security.XXXXXX)
-chmod 0755 "$T"
-RUNC_ROOT=$T/runc-root
-IMG=$T/img
-mkdir -p "$IMG"
-N=0
-
-cleanup() {
-  local id m l
-  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do
-    runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1
-  done
-  for m in $(mounts_under "$T" | sort -r); do umount -l "$m" 2>/dev/null; done
-  for l in "$IMG"/*.sif; do
-    for m in $(losetup -j "$l" 2>/dev/null | cut -d: -f1); do losetup -d "$m" 2>/dev/null; done
-  done
-  rm -rf "$T"
-}
-trap cleanup EXIT
+MOUNT_TEST_NAME=security
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 img() { # img NAME: a private copy of a fixture
   local dst=$IMG/$1.sif
