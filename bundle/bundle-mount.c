@@ -150,9 +150,10 @@ static int open_bundle_dir(struct mount_job *job, oci_error **err)
   if (job->parent_fd < 0)
     return oci_error_set(err, errno, "opening '%s'", job->path.parent);
   struct stat pst;
-  int made = fstatat(job->parent_fd, job->path.base, &pst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT
-                 ? create_bundle_dir(job, err)
-                 : 1;
+  int made =
+      fstatat(job->parent_fd, job->path.base, &pst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT
+          ? create_bundle_dir(job, err)
+          : 1;
   if (made < 0)
     return -1;
   if (made == 0)

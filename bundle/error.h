@@ -13,9 +13,9 @@
 #include <stdarg.h>
 
 typedef struct oci_error {
-  int errnum;   /* errno value, or 0 when the message says it all */
-  int status;   /* suggested exit status; 0 means the default (1) */
-  char *msg;    /* "what failed: why", without the errno text */
+  int errnum; /* errno value, or 0 when the message says it all */
+  int status; /* suggested exit status; 0 means the default (1) */
+  char *msg;  /* "what failed: why", without the errno text */
 } oci_error;
 
 /* Fill *err (if err != NULL and *err is empty) and return -1.  When errnum is

@@ -85,9 +85,10 @@ int image_config_validate(json_t *config, oci_error **err)
 {
   if (!json_is_object(config))
     return oci_error_set(err, 0, "image config is not a JSON object");
-  if (check_string_array(config, "Entrypoint", err) < 0 || check_string_array(config, "Cmd", err) < 0 ||
-      check_string_array(config, "Env", err) < 0 || check_string(config, "WorkingDir", err) < 0 ||
-      check_string(config, "User", err) < 0 || check_string(config, "StopSignal", err) < 0 ||
+  if (check_string_array(config, "Entrypoint", err) < 0 ||
+      check_string_array(config, "Cmd", err) < 0 || check_string_array(config, "Env", err) < 0 ||
+      check_string(config, "WorkingDir", err) < 0 || check_string(config, "User", err) < 0 ||
+      check_string(config, "StopSignal", err) < 0 ||
       check_object(config, "Volumes", false, err) < 0 ||
       check_object(config, "Labels", true, err) < 0 ||
       check_object(config, "ExposedPorts", false, err) < 0)
@@ -156,7 +157,8 @@ int image_config_load(const struct sif_image *img, json_t **ret, oci_error **err
     json_auto_t *manifest = NULL;
     if (load_oci_manifest(img, &manifest, err) < 0)
       return -1;
-    const char *digest = json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
+    const char *digest =
+        json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
     if (digest == NULL)
       return oci_error_set(err, 0, "OCI manifest has no config digest");
     const struct sif_descriptor *cd = sif_find_digest(img, digest);
@@ -227,7 +229,8 @@ int image_rootfs_object(const struct sif_image *img, const struct sif_descriptor
                          mt ? mt : "(no media type)");
   const struct sif_descriptor *d = digest ? sif_find_digest(img, digest) : NULL;
   if (d == NULL)
-    return oci_error_set(err, 0, "OCI layer %s is not in the image", digest ? digest : "(no digest)");
+    return oci_error_set(err, 0, "OCI layer %s is not in the image",
+                         digest ? digest : "(no digest)");
   *ret = d;
   return 0;
 }

@@ -11,7 +11,7 @@
 
 #include "cleanup.h"
 
-static const char sif_magic[10] = "SIF_MAGIC";  /* includes the trailing NUL */
+static const char sif_magic[10] = "SIF_MAGIC"; /* includes the trailing NUL */
 
 static int64_t le64(const uint8_t *p)
 {
@@ -80,9 +80,9 @@ static int parse_header(struct sif_image *img, const uint8_t *h, oci_error **err
     return oci_error_set(err, 0, "descriptor count %lld is negative", (long long)total);
   if (off < SIF_HEADER_SIZE || off > img->file_size ||
       total > (img->file_size - off) / SIF_DESCRIPTOR_SIZE)
-    return oci_error_set(err, 0,
-                         "descriptor table (%lld descriptors at offset %lld) ends past the end of the file",
-                         (long long)total, (long long)off);
+    return oci_error_set(
+        err, 0, "descriptor table (%lld descriptors at offset %lld) ends past the end of the file",
+        (long long)total, (long long)off);
   if (total > SIF_MAX_DESCRIPTORS)
     return oci_error_set(err, 0, "descriptor count %lld is more than the %d supported",
                          (long long)total, SIF_MAX_DESCRIPTORS);
@@ -203,7 +203,8 @@ int sif_load_fd(int fd, const char *path, struct sif_image **ret, oci_error **er
   r = read_exact_at(fd, table, table_len, img->descriptors_offset);
   if (r < 0) {
     sif_close(steal_ptr(&img));
-    return oci_error_set(err, r == -ENODATA ? 0 : -r, "descriptor table ends past the end of the file");
+    return oci_error_set(err, r == -ENODATA ? 0 : -r,
+                         "descriptor table ends past the end of the file");
   }
   for (size_t i = 0; i < total; i++) {
     const uint8_t *raw = table + i * SIF_DESCRIPTOR_SIZE;
@@ -308,7 +309,8 @@ int sif_read_object(const struct sif_image *img, const struct sif_descriptor *d,
     return oci_error_set(err, ENOMEM, "reading object %u", d->id);
   int r = read_exact_at(img->fd, buf, len, d->offset);
   if (r < 0)
-    return oci_error_set(err, r == -ENODATA ? 0 : -r, "object %u ends past the end of the file", d->id);
+    return oci_error_set(err, r == -ENODATA ? 0 : -r, "object %u ends past the end of the file",
+                         d->id);
   buf[len] = '\0';
   *ret_data = steal_ptr(&buf);
   if (ret_len)
@@ -358,8 +360,8 @@ const char *sif_parttype_name(int32_t pt)
 }
 
 static const char *const arch_names[] = {
-    "unknown", "386", "amd64", "arm", "arm64", "ppc64", "ppc64le",
-    "mips", "mipsle", "mips64", "mips64le", "s390x", "riscv64", "loong64",
+    "unknown", "386",    "amd64",  "arm",      "arm64", "ppc64",   "ppc64le",
+    "mips",    "mipsle", "mips64", "mips64le", "s390x", "riscv64", "loong64",
 };
 
 const char *sif_arch_name(const char *code)

@@ -54,28 +54,28 @@ enum sif_parttype {
 #define SIF_GROUP_MASK 0xf0000000u
 
 struct sif_descriptor {
-  size_t slot;            /* 0-based index in the descriptor table */
+  size_t slot; /* 0-based index in the descriptor table */
   int32_t datatype;
   uint32_t id;
-  uint32_t groupid_raw;   /* as stored, with the 0xf0000000 flag */
+  uint32_t groupid_raw; /* as stored, with the 0xf0000000 flag */
   uint32_t link_raw;
-  int64_t offset;         /* validated: 0 <= offset <= file size */
-  int64_t size;           /* validated: offset + size <= file size */
+  int64_t offset; /* validated: 0 <= offset <= file size */
+  int64_t size;   /* validated: offset + size <= file size */
   int64_t size_with_padding;
   int64_t created_at;
   int64_t modified_at;
-  char name[SIF_NAME_LEN + 1];     /* always NUL-terminated */
+  char name[SIF_NAME_LEN + 1]; /* always NUL-terminated */
   uint8_t extra[SIF_EXTRA_LEN];
   /* Decoded from extra for partitions (0 otherwise). */
   int32_t fstype;
   int32_t parttype;
-  char arch[4];                    /* "02", ... ; "" when not a partition */
+  char arch[4]; /* "02", ... ; "" when not a partition */
   /* Decoded from extra for OCI blobs / root index ("" otherwise). */
   char digest[SIF_EXTRA_LEN + 1];
 };
 
 struct sif_image {
-  int fd;                 /* O_RDONLY|O_CLOEXEC, owned */
+  int fd; /* O_RDONLY|O_CLOEXEC, owned */
   char *path;
   dev_t dev;
   ino_t ino;
@@ -91,7 +91,7 @@ struct sif_image {
   int64_t descriptors_size;
   int64_t data_offset;
   int64_t data_size;
-  struct sif_descriptor *descs;    /* used descriptors only, table order */
+  struct sif_descriptor *descs; /* used descriptors only, table order */
   size_t n_descs;
 };
 

@@ -109,36 +109,21 @@ static struct window_file *window_new(int fd, uint64_t offset, uint64_t size)
 static const char *sqfs_strerror(int code)
 {
   switch (code) {
-  case SQFS_ERROR_ALLOC:
-    return "out of memory";
-  case SQFS_ERROR_IO:
-    return "read error (was the image truncated?)";
-  case SQFS_ERROR_COMPRESSOR:
-    return "compressed data is corrupt";
-  case SQFS_ERROR_CORRUPTED:
-    return "file system is corrupt";
-  case SQFS_ERROR_UNSUPPORTED:
-    return "unsupported squashfs feature";
-  case SQFS_ERROR_OVERFLOW:
-    return "corrupt size (overflow)";
-  case SQFS_ERROR_OUT_OF_BOUNDS:
-    return "reference points outside the file system";
-  case SFQS_ERROR_SUPER_MAGIC:
-    return "bad magic";
-  case SFQS_ERROR_SUPER_VERSION:
-    return "unsupported version";
-  case SQFS_ERROR_SUPER_BLOCK_SIZE:
-    return "invalid block size";
-  case SQFS_ERROR_NOT_DIR:
-    return "not a directory";
-  case SQFS_ERROR_NO_ENTRY:
-    return "no such file";
-  case SQFS_ERROR_LINK_LOOP:
-    return "link loop";
-  case SQFS_ERROR_NOT_FILE:
-    return "not a regular file";
-  default:
-    return "libsquashfs error";
+  case SQFS_ERROR_ALLOC: return "out of memory";
+  case SQFS_ERROR_IO: return "read error (was the image truncated?)";
+  case SQFS_ERROR_COMPRESSOR: return "compressed data is corrupt";
+  case SQFS_ERROR_CORRUPTED: return "file system is corrupt";
+  case SQFS_ERROR_UNSUPPORTED: return "unsupported squashfs feature";
+  case SQFS_ERROR_OVERFLOW: return "corrupt size (overflow)";
+  case SQFS_ERROR_OUT_OF_BOUNDS: return "reference points outside the file system";
+  case SFQS_ERROR_SUPER_MAGIC: return "bad magic";
+  case SFQS_ERROR_SUPER_VERSION: return "unsupported version";
+  case SQFS_ERROR_SUPER_BLOCK_SIZE: return "invalid block size";
+  case SQFS_ERROR_NOT_DIR: return "not a directory";
+  case SQFS_ERROR_NO_ENTRY: return "no such file";
+  case SQFS_ERROR_LINK_LOOP: return "link loop";
+  case SQFS_ERROR_NOT_FILE: return "not a regular file";
+  default: return "libsquashfs error";
   }
 }
 

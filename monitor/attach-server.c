@@ -276,21 +276,11 @@ static gboolean handle_frame(MonClient *c, const guint8 *buf, size_t len)
     return FALSE;
   }
   switch (f.type) {
-  case PROTO_STDIN:
-    mon_io_stdin_push(m, f.data, f.len);
-    return TRUE;
-  case PROTO_RESIZE:
-    mon_io_resize(m, f.rows, f.cols);
-    return TRUE;
-  case PROTO_CLOSE_STDIN:
-    mon_io_close_stdin(m);
-    return TRUE;
-  case PROTO_DETACH:
-    client_drop(c, NULL);
-    return FALSE;
-  default:
-    client_drop(c, "unexpected frame type");
-    return FALSE;
+  case PROTO_STDIN: mon_io_stdin_push(m, f.data, f.len); return TRUE;
+  case PROTO_RESIZE: mon_io_resize(m, f.rows, f.cols); return TRUE;
+  case PROTO_CLOSE_STDIN: mon_io_close_stdin(m); return TRUE;
+  case PROTO_DETACH: client_drop(c, NULL); return FALSE;
+  default: client_drop(c, "unexpected frame type"); return FALSE;
   }
 }
 

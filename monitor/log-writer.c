@@ -483,27 +483,13 @@ static void json_text(MonLog *log, MonStream stream, const uint8_t *text, size_t
     } else {
       char esc[8];
       switch (c) {
-      case '"':
-        put(log, "\\\"", 2);
-        break;
-      case '\\':
-        put(log, "\\\\", 2);
-        break;
-      case '\n':
-        put(log, "\\n", 2);
-        break;
-      case '\r':
-        put(log, "\\r", 2);
-        break;
-      case '\t':
-        put(log, "\\t", 2);
-        break;
-      case '\b':
-        put(log, "\\b", 2);
-        break;
-      case '\f':
-        put(log, "\\f", 2);
-        break;
+      case '"': put(log, "\\\"", 2); break;
+      case '\\': put(log, "\\\\", 2); break;
+      case '\n': put(log, "\\n", 2); break;
+      case '\r': put(log, "\\r", 2); break;
+      case '\t': put(log, "\\t", 2); break;
+      case '\b': put(log, "\\b", 2); break;
+      case '\f': put(log, "\\f", 2); break;
       default:
         snprintf(esc, sizeof(esc), "\\u%04x", c);
         put(log, esc, 6);

@@ -107,22 +107,14 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
       g_free(m->runtime);
       m->runtime = g_strdup(optarg);
       break;
-    case OPT_RUNTIME_ARG:
-      g_ptr_array_add(rargs, g_strdup(optarg));
-      break;
+    case OPT_RUNTIME_ARG: g_ptr_array_add(rargs, g_strdup(optarg)); break;
     case OPT_LOG_PATH:
       g_free(m->log_path);
       m->log_path = absolute(optarg);
       break;
-    case OPT_LOG_FORMAT:
-      format = optarg;
-      break;
-    case OPT_TERMINAL:
-      m->terminal = TRUE;
-      break;
-    case OPT_RUN_MODE:
-      m->run_mode = TRUE;
-      break;
+    case OPT_LOG_FORMAT: format = optarg; break;
+    case OPT_TERMINAL: m->terminal = TRUE; break;
+    case OPT_RUN_MODE: m->run_mode = TRUE; break;
     case OPT_PID_FILE:
       g_free(m->pid_file);
       m->pid_file = absolute(optarg);
@@ -148,12 +140,8 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
       }
       m->report_fd = (int)v;
       break;
-    case OPT_HELP:
-      fputs(usage, stdout);
-      return 2;
-    case OPT_VERSION:
-      printf("oci-monitor %s\n", SIFOCI_VERSION);
-      return 2;
+    case OPT_HELP: fputs(usage, stdout); return 2;
+    case OPT_VERSION: printf("oci-monitor %s\n", SIFOCI_VERSION); return 2;
     default:
       g_set_error(error, MON_ERROR, 0, "unknown or incomplete option '%s'", argv[optind - 1]);
       return 1;

@@ -45,8 +45,7 @@ int proto_parse(const uint8_t *buf, size_t len, struct proto_frame *ret)
     return 0;
   case PROTO_STDOUT:
   case PROTO_STDERR:
-  case PROTO_STDIN:
-    return ret->len > 0 ? 0 : -EINVAL;
+  case PROTO_STDIN: return ret->len > 0 ? 0 : -EINVAL;
   case PROTO_EXIT:
     if (ret->len != 8)
       return -EINVAL;
@@ -62,10 +61,8 @@ int proto_parse(const uint8_t *buf, size_t len, struct proto_frame *ret)
     ret->cols = get_u16(buf + 3);
     return 0;
   case PROTO_CLOSE_STDIN:
-  case PROTO_DETACH:
-    return ret->len == 0 ? 0 : -EINVAL;
-  default:
-    return -EINVAL;
+  case PROTO_DETACH: return ret->len == 0 ? 0 : -EINVAL;
+  default: return -EINVAL;
   }
 }
 

@@ -64,9 +64,9 @@ struct proto_frame {
   const uint8_t *data; /* points into the parsed buffer */
   size_t len;
   /* Decoded fields, valid for the matching type. */
-  uint8_t terminal, state;        /* HELLO */
-  int32_t exit_status, signal;    /* EXIT */
-  uint16_t rows, cols;            /* RESIZE */
+  uint8_t terminal, state;     /* HELLO */
+  int32_t exit_status, signal; /* EXIT */
+  uint16_t rows, cols;         /* RESIZE */
 };
 
 /* Parse one received record.  Returns 0, or -EINVAL for a malformed frame

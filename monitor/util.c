@@ -12,7 +12,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-G_DEFINE_QUARK(sifoci - monitor - error - quark, mon_error)
+/* The formatter would space the dashes of the quark's name. */
+// clang-format off
+G_DEFINE_QUARK(sifoci-monitor-error-quark, mon_error)
+// clang-format on
 
 void mon_close(int *fd)
 {

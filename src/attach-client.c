@@ -269,19 +269,14 @@ static int handle_frame(struct session *s, struct attach_result *ret)
   if (proto_parse(buf, (size_t)n, &f) < 0)
     return 0; /* a frame we don't know: newer monitor, skip it */
   switch (f.type) {
-  case PROTO_STDOUT:
-    write_out(s, 1, f.data, f.len);
-    break;
-  case PROTO_STDERR:
-    write_out(s, 2, f.data, f.len);
-    break;
+  case PROTO_STDOUT: write_out(s, 1, f.data, f.len); break;
+  case PROTO_STDERR: write_out(s, 2, f.data, f.len); break;
   case PROTO_EXIT:
     ret->how = ATTACH_EXITED;
     ret->status = f.exit_status;
     ret->signal = f.signal;
     return 1;
-  default:
-    break;
+  default: break;
   }
   return 0;
 }

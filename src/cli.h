@@ -18,9 +18,9 @@ enum {
 };
 
 struct cli_context {
-  const char *root;       /* --root, default /run/sifoci */
-  const char *runtime;    /* --runtime: runc, crun or a path */
-  const char *self_path;  /* absolute path of the running oci binary, for finding oci-monitor */
+  const char *root;      /* --root, default /run/sifoci */
+  const char *runtime;   /* --runtime: runc, crun or a path */
+  const char *self_path; /* absolute path of the running oci binary, for finding oci-monitor */
   const struct cli_verb *verb;
 };
 
@@ -51,10 +51,12 @@ int cli_require_root(const struct cli_context *ctx, oci_error **err);
 
 /* Handlers, one file each (src/cmd-<verb>.c). */
 #define CLI_VERBS(X)                                                                               \
-  X(inspect) X(mount) X(umount) X(create) X(start) X(state) X(attach) X(exec) X(kill) X(delete)     \
-  X(pause) X(resume) X(update) X(run) X(list) X(logs)
+  X(inspect)                                                                                       \
+  X(mount) X(umount) X(create) X(start) X(state) X(attach) X(exec) X(kill) X(delete) X(pause)      \
+      X(resume) X(update) X(run) X(list) X(logs)
 
-#define CLI_DECLARE_HANDLER(v) int cmd_##v(struct cli_context *ctx, int argc, char **argv, oci_error **err);
+#define CLI_DECLARE_HANDLER(v)                                                                     \
+  int cmd_##v(struct cli_context *ctx, int argc, char **argv, oci_error **err);
 CLI_VERBS(CLI_DECLARE_HANDLER)
 #undef CLI_DECLARE_HANDLER
 

@@ -18,12 +18,8 @@ int cmd_attach(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
-    case 'k':
-      keys = optarg;
-      break;
-    case 'n':
-      o.no_stdin = true;
-      break;
+    case 'k': keys = optarg; break;
+    case 'n': o.no_stdin = true; break;
     default:
       return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
     }

@@ -26,21 +26,11 @@ int cmd_exec(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   /* '+': options end at the ID; what follows belongs to the command */
   while ((c = getopt_long(argc, argv, "+tde:u:", opts, NULL)) != -1) {
     switch (c) {
-    case 't':
-      o.tty = true;
-      break;
-    case 'd':
-      o.detach = true;
-      break;
-    case 'e':
-      env[n_env++] = optarg;
-      break;
-    case 'C':
-      o.cwd = optarg;
-      break;
-    case 'u':
-      o.user = optarg;
-      break;
+    case 't': o.tty = true; break;
+    case 'd': o.detach = true; break;
+    case 'e': env[n_env++] = optarg; break;
+    case 'C': o.cwd = optarg; break;
+    case 'u': o.user = optarg; break;
     default:
       return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
     }

@@ -11,8 +11,8 @@
 #include "image-config.h"
 #include "sif.h"
 
-static const char *const config_keys[] = {"Entrypoint", "Cmd", "Env", "WorkingDir",
-                                          "User", "Volumes", "Labels"};
+static const char *const config_keys[] = {"Entrypoint", "Cmd",     "Env",   "WorkingDir",
+                                          "User",       "Volumes", "Labels"};
 
 static void format_group(char *buf, size_t len, uint32_t raw)
 {
@@ -78,11 +78,11 @@ static void print_table(const struct sif_image *img, json_t *config)
 
 static json_t *descriptor_json(const struct sif_descriptor *d)
 {
-  json_t *o = json_pack("{s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I}", "id", (json_int_t)d->id,
-                        "type", sif_datatype_name(d->datatype), "datatype", d->datatype,
-                        "group", (json_int_t)sif_group(d->groupid_raw), "link",
-                        (json_int_t)d->link_raw, "offset", (json_int_t)d->offset, "size",
-                        (json_int_t)d->size, "sizeWithPadding", (json_int_t)d->size_with_padding);
+  json_t *o = json_pack("{s:I, s:s, s:i, s:I, s:I, s:I, s:I, s:I}", "id", (json_int_t)d->id, "type",
+                        sif_datatype_name(d->datatype), "datatype", d->datatype, "group",
+                        (json_int_t)sif_group(d->groupid_raw), "link", (json_int_t)d->link_raw,
+                        "offset", (json_int_t)d->offset, "size", (json_int_t)d->size,
+                        "sizeWithPadding", (json_int_t)d->size_with_padding);
   if (o == NULL)
     return NULL;
   if (d->name[0])
@@ -102,15 +102,15 @@ static int print_json(const struct sif_image *img, json_t *config, oci_error **e
 {
   char uuid[37];
   const uint8_t *u = img->uuid;
-  snprintf(uuid, sizeof(uuid), "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-           u[0], u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-           u[14], u[15]);
+  snprintf(uuid, sizeof(uuid),
+           "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0], u[1], u[2],
+           u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
   const char *arch = sif_arch_name(img->arch);
-  json_auto_t *out = json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:[]}", "image", img->path, "id",
-                               uuid, "arch", arch ? arch : img->arch, "launchScript",
-                               img->launch_script, "descriptorsTotal",
-                               (json_int_t)img->descriptors_total, "descriptorsFree",
-                               (json_int_t)img->descriptors_free, "descriptors");
+  json_auto_t *out =
+      json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:[]}", "image", img->path, "id", uuid, "arch",
+                arch ? arch : img->arch, "launchScript", img->launch_script, "descriptorsTotal",
+                (json_int_t)img->descriptors_total, "descriptorsFree",
+                (json_int_t)img->descriptors_free, "descriptors");
   if (out == NULL)
     return oci_error_set(err, 0, "building JSON output");
   json_t *arr = json_object_get(out, "descriptors");
@@ -132,11 +132,8 @@ int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
-    case 'j':
-      as_json = true;
-      break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
+    case 'j': as_json = true; break;
+    default: return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
     }
   }
   if (cli_check_args(ctx, argc - optind, err) < 0)

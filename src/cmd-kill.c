@@ -34,11 +34,10 @@ int cmd_kill(struct cli_context *ctx, int argc, char **argv, oci_error **err)
     case 't':
       grace = (int)strtol(optarg, &end, 10);
       if (*optarg == '\0' || *end != '\0' || grace < 0 || grace > 3600)
-        return cli_usage_error(ctx, err, "--timeout '%s' is not a number of seconds (0-3600)", optarg);
+        return cli_usage_error(ctx, err, "--timeout '%s' is not a number of seconds (0-3600)",
+                               optarg);
       break;
-    case 'f':
-      force = true;
-      break;
+    case 'f': force = true; break;
     default:
       return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
     }

@@ -23,9 +23,7 @@ int cmd_list(struct cli_context *ctx, int argc, char **argv, oci_error **err)
         return cli_usage_error(ctx, err, "--format '%s': use table or json", optarg);
       as_json = strcmp(optarg, "json") == 0;
       break;
-    case 'q':
-      quiet = true;
-      break;
+    case 'q': quiet = true; break;
     default:
       return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
     }

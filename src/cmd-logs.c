@@ -22,9 +22,7 @@ int cmd_logs(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   int c;
   while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
     switch (c) {
-    case 'f':
-      follow = true;
-      break;
+    case 'f': follow = true; break;
     case 't':
       errno = 0;
       tail = strtol(optarg, &end, 10);

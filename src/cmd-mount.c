@@ -16,11 +16,8 @@ int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   int c;
   while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
     switch (c) {
-    case OPT_NO_SECCOMP:
-      mopts.no_seccomp = true;
-      break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
+    case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
+    default: return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
     }
   }
   if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)

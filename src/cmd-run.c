@@ -26,24 +26,12 @@ int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   int c;
   while ((c = getopt_long(argc, argv, "b:l:d", opts, NULL)) != -1) {
     switch (c) {
-    case 'b':
-      o.bundle = optarg;
-      break;
-    case 'p':
-      o.pid_file = optarg;
-      break;
-    case 'l':
-      o.log_path = optarg;
-      break;
-    case 'F':
-      o.log_format = optarg;
-      break;
-    case 'd':
-      detach = true;
-      break;
-    case 'k':
-      keys = optarg;
-      break;
+    case 'b': o.bundle = optarg; break;
+    case 'p': o.pid_file = optarg; break;
+    case 'l': o.log_path = optarg; break;
+    case 'F': o.log_format = optarg; break;
+    case 'd': detach = true; break;
+    case 'k': keys = optarg; break;
     default:
       return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
     }

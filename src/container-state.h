@@ -30,10 +30,10 @@ enum ctr_lock {
 };
 
 struct ctr_exit {
-  int exit_code;        /* -1: unknown, see error */
+  int exit_code; /* -1: unknown, see error */
   int signal;
   char finished_at[64];
-  char error[160];      /* why the status is unknown, "" otherwise */
+  char error[160]; /* why the status is unknown, "" otherwise */
 };
 
 /* Open an existing container ("container 'x' does not exist" otherwise) and

@@ -216,7 +216,8 @@ int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
   json_object_set(st, "logFormat", json_object_get(c->state, "logFormat"));
   json_object_set_new(st, "runtime", json_string(l->rt.name));
   if (have_exit) {
-    json_object_set_new(st, "exitCode", ex.exit_code >= 0 ? json_integer(ex.exit_code) : json_null());
+    json_object_set_new(st, "exitCode",
+                        ex.exit_code >= 0 ? json_integer(ex.exit_code) : json_null());
     if (ex.error[0])
       json_object_set_new(st, "exitError", json_string(ex.error));
     if (ex.signal)

@@ -95,7 +95,8 @@ json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
   json_error_t jerr;
   json_t *config = json_loadb(text, len, 0, &jerr);
   if (!json_is_object(config)) {
-    oci_error_set(err, 0, "bundle '%s': config.json: %s", bundle, config ? "not an object" : jerr.text);
+    oci_error_set(err, 0, "bundle '%s': config.json: %s", bundle,
+                  config ? "not an object" : jerr.text);
     json_decref(config);
     return NULL;
   }

@@ -70,9 +70,8 @@ static const struct cli_verb verbs[] = {
 
 static void print_main_help(FILE *out)
 {
-  fprintf(out,
-          "Usage: oci [--root DIR] [--runtime runc|crun|PATH] COMMAND [ARGS]\n"
-          "\nRun SIF images as OCI containers (root only).\n\nCommands:\n");
+  fprintf(out, "Usage: oci [--root DIR] [--runtime runc|crun|PATH] COMMAND [ARGS]\n"
+               "\nRun SIF images as OCI containers (root only).\n\nCommands:\n");
   for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
     fprintf(out, "  %-8s %s\n", verbs[i].name, verbs[i].summary);
   fprintf(out, "\nGlobal options:\n"
@@ -163,18 +162,10 @@ int main(int argc, char **argv)
   /* '+': stop at the verb; its options are its own. */
   while ((c = getopt_long(argc, argv, "+hv", global_opts, NULL)) != -1) {
     switch (c) {
-    case 'r':
-      ctx.root = optarg;
-      break;
-    case 'R':
-      ctx.runtime = optarg;
-      break;
-    case 'h':
-      print_main_help(stdout);
-      return 0;
-    case 'v':
-      printf("oci version %s\n", SIFOCI_VERSION);
-      return 0;
+    case 'r': ctx.root = optarg; break;
+    case 'R': ctx.runtime = optarg; break;
+    case 'h': print_main_help(stdout); return 0;
+    case 'v': printf("oci version %s\n", SIFOCI_VERSION); return 0;
     default:
       cli_usage_error(NULL, &err, "unknown global option '%s'", argv[optind - 1]);
       return report(err);

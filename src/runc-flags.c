@@ -325,15 +325,13 @@ static int add_crun_flag(struct out *o, const struct parsed_flag *pf, const char
   case CRUN_REJECT:
     return oci_error_set(err, 0, "%s%s%s: not supported with crun: %s", verb ? verb : "",
                          verb ? " " : "", f->opt, f->why);
-  case CRUN_DROP:
-    return 0;
+  case CRUN_DROP: return 0;
   case CRUN_SAME:
     out_add(o, f->opt);
     if (f->arg == ARG_VALUE)
       out_add(o, pf->value);
     return 0;
-  default:
-    return 0;
+  default: return 0;
   }
 }
 

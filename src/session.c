@@ -278,27 +278,26 @@ static int attach_result_status(const struct lc *l, const char *id, const struct
 {
   int status;
   switch (res->how) {
-  case ATTACH_EXITED:
-    return res->status;
-  case ATTACH_DETACHED:
-    fprintf(stderr, "detached from container %s\n", id);
-    return 0;
-  case ATTACH_SIGNALLED:
-    return 128 + res->signal;
+  case ATTACH_EXITED: return res->status;
+  case ATTACH_DETACHED: fprintf(stderr, "detached from container %s\n", id); return 0;
+  case ATTACH_SIGNALLED: return 128 + res->signal;
   case ATTACH_LOST:
     /* No EXIT frame: the monitor dropped this client (it stopped reading
      * for too long) or could not learn the exit status.  Say which; the
      * log still holds every byte of output. */
     if (exit_from_record(l, &status)) {
-      fprintf(stderr, "oci: attach '%s': disconnected by the monitor before the end of the output; "
-                      "the full output is in the log ('oci logs %s')\n", id, id);
+      fprintf(stderr,
+              "oci: attach '%s': disconnected by the monitor before the end of the output; "
+              "the full output is in the log ('oci logs %s')\n",
+              id, id);
       return status;
     }
-    return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0,
-                                "attach '%s': the monitor closed the connection without an exit status "
-                                "(see 'oci state %s')", id, id);
-  default:
-    return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0, "attach '%s': lost", id);
+    return oci_error_set_status(
+        err, CLI_EXIT_RUN_FAILED, 0,
+        "attach '%s': the monitor closed the connection without an exit status "
+        "(see 'oci state %s')",
+        id, id);
+  default: return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0, "attach '%s': lost", id);
   }
 }
 

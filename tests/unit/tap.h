@@ -35,7 +35,8 @@ static int tap_n, tap_failed;
     int tap_eq_ = tap_g_ && tap_w_ && strcmp(tap_g_, tap_w_) == 0;                                 \
     TAP_OK(tap_eq_, __VA_ARGS__);                                                                  \
     if (!tap_eq_)                                                                                  \
-      printf("#   got '%s', expected '%s'\n", tap_g_ ? tap_g_ : "(null)", tap_w_ ? tap_w_ : "(null)"); \
+      printf("#   got '%s', expected '%s'\n", tap_g_ ? tap_g_ : "(null)",                          \
+             tap_w_ ? tap_w_ : "(null)");                                                          \
   } while (0)
 
 static inline int tap_done(void)

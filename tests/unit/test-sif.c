@@ -49,7 +49,8 @@ static void fake_init(struct fake *f)
   f->len = sizeof(f->buf);
 }
 
-static uint8_t *fake_slot(struct fake *f, int slot, int32_t type, uint32_t id, int64_t off, int64_t size)
+static uint8_t *fake_slot(struct fake *f, int slot, int32_t type, uint32_t id, int64_t off,
+                          int64_t size)
 {
   uint8_t *d = f->buf + TABLE_OFF + slot * SIF_DESCRIPTOR_SIZE;
   put32(d, (uint32_t)type);
@@ -81,7 +82,8 @@ static void expect_error(struct fake *f, const char *needle, const char *what)
   cleanup_sif struct sif_image *img = NULL;
   cleanup_error oci_error *err = NULL;
   int r = load(f, &img, &err);
-  TAP_OK(r < 0 && err && strstr(err->msg, needle), "%s -> '%s'", what, err ? err->msg : "(no error)");
+  TAP_OK(r < 0 && err && strstr(err->msg, needle), "%s -> '%s'", what,
+         err ? err->msg : "(no error)");
 }
 
 static void test_synthetic(void)
@@ -91,7 +93,8 @@ static void test_synthetic(void)
 
   fake_init(&f);
   /* slot 0 unused (a hole), slot 1 a System partition, slot 2 the primary */
-  fake_partition(fake_slot(&f, 1, SIF_DATA_PARTITION, 2, DATA_OFF, 100), SIF_FS_SQUASH, SIF_PART_SYSTEM, "04");
+  fake_partition(fake_slot(&f, 1, SIF_DATA_PARTITION, 2, DATA_OFF, 100), SIF_FS_SQUASH,
+                 SIF_PART_SYSTEM, "04");
   uint8_t *p = fake_slot(&f, 2, SIF_DATA_PARTITION, 3, DATA_OFF + 100, 200);
   fake_partition(p, SIF_FS_SQUASH, SIF_PART_PRIMSYS, "02");
   uint8_t *j = fake_slot(&f, 3, SIF_DATA_GENERIC_JSON, 4, DATA_OFF + 300, 2);
@@ -104,7 +107,8 @@ static void test_synthetic(void)
     TAP_IS_INT(img ? sif_primary_partition(img, &prim, &err) : -1, 0, "primary partition found");
     TAP_IS_INT(prim ? prim->id : 0, 3, "primary chosen by type, not position");
     TAP_IS_STR(prim ? prim->arch : NULL, "02", "partition arch decoded");
-    TAP_IS_INT(img ? strlen(img->descs[2].name) : 0, SIF_NAME_LEN, "128-byte name without NUL is bounded");
+    TAP_IS_INT(img ? strlen(img->descs[2].name) : 0, SIF_NAME_LEN,
+               "128-byte name without NUL is bounded");
   }
 
   fake_init(&f);
@@ -167,7 +171,8 @@ static void test_synthetic(void)
     TAP_OK(img && sif_primary_partition(img, &prim, &e2) < 0 && strstr(e2->msg, "both primary"),
            "two primaries: refused as rootfs");
   }
-  TAP_OK(sif_arch_runnable("00") && sif_arch_runnable(sif_host_arch()), "host and unknown arch run");
+  TAP_OK(sif_arch_runnable("00") && sif_arch_runnable(sif_host_arch()),
+         "host and unknown arch run");
   TAP_OK(!sif_arch_runnable("11") || strcmp(sif_host_arch(), "11") == 0, "foreign arch refused");
 }
 
@@ -226,26 +231,31 @@ static void test_reference_set(void)
         snprintf(fs, sizeof(fs), "%d", d->fstype);
         snprintf(pt, sizeof(pt), "%d", d->parttype);
       }
-      snprintf(got, sizeof(got), "%" PRIu32 " 0x%x 0x%08x 0x%08x %" PRId64 " %" PRId64 " %" PRId64 " %s %s %s %s %s",
+      snprintf(got, sizeof(got),
+               "%" PRIu32 " 0x%x 0x%08x 0x%08x %" PRId64 " %" PRId64 " %" PRId64 " %s %s %s %s %s",
                d->id, (unsigned)d->datatype, d->groupid_raw, d->link_raw, d->offset, d->size,
                d->size_with_padding, d->name[0] ? d->name : "-", fs, pt,
                d->datatype == SIF_DATA_PARTITION ? d->arch : "-", d->digest[0] ? d->digest : "-");
     }
     char want[1024];
-    snprintf(want, sizeof(want), "%s %s %s %s %s %s %s %s %s %s %s %s", fields[2], fields[3], fields[4],
-             fields[5], fields[6], fields[7], fields[8], fields[9], fields[10], fields[11], fields[12],
-             fields[13]);
+    snprintf(want, sizeof(want), "%s %s %s %s %s %s %s %s %s %s %s %s", fields[2], fields[3],
+             fields[4], fields[5], fields[6], fields[7], fields[8], fields[9], fields[10],
+             fields[11], fields[12], fields[13]);
     rows++;
     if (strcmp(got, want) != 0) {
       mismatches++;
       printf("# %s slot %zu:\n#   got  %s\n#   want %s\n", current, idx, got, want);
     }
   }
-  TAP_OK(rows > 0 && mismatches == 0, "reference set: %d descriptors of %d images match expected.tsv",
-         rows, images);
+  TAP_OK(rows > 0 && mismatches == 0,
+         "reference set: %d descriptors of %d images match expected.tsv", rows, images);
 
-  static const char *const bad[] = {"truncated", "badmagic", "badversion", "header-only",
-                                    "descriptor-overflow", "descriptor-int64-overflow",
+  static const char *const bad[] = {"truncated",
+                                    "badmagic",
+                                    "badversion",
+                                    "header-only",
+                                    "descriptor-overflow",
+                                    "descriptor-int64-overflow",
                                     "descriptors-beyond-eof"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     cleanup_free char *path = NULL;
@@ -254,8 +264,8 @@ static void test_reference_set(void)
     if (asprintf(&path, "%s/testdata/sif/%s.sif", shared, bad[i]) < 0)
       abort();
     int r = sif_open(path, &b, &err);
-    TAP_OK(r < 0 && err && err->msg && !strchr(err->msg, '\n'), "reference %s.sif refused: %s", bad[i],
-           err ? err->msg : "(accepted)");
+    TAP_OK(r < 0 && err && err->msg && !strchr(err->msg, '\n'), "reference %s.sif refused: %s",
+           bad[i], err ? err->msg : "(accepted)");
   }
 }
 
