@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
+#include "fs.h"
 #include "image-config.h"
 #include "image-to-spec.h"
 #include "loop.h"
@@ -159,7 +159,7 @@ static int open_bundle_dir(struct mount_job *job, oci_error **err)
   if (made == 0)
     return 0;
   bool created = false;
-  if (bundle_mkdir_at(job->parent_fd, job->path.base, 0700, &created, err) < 0)
+  if (fs_mkdir_at(job->parent_fd, job->path.base, 0700, &created, err) < 0)
     return oci_error_prefix(err, "bundle '%s'", job->path.abs);
   job->rec.bundle_created = created;
   job->dirfd =
@@ -173,7 +173,7 @@ static int open_bundle_dir(struct mount_job *job, oci_error **err)
   if (created)
     return 0;
   bool empty = false;
-  if (bundle_dir_is_empty(job->dirfd, &empty, err) < 0)
+  if (fs_dir_is_empty(job->dirfd, &empty, err) < 0)
     return oci_error_prefix(err, "bundle '%s'", job->path.abs);
   if (!empty && bundle_only_stale_record_tmp(job->dirfd)) {
     /* a mount killed while writing its first record into a directory that
@@ -235,10 +235,10 @@ static int make_dirs(struct mount_job *job, oci_error **err)
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
     return -1;
   for (size_t i = 0; i < nfixed; i++)
-    if (bundle_mkdir_at(job->dirfd, bundle_dirs[i].name, bundle_dirs[i].mode, NULL, err) < 0)
+    if (fs_mkdir_at(job->dirfd, bundle_dirs[i].name, bundle_dirs[i].mode, NULL, err) < 0)
       return -1;
   for (size_t i = 0; i < job->spec.n_volumes; i++)
-    if (bundle_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
+    if (fs_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
       return -1;
   return 0;
 }
@@ -269,7 +269,7 @@ static int mount_squashfs(struct mount_job *job, oci_error **err)
   if (add_mount(job, BUNDLE_IMAGE_DIR, "squashfs", err) < 0)
     return -1;
   oci_error *e = NULL;
-  if (bundle_mount_at(job->loop.path, job->dirfd, BUNDLE_IMAGE_DIR, "squashfs",
+  if (fs_mount_at(job->loop.path, job->dirfd, BUNDLE_IMAGE_DIR, "squashfs",
                       MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, &e) < 0) {
     int errnum = e ? e->errnum : EIO;
     oci_error_free(&e);
@@ -296,7 +296,7 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
   oci_error *e = NULL;
   /* nosuid here too: the squashfs's own nosuid does not reach through the
    * overlay, exec checks the mount the file was opened from. */
-  if (bundle_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV | MS_NOSUID, opts, &e) <
+  if (fs_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV | MS_NOSUID, opts, &e) <
       0) {
     int errnum = e ? e->errnum : EIO;
     oci_error_free(&e);
@@ -320,7 +320,7 @@ static int write_config(struct mount_job *job, oci_error **err)
   text = withnl;
   text[len++] = '\n';
   text[len] = '\0';
-  return bundle_write_file_at(job->dirfd, "config.json", text, len, 0600, true, err);
+  return fs_write_file_at(job->dirfd, "config.json", text, len, 0600, FS_WRITE_EXCLUSIVE, err);
 }
 
 static int build(struct mount_job *job, oci_error **err)

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
+#include "fs.h"
 #include "loop.h"
 #include "mount-users.h"
 
@@ -81,7 +81,7 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
     bool is_mount = false;
     long fstype = 0;
     dev_t dev = 0;
-    if (bundle_mount_state_at(dirfd, m->target, &is_mount, &fstype, &dev, err) < 0)
+    if (fs_mount_state_at(dirfd, m->target, &is_mount, &fstype, &dev, err) < 0)
       return -1;
     if (!is_mount)
       continue; /* never mounted (crash before it) or already unmounted */
@@ -104,7 +104,7 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
      * a live container.  A crashed mount leaves no busy mounts behind, so
      * recovery never needs a lazy unmount either. */
     oci_error *e = NULL;
-    if (bundle_umount_at(dirfd, m->target, &e) < 0) {
+    if (fs_umount_at(dirfd, m->target, &e) < 0) {
       int errnum = e ? e->errnum : EIO;
       oci_error_free(&e);
       return oci_error_set(
@@ -127,7 +127,7 @@ int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_
       return -1;
   }
   for (size_t i = rec->n_created; i-- > 0;)
-    if (bundle_rm_rf_at(dirfd, rec->created[i], err) < 0)
+    if (fs_rm_rf_at(dirfd, rec->created[i], err) < 0)
       return -1;
   /* a later record update cut short by a kill leaves its temp file */
   unlinkat(dirfd, BUNDLE_RECORD_TMP_NAME, 0);

@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
+#include "fs.h"
 
 static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mounted"};
 
@@ -97,7 +97,7 @@ int bundle_record_save(int dirfd, const struct bundle_record *rec, oci_error **e
   if (text == NULL)
     return oci_error_set(err, ENOMEM, "building the mount record");
   size_t len = strlen(text);
-  if (bundle_write_file_at(dirfd, BUNDLE_RECORD_NAME, text, len, 0600, false, err) < 0)
+  if (fs_write_file_at(dirfd, BUNDLE_RECORD_NAME, text, len, 0600, 0, err) < 0)
     return oci_error_prefix(err, "writing the mount record");
   return 0;
 }
@@ -190,7 +190,7 @@ int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err)
   memset(rec, 0, sizeof(*rec));
   cleanup_free char *text = NULL;
   size_t len = 0;
-  int r = bundle_read_file_at(dirfd, BUNDLE_RECORD_NAME, BUNDLE_RECORD_MAX_SIZE, &text, &len, err);
+  int r = fs_read_file_at(dirfd, BUNDLE_RECORD_NAME, BUNDLE_RECORD_MAX_SIZE, FS_READ_ROOT_OWNED, &text, &len, err);
   if (r != 0)
     return r;
   json_error_t jerr;

@@ -26,7 +26,7 @@
 #include "error.h"
 
 #define BUNDLE_RECORD_NAME ".sifoci-mount.json"
-/* what bundle_write_file_at leaves when killed while writing the record */
+/* what fs_write_file_at leaves when killed while writing the record */
 #define BUNDLE_RECORD_TMP_NAME ".sifoci-mount.json.tmp"
 
 /* Does DIRFD hold nothing but BUNDLE_RECORD_TMP_NAME? */

@@ -9,6 +9,8 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "timefmt.h"
+
 #define IOV_BATCH 512              /* below IOV_MAX */
 #define STAGE_SIZE (256u * 1024)   /* small pieces are copied here */
 #define BIG_PIECE 4096             /* pieces this big are written from the caller's buffer */
@@ -47,29 +49,6 @@ struct MonLog {
 };
 
 static const char *const stream_names[MON_STREAM_MAX] = {"stdout", "stderr"};
-
-static void put_digits(char *p, unsigned long v, int n)
-{
-  while (n-- > 0) {
-    p[n] = (char)('0' + v % 10);
-    v /= 10;
-  }
-}
-
-void mon_format_time(const struct timespec *ts, char buf[static 32])
-{
-  struct tm tm;
-  time_t sec = ts->tv_sec;
-  gmtime_r(&sec, &tm);
-  memcpy(buf, "0000-00-00T00:00:00.000000000Z", 31);
-  put_digits(buf, (unsigned long)(tm.tm_year + 1900), 4);
-  put_digits(buf + 5, (unsigned long)tm.tm_mon + 1, 2);
-  put_digits(buf + 8, (unsigned long)tm.tm_mday, 2);
-  put_digits(buf + 11, (unsigned long)tm.tm_hour, 2);
-  put_digits(buf + 14, (unsigned long)tm.tm_min, 2);
-  put_digits(buf + 17, (unsigned long)tm.tm_sec, 2);
-  put_digits(buf + 20, (unsigned long)ts->tv_nsec, 9);
-}
 
 gboolean mon_log_parse_format(const char *name, MonLogFormat *ret)
 {
@@ -581,7 +560,7 @@ void mon_log_write(MonLog *log, MonStream stream, const struct timespec *ts, con
   const uint8_t *p = data, *end = p + len;
   if (len == 0 || stream >= MON_STREAM_MAX)
     return;
-  mon_format_time(ts, log->ts);
+  timefmt_rfc3339(ts, log->ts);
   log->ts_len = strlen(log->ts);
   while (p < end) {
     const uint8_t *nl = memchr(p, '\n', (size_t)(end - p));
@@ -597,7 +576,7 @@ void mon_log_write(MonLog *log, MonStream stream, const struct timespec *ts, con
 
 void mon_log_finish(MonLog *log, const struct timespec *ts)
 {
-  mon_format_time(ts, log->ts);
+  timefmt_rfc3339(ts, log->ts);
   log->ts_len = strlen(log->ts);
   for (int s = 0; s < MON_STREAM_MAX; s++) {
     if (log->format == MON_LOG_KUBERNETES && log->partial[s])

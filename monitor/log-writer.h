@@ -61,10 +61,6 @@ gboolean mon_log_sync(MonLog *log);
 /* Releases the staging buffer (when idle). */
 void mon_log_trim(MonLog *log);
 
-/* RFC3339 with 9 fractional digits, UTC: 2026-11-23T13:45:01.123456789Z
- * (30 characters plus NUL). */
-void mon_format_time(const struct timespec *ts, char buf[static 32]);
-
 /* Exposed for tests. */
 gboolean mon_log_parse_format(const char *name, MonLogFormat *ret);
 uint64_t mon_log_dropped_bytes(const MonLog *log);

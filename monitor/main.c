@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "container-id.h"
 
 static const char usage[] =
     "usage: oci-monitor --id ID --bundle ABS_BUNDLE --state-dir ABS_DIR\n"
@@ -164,7 +165,7 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
     g_set_error(error, MON_ERROR, 0, "%s is required", missing);
     return 1;
   }
-  if (proto_validate_id(m->id) < 0) {
+  if (!container_id_is_valid(m->id)) {
     g_set_error(error, MON_ERROR, 0, "invalid container ID '%s'", m->id);
     return 1;
   }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log-writer.h"
+#include "timefmt.h"
 #include "proto.h"
 #include "queue.h"
 

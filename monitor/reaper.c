@@ -149,7 +149,7 @@ void mon_container_known(MonState *m)
 gboolean mon_write_exit_record(MonState *m, GError **error)
 {
   char when[32];
-  mon_format_time(&m->finished, when);
+  timefmt_rfc3339(&m->finished, when);
   json_t *o = json_object();
   if (m->exit_known) {
     json_object_set_new(o, "exitCode", json_integer(m->exit_status));

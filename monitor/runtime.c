@@ -9,13 +9,16 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include "argv.h"
+#include "cleanup.h"
+#include "runtime.h"
 
 #define MSG_MAX 4096
 #define RUNTIME_LOG_TAIL (64 * 1024)
@@ -62,15 +65,40 @@ pid_t mon_spawn(char *const argv[], int fd0, int fd1, int fd2, gboolean new_pgrp
   _exit(127);
 }
 
-static GPtrArray *runtime_argv(MonState *m)
+/* The adapter's view of our runtime: the CLI gave its absolute path, and
+ * runc or crun is decided the way the CLI decides it. */
+struct mon_rt_call {
+  struct rt_runtime rt;
+  struct rt_call call;
+  char *state_root, *log_path;
+};
+
+static void mon_rt_call_init(MonState *m, struct mon_rt_call *c, gboolean with_log)
 {
-  GPtrArray *argv = g_ptr_array_new_with_free_func(g_free);
-  g_ptr_array_add(argv, g_strdup(m->runtime));
-  for (char **a = m->runtime_args; a && *a; a++)
-    g_ptr_array_add(argv, g_strdup(*a));
-  g_ptr_array_add(argv, g_strdup("--root"));
-  g_ptr_array_add(argv, g_build_filename(m->state_dir, "runtime", NULL));
-  return argv;
+  c->rt = (struct rt_runtime){.kind = rt_kind_of(m->runtime), .path = m->runtime};
+  c->state_root = g_build_filename(m->state_dir, "runtime", NULL);
+  c->log_path = with_log ? g_build_filename(m->state_dir, "runtime.log", NULL) : NULL;
+  c->call = (struct rt_call){.rt = &c->rt,
+                             .globals = m->runtime_args,
+                             .state_root = c->state_root,
+                             .log_path = c->log_path,
+                             .id = m->id};
+}
+
+static void mon_rt_call_clear(struct mon_rt_call *c)
+{
+  g_free(c->state_root);
+  g_free(c->log_path);
+}
+
+static gboolean argv_result(int r, oci_error **e, GError **error)
+{
+  if (r == 0)
+    return TRUE;
+  g_autofree char *text = oci_error_format(*e);
+  g_set_error(error, MON_ERROR, 0, "runtime command line: %s", text ? text : "out of memory");
+  oci_error_free(e);
+  return FALSE;
 }
 
 static gboolean on_create_timeout(gpointer data)
@@ -87,29 +115,24 @@ static gboolean on_create_timeout(gpointer data)
 
 gboolean mon_runtime_spawn_create(MonState *m, GError **error)
 {
-  g_autoptr(GPtrArray) argv = runtime_argv(m);
   g_autofree char *console = NULL;
+  g_autofree char *pid_file = g_build_filename(m->state_dir, "container.pid", NULL);
   int child[3];
-  g_ptr_array_add(argv, g_strdup("--log"));
-  g_ptr_array_add(argv, g_build_filename(m->state_dir, "runtime.log", NULL));
-  g_ptr_array_add(argv, g_strdup("create"));
-  g_ptr_array_add(argv, g_strdup("--bundle"));
-  g_ptr_array_add(argv, g_strdup(m->bundle));
-  g_ptr_array_add(argv, g_strdup("--pid-file"));
-  g_ptr_array_add(argv, g_build_filename(m->state_dir, "container.pid", NULL));
-  if (m->terminal) {
-    if (!mon_console_listen(m, &console, error))
-      return FALSE;
-    g_ptr_array_add(argv, g_strdup("--console-socket"));
-    g_ptr_array_add(argv, g_strdup(console));
-  }
-  g_ptr_array_add(argv, g_strdup(m->id));
-  g_ptr_array_add(argv, NULL);
+  if (m->terminal && !mon_console_listen(m, &console, error))
+    return FALSE;
+  struct mon_rt_call c;
+  mon_rt_call_init(m, &c, TRUE);
+  cleanup_argv struct argv_builder argv = {0};
+  oci_error *e = NULL;
+  gboolean built =
+      argv_result(rt_argv_create(&c.call, m->bundle, pid_file, console, &argv, &e), &e, error);
+  mon_rt_call_clear(&c);
+  if (!built)
+    return FALSE;
 
   gboolean ok = mon_io_setup_pipes(m, child, error);
   if (ok) {
-    m->create_pid =
-        mon_spawn((char *const *)argv->pdata, child[0], child[1], child[2], TRUE, error);
+    m->create_pid = mon_spawn(argv.v, child[0], child[1], child[2], TRUE, error);
     ok = m->create_pid > 0;
     m->create_spawned = ok;
   }
@@ -146,67 +169,6 @@ void mon_runtime_create_exited(MonState *m, int status)
 
 /* ---- error messages ---- */
 
-/* The message of a runtime log line: logfmt (time=.. level=.. msg="..."),
- * JSON ({"msg": ...}) or plain text. */
-static char *line_message(const char *line)
-{
-  if (line[0] == '{') {
-    json_t *o = json_loads(line, 0, NULL);
-    const char *s = NULL;
-    if (json_is_object(o)) {
-      s = json_string_value(json_object_get(o, "msg"));
-      if (s == NULL)
-        s = json_string_value(json_object_get(o, "message"));
-    }
-    char *r = s ? g_strdup(s) : NULL;
-    json_decref(o);
-    if (r)
-      return r;
-  }
-  const char *p = strstr(line, "msg=");
-  if (p == NULL || (p != line && p[-1] != ' '))
-    return g_strdup(line);
-  p += 4;
-  GString *out = g_string_new(NULL);
-  if (*p == '"') {
-    for (p++; *p && *p != '"'; p++) {
-      if (*p == '\\' && p[1]) {
-        p++;
-        g_string_append_c(out, *p == 'n' ? ' ' : *p == 't' ? ' ' : *p);
-      } else {
-        g_string_append_c(out, *p);
-      }
-    }
-  } else {
-    while (*p && *p != ' ')
-      g_string_append_c(out, *p++);
-  }
-  return g_string_free(out, FALSE);
-}
-
-static gboolean is_error_line(const char *line)
-{
-  return strstr(line, "level=error") || strstr(line, "level=fatal") ||
-         strstr(line, "\"level\":\"error\"") || strstr(line, "\"level\":\"fatal\"");
-}
-
-/* The last non-empty line of TEXT (preferring error-level lines if
- * ERRORS_FIRST), or NULL. */
-static char *pick_line(const char *text, gboolean errors_first)
-{
-  g_auto(GStrv) lines = g_strsplit(text, "\n", -1);
-  guint n = g_strv_length(lines);
-  for (int pass = errors_first ? 0 : 1; pass < 2; pass++) {
-    for (guint i = n; i-- > 0;) {
-      g_strstrip(lines[i]);
-      if (lines[i][0] == '\0' || (pass == 0 && !is_error_line(lines[i])))
-        continue;
-      return g_strdup(lines[i]);
-    }
-  }
-  return NULL;
-}
-
 static char *read_runtime_log(MonState *m)
 {
   int fd = openat(m->state_dfd, "runtime.log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -223,21 +185,16 @@ static char *read_runtime_log(MonState *m)
 
 char *mon_runtime_error_message(MonState *m, int status)
 {
-  g_autofree char *line = NULL;
+  cleanup_free char *msg = NULL;
   if (m->rt_msg && m->rt_msg->len > 0)
-    line = pick_line(m->rt_msg->str, TRUE);
-  if (line == NULL) {
+    msg = rt_error_message(m->rt_msg->str, m->rt_msg->len);
+  if (msg == NULL) {
     g_autofree char *log = read_runtime_log(m);
     if (log)
-      line = pick_line(log, TRUE);
+      msg = rt_error_message(log, strlen(log));
   }
-  if (line) {
-    g_autofree char *msg = line_message(line);
-    char *r = mon_one_line(msg, MSG_MAX);
-    if (r[0])
-      return r;
-    g_free(r);
-  }
+  if (msg)
+    return g_strndup(msg, MSG_MAX);
   if (WIFSIGNALED(status))
     return g_strdup_printf("'%s create' was killed by signal %d", m->runtime, WTERMSIG(status));
   return g_strdup_printf("'%s create' failed with exit status %d", m->runtime,
@@ -247,13 +204,14 @@ char *mon_runtime_error_message(MonState *m, int status)
 /* `runtime delete --force ID`, waited for (bounded); best effort. */
 void mon_runtime_delete(MonState *m)
 {
-  g_autoptr(GPtrArray) argv = runtime_argv(m);
-  g_ptr_array_add(argv, g_strdup("delete"));
-  g_ptr_array_add(argv, g_strdup("--force"));
-  g_ptr_array_add(argv, g_strdup(m->id));
-  g_ptr_array_add(argv, NULL);
+  struct mon_rt_call c;
+  mon_rt_call_init(m, &c, FALSE);
+  cleanup_argv struct argv_builder argv = {0};
+  oci_error *e = NULL;
   g_autoptr(GError) error = NULL;
-  pid_t pid = mon_spawn((char *const *)argv->pdata, -1, -1, -1, FALSE, &error);
+  gboolean built = argv_result(rt_argv_op(&c.call, RT_OP_DELETE_FORCE, &argv, &e), &e, &error);
+  mon_rt_call_clear(&c);
+  pid_t pid = built ? mon_spawn(argv.v, -1, -1, -1, FALSE, &error) : -1;
   if (pid < 0) {
     mon_note(m, "runtime delete: %s", error->message);
     return;

@@ -44,7 +44,7 @@ void mon_note(MonState *m, const char *fmt, ...)
   struct timespec ts;
   char tbuf[32];
   clock_gettime(CLOCK_REALTIME, &ts);
-  mon_format_time(&ts, tbuf);
+  timefmt_rfc3339(&ts, tbuf);
   g_autofree char *line = g_strdup_printf("%s oci-monitor[%d]: %s\n", tbuf, (int)getpid(), msg);
   size_t len = strlen(line);
   if (write(m->note_fd, line, len) > 0)

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "proto.h"
 #include "terminal.h"
+#include "signals.h"
 
 #define HELLO_TIMEOUT_MS 10000
 #define STDIN_CHUNK 4096
@@ -40,8 +41,9 @@ int attach_parse_detach_keys(const char *spec, struct attach_opts *o, oci_error 
         key = ch == '@' ? 0 : ch - '@';
     }
     if (key < 0 || o->n_detach_keys == ATTACH_MAX_DETACH_KEYS)
-      return oci_error_set_status(
-          err, 2, 0, "--detach-keys '%s': use keys like 'ctrl-p,ctrl-q' or 'ctrl-a,x'", spec);
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                                "--detach-keys '%s': use keys like 'ctrl-p,ctrl-q' or 'ctrl-a,x'",
+                                spec);
     o->detach_keys[o->n_detach_keys++] = (uint8_t)key;
     p = *end ? end + 1 : end;
   }
@@ -217,10 +219,11 @@ static int setup_signals(struct session *s, bool forward, oci_error **err)
 {
   sigset_t set;
   sigemptyset(&set);
-  int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    if (forward || (sigs[i] != SIGUSR1 && sigs[i] != SIGUSR2))
-      sigaddset(&set, sigs[i]);
+  if (forward)
+    signals_add_forwarded(&set);
+  else
+    signals_add_stop(&set);
+  sigaddset(&set, SIGWINCH);
   /* a closed stdout reader must not kill us with the terminal raw */
   struct sigaction ign = {.sa_handler = SIG_IGN};
   sigemptyset(&ign.sa_mask);

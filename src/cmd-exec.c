@@ -21,7 +21,7 @@ int cmd_exec(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   cleanup_free char **env = calloc((size_t)argc + 1, sizeof(char *));
   size_t n_env = 0;
   if (env == NULL)
-    return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, ENOMEM, "exec");
+    return oci_error_set(err, ENOMEM, "exec");
   int c;
   /* '+': options end at the ID; what follows belongs to the command */
   while ((c = getopt_long(argc, argv, "+tde:u:", opts, NULL)) != -1) {

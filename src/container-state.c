@@ -16,8 +16,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
+#include "fs.h"
 #include "proto.h"
+#include "container-id.h"
 
 #define SMALL_FILE_MAX (1 << 20)
 
@@ -34,11 +35,11 @@ void ctr_timestamp(char *buf, size_t len)
 
 static int check_id(const char *id, oci_error **err)
 {
-  if (proto_validate_id(id) < 0)
-    return oci_error_set_status(err, 2, 0,
-                                "invalid container ID '%s' (allowed: [A-Za-z0-9][A-Za-z0-9_.-]*, "
-                                "at most %d characters)",
-                                id, PROTO_MAX_ID_LEN);
+  if (!container_id_is_valid(id))
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                              "invalid container ID '%s' (allowed: [A-Za-z0-9][A-Za-z0-9_.-]*, "
+                              "at most %d characters)",
+                              id, CONTAINER_ID_MAX_LEN);
   return 0;
 }
 
@@ -83,7 +84,7 @@ char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len)
 {
   char *text = NULL;
   cleanup_error oci_error *e = NULL;
-  int r = bundle_read_regular_file_at(c->dirfd, name, SMALL_FILE_MAX, &text, ret_len, &e);
+  int r = fs_read_file_at(c->dirfd, name, SMALL_FILE_MAX, 0, &text, ret_len, &e);
   if (r != 0) {
     errno = r == 1 ? ENOENT : (e && e->errnum ? e->errnum : EINVAL);
     return NULL;

@@ -131,14 +131,18 @@ int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err)
   unlinkat(l->c->dirfd, name, 0);
   if (r < 0)
     return oci_error_prefix(err, "exec in '%s'", l->c->id);
-  cleanup_free char *log_msg = log_text ? rt_json_log_error(log_text, log_len) : NULL;
+  cleanup_free char *log_msg = log_text ? rt_log_error_message(log_text, log_len) : NULL;
   cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
   int status = rt_exec_status(l->rt.kind, res.status, err_msg, log_msg);
   spawn_result_clear(&res);
   /* detached, nobody saw the runtime's stderr: say it ourselves */
   if (o->detach && status != 0)
-    return oci_error_set_status(err, status, 0, "exec in '%s': %s", l->c->id,
-                                log_msg ? log_msg : "the runtime failed without a message");
+    return oci_error_set_kind(err,
+                              status == 127   ? OCI_ERR_NOT_FOUND
+                              : status == 126 ? OCI_ERR_NOT_EXECUTABLE
+                                              : OCI_ERR_FAILED,
+                              0, "exec in '%s': %s", l->c->id,
+                              log_msg ? log_msg : "the runtime failed without a message");
   return status;
 }
 

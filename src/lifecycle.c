@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "fs-util.h"
+#include "fs.h"
 #include "monitor-launch.h"
 #include "proto.h"
 #include "spawn.h"
+#include "signals.h"
+#include "container-id.h"
 
 #define CREATE_TIMEOUT_S 60
 #define MONITOR_EXIT_WAIT_MS 10000
@@ -85,7 +87,7 @@ json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
   }
   cleanup_free char *text = NULL;
   size_t len = 0;
-  int r = bundle_read_regular_file_at(dfd, "config.json", LC_CONFIG_JSON_MAX, &text, &len, err);
+  int r = fs_read_file_at(dfd, "config.json", LC_CONFIG_JSON_MAX, 0, &text, &len, err);
   if (r != 0) {
     if (r == 1)
       oci_error_set(err, ENOENT, "config.json");
@@ -180,7 +182,8 @@ int lc_create(const struct lc_create_opts *o, struct lc *ret, pid_t *ret_pid, oc
   *ret = (struct lc){0};
   const char *log_format = o->log_format ? o->log_format : "kubernetes";
   if (strcmp(log_format, "kubernetes") != 0 && strcmp(log_format, "json") != 0)
-    return oci_error_set_status(err, 2, 0, "--log-format '%s': use kubernetes or json", log_format);
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-format '%s': use kubernetes or json",
+                              log_format);
   cleanup_lc struct lc l = {0};
   if (rt_resolve(o->runtime, &l.rt, err) < 0)
     return -1;
@@ -220,10 +223,7 @@ int lc_create(const struct lc_create_opts *o, struct lc *ret, pid_t *ret_pid, oc
    * container is recorded. */
   sigset_t stop, old;
   sigemptyset(&stop);
-  sigaddset(&stop, SIGINT);
-  sigaddset(&stop, SIGTERM);
-  sigaddset(&stop, SIGHUP);
-  sigaddset(&stop, SIGQUIT);
+  signals_add_stop(&stop);
   sigprocmask(SIG_BLOCK, &stop, &old);
   cleanup_close int sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
   ml.cancel_fd = sfd;
@@ -382,7 +382,7 @@ int container_using_bundle(const char *root, const char *bundle_abs, char **ret_
   }
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
-    if (proto_validate_id(de->d_name) < 0)
+    if (!container_id_is_valid(de->d_name))
       continue;
     int r = check_user(root, de->d_name, bundle_abs, err);
     if (r < 0)

@@ -19,22 +19,17 @@
 
 #include "cleanup.h"
 #include "config.h"
+#include "fs.h"
 #include "spawn.h"
 
 #define REPORT_FD 3
 #define REPORT_MAX 65536
 
-static bool is_exe(const char *p)
-{
-  struct stat st;
-  return stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0;
-}
-
 int monitor_find(const char *self_path, char **ret_path, oci_error **err)
 {
   const char *env = getenv("OCI_MONITOR");
   if (env && env[0]) {
-    if (!is_exe(env))
+    if (!fs_is_executable_file(env))
       return oci_error_set(err, 0, "$OCI_MONITOR '%s' is not an executable file", env);
     *ret_path = strdup(env);
     return *ret_path ? 0 : oci_error_set(err, ENOMEM, "monitor path");
@@ -52,7 +47,7 @@ int monitor_find(const char *self_path, char **ret_path, oci_error **err)
     candidates[1] = build;
   }
   for (size_t i = 0; i < 3; i++) {
-    if (candidates[i] && is_exe(candidates[i])) {
+    if (candidates[i] && fs_is_executable_file(candidates[i])) {
       char abs[PATH_MAX];
       *ret_path = strdup(realpath(candidates[i], abs) ? abs : candidates[i]);
       return *ret_path ? 0 : oci_error_set(err, ENOMEM, "monitor path");
@@ -69,12 +64,8 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
   argv_add_opt(b, "--id", l->id);
   argv_add_opt(b, "--bundle", l->bundle);
   argv_add_opt(b, "--state-dir", l->state_dir);
+  /* the monitor tells runc from crun itself, through the same adapter */
   argv_add_opt(b, "--runtime", l->rt->path);
-  struct argv_builder rtargs = {0};
-  rt_monitor_args(l->rt, &rtargs);
-  for (size_t i = 0; i < rtargs.n; i++)
-    argv_add_opt(b, "--runtime-arg", rtargs.v[i]);
-  argv_clear(&rtargs);
   argv_add_opt(b, "--log-path", l->log_path);
   argv_add_opt(b, "--log-format", l->log_format);
   if (l->terminal)
@@ -205,7 +196,8 @@ static int read_report(int fd, int cancel_fd, int timeout_s, pid_t *ret_pid, oci
     if (r == 0)
       continue;
     if (p[1].revents & POLLIN)
-      return oci_error_set_status(err, 130, 0, "interrupted while waiting for oci-monitor");
+      return oci_error_set_kind(err, OCI_ERR_INTERRUPTED, 0,
+                                "interrupted while waiting for oci-monitor");
     if (!(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
       continue;
     if (len == sizeof(buf) - 1)

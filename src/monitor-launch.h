@@ -10,7 +10,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "argv-builder.h"
+#include "argv.h"
 #include "error.h"
 #include "runtime.h"
 

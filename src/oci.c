@@ -97,10 +97,10 @@ int cli_usage_error(const struct cli_context *ctx, oci_error **err, const char *
   va_end(ap);
   const char *verb = ctx && ctx->verb ? ctx->verb->name : NULL;
   if (verb)
-    return oci_error_set_status(err, CLI_EXIT_USAGE, 0, "%s: %s\nTry 'oci %s --help'.", verb,
-                                r < 0 ? "usage error" : msg, verb);
-  return oci_error_set_status(err, CLI_EXIT_USAGE, 0, "%s\nTry 'oci --help'.",
-                              r < 0 ? "usage error" : msg);
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s: %s\nTry 'oci %s --help'.", verb,
+                              r < 0 ? "usage error" : msg, verb);
+  return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s\nTry 'oci --help'.",
+                            r < 0 ? "usage error" : msg);
 }
 
 int cli_check_args(const struct cli_context *ctx, int n, oci_error **err)
@@ -128,11 +128,30 @@ static const struct cli_verb *find_verb(const char *name)
   return NULL;
 }
 
-static int report(oci_error *e)
+static int exit_status(const struct cli_verb *verb, const oci_error *e)
+{
+  switch (e ? e->kind : OCI_ERR_FAILED) {
+  case OCI_ERR_USAGE: return CLI_EXIT_USAGE;
+  case OCI_ERR_INTERRUPTED: return 130;
+  case OCI_ERR_NOT_FOUND: return CLI_EXIT_NOT_FOUND;
+  case OCI_ERR_NOT_EXECUTABLE: return CLI_EXIT_CANNOT_EXEC;
+  case OCI_ERR_FAILED:
+  case OCI_ERR_KIND_MAX:
+  default: break;
+  }
+  /* run, exec, attach: their own failures are 125, as docker's and
+   * podman's, so that the command's statuses stay the command's */
+  if (verb && (strcmp(verb->name, "run") == 0 || strcmp(verb->name, "exec") == 0 ||
+               strcmp(verb->name, "attach") == 0))
+    return CLI_EXIT_RUN_FAILED;
+  return CLI_EXIT_ERROR;
+}
+
+static int report(const struct cli_verb *verb, oci_error *e)
 {
   cleanup_free char *text = oci_error_format(e);
   fprintf(stderr, "oci: %s\n", text ? text : "out of memory");
-  return e && e->status ? e->status : CLI_EXIT_ERROR;
+  return exit_status(verb, e);
 }
 
 int main(int argc, char **argv)
@@ -146,9 +165,13 @@ int main(int argc, char **argv)
 
   struct cli_context ctx = {
       .root = SIFOCI_DEFAULT_ROOT,
-      .runtime = getenv("SIFOCI_RUNTIME") ? getenv("SIFOCI_RUNTIME") : SIFOCI_DEFAULT_RUNTIME,
+      .runtime = SIFOCI_DEFAULT_RUNTIME,
       .self_path = self,
   };
+  /* unset or empty: the build's default */
+  const char *env_runtime = getenv("SIFOCI_RUNTIME");
+  if (env_runtime != NULL && env_runtime[0] != '\0')
+    ctx.runtime = env_runtime;
 
   static const struct option global_opts[] = {
       {"root", required_argument, NULL, 'r'},
@@ -168,7 +191,7 @@ int main(int argc, char **argv)
     case 'v': printf("oci version %s\n", SIFOCI_VERSION); return 0;
     default:
       cli_usage_error(NULL, &err, "unknown global option '%s'", argv[optind - 1]);
-      return report(err);
+      return report(NULL, err);
     }
   }
   if (optind >= argc) {
@@ -176,14 +199,14 @@ int main(int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
   if (ctx.root[0] != '/') {
-    oci_error_set_status(&err, CLI_EXIT_USAGE, 0, "--root '%s' must be an absolute path", ctx.root);
-    return report(err);
+    oci_error_set_kind(&err, OCI_ERR_USAGE, 0, "--root '%s' must be an absolute path", ctx.root);
+    return report(NULL, err);
   }
   const char *name = argv[optind];
   ctx.verb = find_verb(name);
   if (ctx.verb == NULL) {
     cli_usage_error(NULL, &err, "unknown command '%s'", name);
-    return report(err);
+    return report(NULL, err);
   }
   /* Verb argv: argv[0] is the verb name, as getopt expects. */
   int vargc = argc - optind;
@@ -204,6 +227,6 @@ int main(int argc, char **argv)
   int r = ctx.verb->handler(&ctx, vargc, vargv, &err);
   fflush(stdout);
   if (r < 0)
-    return report(err);
+    return report(ctx.verb, err);
   return r;
 }

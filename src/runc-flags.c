@@ -383,7 +383,8 @@ int rp_crun_argv(const char *runtime, int argc, char **argv, const char ***ret_a
       i = argc;
       verb = NULL;
     } else if (verb == NULL) {
-      return oci_error_set_status(err, 3, 0, "No help topic for '%s'", name); /* runc's words */
+      return oci_error_set_kind(err, OCI_ERR_NOT_FOUND, 0, "No help topic for '%s'",
+                                name); /* runc's words */
     } else if (verb->crun_lacks != NULL) {
       return oci_error_set(err, 0, "%s: not supported with crun: %s", name, verb->crun_lacks);
     } else {

@@ -14,12 +14,6 @@
 
 #include "error.h"
 
-enum rp_flavor {
-  RP_FLAVOR_RUNC, /* runc or anything else: the command line goes through unchanged */
-  RP_FLAVOR_CRUN, /* crun: translated by the table */
-  RP_FLAVOR_MAX,
-};
-
 /* What the wrapper needs from runc's global flags. */
 struct rp_globals {
   const char *log;        /* --log FILE, or NULL */

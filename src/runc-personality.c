@@ -32,11 +32,9 @@
 #include "config.h"
 #include "error.h"
 #include "runc-flags.h"
+#include "runtime.h"
 
 #define PERSONALITY "oci-runc"
-
-/* Where root's runtimes live, for callers whose PATH lacks the sbin dirs. */
-static const char fallback_path[] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 bool runc_personality_selected(const char *argv0)
 {
@@ -47,73 +45,6 @@ bool runc_personality_selected(const char *argv0)
   }
   const char *p = getenv("SIFOCI_PERSONALITY");
   return p != NULL && strcmp(p, "runc") == 0;
-}
-
-/* 0 when PATH is an executable regular file and not this very program (a
- * `runc` link to oci-runc earlier in PATH would otherwise exec us forever);
- * else a negative errno. */
-static int usable_runtime(const char *path)
-{
-  struct stat st, self;
-  if (stat(path, &st) < 0)
-    return -errno;
-  if (!S_ISREG(st.st_mode))
-    return -EACCES;
-  if (access(path, X_OK) < 0)
-    return -errno;
-  if (stat("/proc/self/exe", &self) == 0 && self.st_dev == st.st_dev && self.st_ino == st.st_ino)
-    return -ELOOP;
-  return 0;
-}
-
-/* NAME in the directories of DIRS (colon-separated) into buf; empty entries
- * (the current directory) are skipped on purpose: we run as root. */
-static bool search_dirs(const char *dirs, const char *name, char *buf, size_t len)
-{
-  size_t nlen = strlen(name);
-  for (const char *p = dirs;;) {
-    const char *end = strchrnul(p, ':');
-    size_t dlen = (size_t)(end - p);
-    if (dlen > 0 && dlen + 1 + nlen < len) {
-      memcpy(buf, p, dlen);
-      buf[dlen] = '/';
-      memcpy(buf + dlen + 1, name, nlen + 1);
-      if (usable_runtime(buf) == 0)
-        return true;
-    }
-    if (*end == '\0')
-      return false;
-    p = end + 1;
-  }
-}
-
-/* SPEC is runc, crun, another name looked up in PATH, or a path. */
-static int resolve_runtime(const char *spec, char *buf, size_t len, enum rp_flavor *ret_flavor,
-                           oci_error **err)
-{
-  if (spec[0] == '\0')
-    return oci_error_set(err, 0, "no runtime configured (SIFOCI_RUNTIME is empty)");
-  if (strchr(spec, '/') != NULL) {
-    int r = usable_runtime(spec);
-    if (r == -ELOOP)
-      return oci_error_set(err, 0, "runtime '%s' is " PERSONALITY " itself", spec);
-    if (r < 0)
-      return oci_error_set(err, -r, "runtime '%s'", spec);
-    if (strlen(spec) >= len)
-      return oci_error_set(err, ENAMETOOLONG, "runtime '%s'", spec);
-    strcpy(buf, spec);
-  } else {
-    const char *path = getenv("PATH");
-    if (!(path && search_dirs(path, spec, buf, len)) && !search_dirs(fallback_path, spec, buf, len))
-      return oci_error_set(err, 0, "runtime '%s' not found in PATH or in %s", spec, fallback_path);
-  }
-  /* by the real file's name: some distributions make `runc` a link to crun */
-  char real[PATH_MAX];
-  const char *name = realpath(buf, real) ? real : buf;
-  const char *base = strrchr(name, '/');
-  base = base ? base + 1 : name;
-  *ret_flavor = strncmp(base, "crun", 4) == 0 ? RP_FLAVOR_CRUN : RP_FLAVOR_RUNC;
-  return 0;
 }
 
 /* logrus's default timestamp: RFC 3339 in local time, "Z" for UTC. */
@@ -192,7 +123,8 @@ static int report(const struct rp_globals *g, const oci_error *e)
   } else {
     put_record(stderr, json, m);
   }
-  return e && e->status ? e->status : 1;
+  /* runc's (urfave/cli's) status for an unknown help topic */
+  return e && e->kind == OCI_ERR_NOT_FOUND ? 3 : 1;
 }
 
 /* runc's format, our line first, then the runtime's own lines (its exec
@@ -214,17 +146,18 @@ int runc_personality_main(int argc, char **argv)
   struct rp_globals g;
   rp_scan_globals(argc, argv, &g);
 
+  /* unset or empty: the build's default, as for oci */
   const char *spec = getenv("SIFOCI_RUNTIME");
-  if (spec == NULL)
+  if (spec == NULL || spec[0] == '\0')
     spec = SIFOCI_DEFAULT_RUNTIME;
-  char runtime[PATH_MAX];
-  enum rp_flavor flavor = RP_FLAVOR_RUNC;
-  if (resolve_runtime(spec, runtime, sizeof(runtime), &flavor, &err) < 0)
+  struct rt_runtime rt;
+  if (rt_resolve(spec, &rt, &err) < 0)
     return report(&g, err);
+  char *runtime = rt.path;
   if (g.version)
     return exec_version(&g, runtime);
 
-  if (flavor == RP_FLAVOR_RUNC) {
+  if (rt.kind == RT_RUNC) {
     /* runc's own command line: it goes through untouched, so runc parses
      * and reports it exactly as when called directly */
     argv[0] = runtime;

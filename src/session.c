@@ -18,16 +18,10 @@
 #include "log-reader.h"
 #include "monitor-launch.h"
 #include "proto.h"
+#include "signals.h"
+#include "container-id.h"
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
-
-/* run, exec, attach: their own failures are 125, apart from usage errors */
-static int fail_125(oci_error **err)
-{
-  if (err && *err && (*err)->status == 0)
-    (*err)->status = CLI_EXIT_RUN_FAILED;
-  return -1;
-}
 
 int session_create(const struct lc_create_opts *o, oci_error **err)
 {
@@ -151,7 +145,7 @@ static int list_ids(const char *root, char ***ret, oci_error **err)
     return oci_error_set(err, errno, "state root '%s'", root);
   struct dirent *de;
   while (d && (de = readdir(d)) != NULL) {
-    if (proto_validate_id(de->d_name) < 0 || de->d_type == DT_REG || de->d_type == DT_LNK)
+    if (!container_id_is_valid(de->d_name) || de->d_type == DT_REG || de->d_type == DT_LNK)
       continue;
     char **v = realloc(ids, (n + 2) * sizeof(char *));
     if (v == NULL)
@@ -254,12 +248,11 @@ int session_exec(const char *root, const char *id, const struct rt_exec_opts *o,
 {
   cleanup_lc struct lc l = {0};
   if (o->tty && !o->detach && !isatty(0))
-    return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0,
-                                "exec -t: stdin is not a terminal (drop -t, or use a terminal)");
+    return oci_error_set(err, 0, "exec -t: stdin is not a terminal (drop -t, or use a terminal)");
   if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
-    return fail_125(err);
+    return -1;
   int r = lc_exec(&l, o, err);
-  return r < 0 ? fail_125(err) : r;
+  return r < 0 ? -1 : r;
 }
 
 /* After the session: the exit record, when the socket could not say. */
@@ -292,12 +285,11 @@ static int attach_result_status(const struct lc *l, const char *id, const struct
               id, id);
       return status;
     }
-    return oci_error_set_status(
-        err, CLI_EXIT_RUN_FAILED, 0,
-        "attach '%s': the monitor closed the connection without an exit status "
-        "(see 'oci state %s')",
-        id, id);
-  default: return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0, "attach '%s': lost", id);
+    return oci_error_set(err, 0,
+                         "attach '%s': the monitor closed the connection without an exit status "
+                         "(see 'oci state %s')",
+                         id, id);
+  default: return oci_error_set(err, 0, "attach '%s': lost", id);
   }
 }
 
@@ -306,7 +298,7 @@ int session_attach(const char *root, const char *id, struct attach_opts *o, oci_
   cleanup_lc struct lc l = {0};
   int status;
   if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
-    return fail_125(err);
+    return -1;
   /* already over: nothing to show, just how it ended */
   if (exit_from_record(&l, &status))
     return status;
@@ -319,12 +311,12 @@ int session_attach(const char *root, const char *id, struct attach_opts *o, oci_
     }
     if (ctr_monitor_pid(l.c) <= 0) {
       oci_error_free(err);
-      return oci_error_set_status(err, CLI_EXIT_RUN_FAILED, 0,
-                                  "attach '%s': its monitor is dead, nobody holds its output; "
-                                  "'oci delete -f %s' cleans up",
-                                  id, id);
+      return oci_error_set(err, 0,
+                           "attach '%s': its monitor is dead, nobody holds its output; "
+                           "'oci delete -f %s' cleans up",
+                           id, id);
     }
-    return fail_125(err);
+    return -1;
   }
   return attach_result_status(&l, id, &res, err);
 }
@@ -360,9 +352,7 @@ int session_run(const struct lc_create_opts *o, bool detach, struct attach_opts 
    * pass them on (a ^C during the create aborts it: lc_create). */
   sigset_t fwd, old;
   sigemptyset(&fwd);
-  int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-  for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-    sigaddset(&fwd, sigs[i]);
+  signals_add_forwarded(&fwd);
   sigprocmask(SIG_BLOCK, &fwd, &old);
   int r = run(&co, detach, ao, err);
   sigprocmask(SIG_SETMASK, &old, NULL);
@@ -376,11 +366,11 @@ static int run(const struct lc_create_opts *co, bool detach, struct attach_opts 
   cleanup_lc struct lc l = {0};
   pid_t pid;
   if (lc_create(co, &l, &pid, err) < 0)
-    return fail_125(err);
+    return -1;
   if (detach) {
     if (lc_runtime_op(&l, RT_OP_START, err) < 0) {
       run_cleanup(&l);
-      return fail_125(err);
+      return -1;
     }
     fprintf(stderr, "Container %s created with PID %ld\n", o->id, (long)pid);
     return 0;
@@ -394,14 +384,14 @@ static int run(const struct lc_create_opts *co, bool detach, struct attach_opts 
   struct attach_result res;
   if (attach_session(l.c->dirfd, o->id, ao, &res, err) < 0) {
     run_cleanup(&l);
-    return fail_125(err);
+    return -1;
   }
   /* In run mode the monitor removes the container after its exit: wait
    * for that, so the ID is free again when we return. */
   if (res.how == ATTACH_EXITED && mon > 0)
     monitor_wait_exit(monfd, mon, RUN_MONITOR_EXIT_WAIT_MS);
   int r = attach_result_status(&l, o->id, &res, err);
-  return r < 0 ? fail_125(err) : r;
+  return r < 0 ? -1 : r;
 }
 
 static bool logs_finished(void *data)

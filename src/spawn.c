@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "signals.h"
 
 #define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
 #define TEE_TAIL 8192         /* enough for the runtime's last message */
@@ -132,8 +133,6 @@ static int child_fd(enum spawn_io mode, int pipe_end, int target)
   return dup2(pipe_end, target) < 0 ? -1 : 0;
 }
 
-static const int forwarded[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
-
 int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_result *ret,
               oci_error **err)
 {
@@ -153,8 +152,7 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
 
   sigset_t fwd, old;
   sigemptyset(&fwd);
-  for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
-    sigaddset(&fwd, forwarded[i]);
+  signals_add_forwarded(&fwd);
   cleanup_close int sfd = -1;
   if (o->forward_signals) {
     sigprocmask(SIG_BLOCK, &fwd, &old);

@@ -5,6 +5,7 @@
 
 #include "proto.h"
 #include "tap.h"
+#include "container-id.h"
 
 int main(void)
 {
@@ -42,18 +43,18 @@ int main(void)
   buf[1] = 'x';
   TAP_OK(proto_parse(buf, 2, &f) < 0, "close-stdin with payload refused");
 
-  TAP_OK(proto_validate_id("busybox1") == 0, "plain ID accepted");
-  TAP_OK(proto_validate_id("a.b_c-d") == 0, "ID with . _ - accepted");
-  TAP_OK(proto_validate_id("") < 0, "empty ID refused");
-  TAP_OK(proto_validate_id("..") < 0, "'..' refused");
-  TAP_OK(proto_validate_id("a/b") < 0, "'/' refused");
-  TAP_OK(proto_validate_id("-a") < 0, "leading '-' refused");
-  TAP_OK(proto_validate_id("a\nb") < 0, "control character refused");
-  char longid[PROTO_MAX_ID_LEN + 2];
+  TAP_OK(container_id_is_valid("busybox1"), "plain ID accepted");
+  TAP_OK(container_id_is_valid("a.b_c-d"), "ID with . _ - accepted");
+  TAP_OK(!container_id_is_valid(""), "empty ID refused");
+  TAP_OK(!container_id_is_valid(".."), "'..' refused");
+  TAP_OK(!container_id_is_valid("a/b"), "'/' refused");
+  TAP_OK(!container_id_is_valid("-a"), "leading '-' refused");
+  TAP_OK(!container_id_is_valid("a\nb"), "control character refused");
+  char longid[CONTAINER_ID_MAX_LEN + 2];
   memset(longid, 'a', sizeof(longid) - 1);
   longid[sizeof(longid) - 1] = '\0';
-  TAP_OK(proto_validate_id(longid) < 0, "129-character ID refused");
-  longid[PROTO_MAX_ID_LEN] = '\0';
-  TAP_OK(proto_validate_id(longid) == 0, "128-character ID accepted");
+  TAP_OK(!container_id_is_valid(longid), "129-character ID refused");
+  longid[CONTAINER_ID_MAX_LEN] = '\0';
+  TAP_OK(container_id_is_valid(longid), "128-character ID accepted");
   return tap_done();
 }

@@ -9,6 +9,7 @@
 
 #include "log-writer.h"
 #include "tap.h"
+#include "timefmt.h"
 
 #define TS "2026-11-23T13:45:01.000000007Z"
 static const struct timespec ts = {.tv_sec = 1795441501, .tv_nsec = 7};
@@ -52,9 +53,9 @@ static void test_time(void)
 {
   char buf[32];
   struct timespec t = {.tv_sec = 1, .tv_nsec = 5};
-  mon_format_time(&t, buf);
+  timefmt_rfc3339(&t, buf);
   TAP_IS_STR(buf, "1970-01-01T00:00:01.000000005Z", "RFC3339Nano, 9 digits, UTC");
-  mon_format_time(&ts, buf);
+  timefmt_rfc3339(&ts, buf);
   TAP_IS_STR(buf, TS, "fixed test time");
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "argv-builder.h"
+#include "argv.h"
 
 #include <stdarg.h>
 #include <stdio.h>

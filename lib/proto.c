@@ -104,22 +104,3 @@ size_t proto_encode_empty(uint8_t *buf, enum proto_frame_type type)
   buf[0] = (uint8_t)type;
   return 1;
 }
-
-int proto_validate_id(const char *id)
-{
-  if (id == NULL)
-    return -EINVAL;
-  size_t n = strlen(id);
-  if (n == 0 || n > PROTO_MAX_ID_LEN)
-    return -EINVAL;
-  for (size_t i = 0; i < n; i++) {
-    char c = id[i];
-    int alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    if (alnum)
-      continue;
-    if (i > 0 && (c == '_' || c == '.' || c == '-'))
-      continue;
-    return -EINVAL;
-  }
-  return 0;
-}

@@ -2,6 +2,7 @@
 #include "error.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,15 +30,15 @@ int oci_error_set(oci_error **err, int errnum, const char *fmt, ...)
   return -1;
 }
 
-int oci_error_set_status(oci_error **err, int status, int errnum, const char *fmt, ...)
+int oci_error_set_kind(oci_error **err, enum oci_error_kind kind, int errnum, const char *fmt, ...)
 {
   va_list ap;
-  int had = err != NULL && *err != NULL;
+  bool had = err != NULL && *err != NULL;
   va_start(ap, fmt);
   oci_error_setv(err, errnum, fmt, ap);
   va_end(ap);
   if (!had && err != NULL && *err != NULL)
-    (*err)->status = status;
+    (*err)->kind = kind;
   return -1;
 }
 
@@ -60,6 +61,33 @@ int oci_error_prefix(oci_error **err, const char *fmt, ...)
   free((*err)->msg);
   (*err)->msg = joined;
   return -1;
+}
+
+int oci_error_replace(oci_error **err, const char *fmt, ...)
+{
+  if (err == NULL)
+    return -1;
+  char *msg = NULL;
+  va_list ap;
+  va_start(ap, fmt);
+  int r = vasprintf(&msg, fmt, ap);
+  va_end(ap);
+  if (r < 0)
+    msg = NULL;
+  if (*err == NULL) {
+    oci_error_set(err, 0, "%s", r < 0 ? "out of memory" : msg);
+  } else if (r >= 0) {
+    free((*err)->msg);
+    (*err)->msg = msg;
+    msg = NULL;
+  }
+  free(msg);
+  return -1;
+}
+
+int oci_error_errnum(const oci_error *e)
+{
+  return e ? e->errnum : 0;
 }
 
 char *oci_error_format(const oci_error *e)

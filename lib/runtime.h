@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * The runtime adapter: the only place that knows how runc and crun are
- * invoked and how they differ.  Everything here builds argv or interprets
- * text; nothing executes, so tests/unit/test-runtime-argv.c covers it all.
+ * invoked and how they differ, used by oci, oci-runc and oci-monitor alike.
+ * rt-find.c finds the runtime and tells runc from crun, rt-argv.c builds
+ * every command line, rt-message.c reads what the runtime said.  Nothing
+ * here executes, so tests/unit/lib/test-rt-argv.c covers it all.
  */
 #ifndef SIFOCI_RUNTIME_H
 #define SIFOCI_RUNTIME_H
@@ -10,7 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#include "argv-builder.h"
+#include "argv.h"
 #include "error.h"
 
 enum rt_kind {
@@ -26,7 +28,8 @@ struct rt_runtime {
 };
 
 /* SPEC is "runc", "crun", another name looked up in PATH (and the sbin
- * directories root's PATH may lack), or a path. */
+ * directories root's PATH may lack), or a path.  The kind is that of the
+ * file the name resolves to, links followed. */
 int rt_resolve(const char *spec, struct rt_runtime *ret, oci_error **err);
 /* The runtime recorded in a container's state.json: no lookup, but it must
  * still be an executable. */
@@ -38,6 +41,7 @@ void rt_clear(struct rt_runtime *rt);
  * and the runtime log (ROOT/ID/runtime.log, or NULL). */
 struct rt_call {
   const struct rt_runtime *rt;
+  char *const *globals; /* more global options, before the verb; may be NULL */
   const char *state_root;
   const char *log_path;
   bool log_json; /* --log-format json, for a log we parse */
@@ -71,20 +75,23 @@ int rt_argv_exec(const struct rt_call *c, const struct rt_exec_opts *o, struct a
  * read `-r -` from stdin). */
 int rt_argv_update(const struct rt_call *c, const char *resources, struct argv_builder *b,
                    oci_error **err);
-/* The --runtime-arg values oci-monitor passes before its `--root ... create`. */
-void rt_monitor_args(const struct rt_runtime *rt, struct argv_builder *b);
+/* `create --bundle B --pid-file P [--console-socket S] ID`: CONSOLE_SOCKET
+ * NULL for a container without a terminal. */
+int rt_argv_create(const struct rt_call *c, const char *bundle, const char *pid_file,
+                   const char *console_socket, struct argv_builder *b, oci_error **err);
 
 /* "TERM", "SIGTERM", "term", "15", "RTMIN+2", "SIGRTMAX-1" -> number.
  * Returns 0 or a usage-style error. */
 int rt_parse_signal(const char *text, int *ret_signum, oci_error **err);
 
-/* The message in a runtime's stderr: its last non-empty line, with a logrus
- * text record (`time=... level=error msg="..."`) reduced to its msg.
- * Allocated; NULL when there is nothing. */
+/* The message in what a runtime printed (stderr, or its --log): the last
+ * error-level record, else the last non-empty line; a logrus text record
+ * (`time=... level=error msg="..."`) or a JSON one ({"level", "msg"}) is
+ * reduced to its message.  One line, allocated; NULL when there is
+ * nothing. */
 char *rt_error_message(const char *text, size_t len);
-/* The msg of the last error record of a --log-format json log; allocated or
- * NULL. */
-char *rt_json_log_error(const char *text, size_t len);
+/* The same, error-level records only: NULL when there is none. */
+char *rt_log_error_message(const char *text, size_t len);
 
 /* `exec` outcome: STATUS is what the runtime exited with, STDERR_MSG the
  * last line it (or the command) printed, LOG_MSG an error record from the

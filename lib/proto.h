@@ -81,9 +81,4 @@ size_t proto_encode_exit(uint8_t *buf, int32_t exit_status, int32_t signal);
 size_t proto_encode_resize(uint8_t *buf, uint16_t rows, uint16_t cols);
 size_t proto_encode_empty(uint8_t *buf, enum proto_frame_type type);
 
-/* Container IDs: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.  Checked before an ID
- * touches any path.  Returns 0 or -EINVAL. */
-int proto_validate_id(const char *id);
-#define PROTO_MAX_ID_LEN 128
-
 #endif

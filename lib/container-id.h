@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * The container-ID rule: [A-Za-z0-9][A-Za-z0-9_.-]{0,127}.  An ID names a
+ * directory under the state root, so it is checked before it touches any
+ * path: no '/', no "..", no leading dot or dash, nothing a shell or a
+ * terminal could misread.
+ */
+#ifndef SIFOCI_CONTAINER_ID_H
+#define SIFOCI_CONTAINER_ID_H
+
+#include <stdbool.h>
+
+#define CONTAINER_ID_MAX_LEN 128
+
+bool container_id_is_valid(const char *id);
+
+#endif

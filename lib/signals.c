@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "signals.h"
+
+const int signals_forwarded[SIGNALS_FORWARDED_COUNT] = {SIGINT,  SIGTERM, SIGHUP,
+                                                        SIGQUIT, SIGUSR1, SIGUSR2};
+
+#define SIGNALS_STOP_COUNT 4
+
+void signals_add_stop(sigset_t *set)
+{
+  for (size_t i = 0; i < SIGNALS_STOP_COUNT; i++)
+    sigaddset(set, signals_forwarded[i]);
+}
+
+void signals_add_forwarded(sigset_t *set)
+{
+  for (size_t i = 0; i < SIGNALS_FORWARDED_COUNT; i++)
+    sigaddset(set, signals_forwarded[i]);
+}
