@@ -96,7 +96,6 @@ static int check_bundle_path(const char *abs, oci_error **err)
   return 0;
 }
 
-/* Make (or take, when it exists and is empty) the bundle directory. */
 static int save(struct mount_job *job, oci_error **err);
 
 /* A new bundle directory appears with its record already in it: made under
@@ -115,8 +114,12 @@ static int create_bundle_dir(struct mount_job *job, oci_error **err)
     return oci_error_set(err, errno, "bundle '%s': mkdir", job->path.abs);
   job->dirfd = openat(job->parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   job->rec.bundle_created = true;
-  if (job->dirfd < 0 || fchmod(job->dirfd, 0700) < 0 || save(job, err) < 0) {
+  if (job->dirfd < 0 || fchmod(job->dirfd, 0700) < 0) {
     oci_error_set(err, errno, "bundle '%s'", job->path.abs);
+    goto fail;
+  }
+  if (save(job, err) < 0) {
+    oci_error_prefix(err, "bundle '%s'", job->path.abs);
     goto fail;
   }
   if (renameat2(job->parent_fd, tmp, job->parent_fd, job->path.base, RENAME_NOREPLACE) == 0)
@@ -144,6 +147,7 @@ fail:
   return -1;
 }
 
+/* Make (or take, when it exists and is empty) the bundle directory. */
 static int open_bundle_dir(struct mount_job *job, oci_error **err)
 {
   job->parent_fd = open(job->path.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -268,14 +272,10 @@ static int mount_squashfs(struct mount_job *job, oci_error **err)
   job->rec.loop_attached = job->loop.attached;
   if (add_mount(job, BUNDLE_IMAGE_DIR, "squashfs", err) < 0)
     return -1;
-  oci_error *e = NULL;
   if (fs_mount_at(job->loop.path, job->dirfd, BUNDLE_IMAGE_DIR, "squashfs",
-                      MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, &e) < 0) {
-    int errnum = e ? e->errnum : EIO;
-    oci_error_free(&e);
-    return oci_error_set(err, errnum, "mounting the squashfs (%s compression) from %s on '%s'",
-                         bundle_sqfs_compressor(job->sq), job->loop.path, BUNDLE_IMAGE_DIR);
-  }
+                  MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, err) < 0)
+    return oci_error_replace(err, "mounting the squashfs (%s compression) from %s on '%s'",
+                             bundle_sqfs_compressor(job->sq), job->loop.path, BUNDLE_IMAGE_DIR);
   /* The mount holds the device now; autoclear frees it with the last one. */
   bundle_loop_put(&job->loop);
   flock(job->img->fd, LOCK_UN);
@@ -293,18 +293,14 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
     return oci_error_set(err, ENAMETOOLONG, "overlay options");
   if (add_mount(job, "rootfs", "overlay", err) < 0)
     return -1;
-  oci_error *e = NULL;
   /* nosuid here too: the squashfs's own nosuid does not reach through the
    * overlay, exec checks the mount the file was opened from. */
-  if (fs_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV | MS_NOSUID, opts, &e) <
-      0) {
-    int errnum = e ? e->errnum : EIO;
-    oci_error_free(&e);
-    return oci_error_set(err, errnum, "mounting the overlay on 'rootfs'%s",
-                         errnum == EINVAL ? " (can the bundle's file system hold an overlayfs "
-                                            "upper directory?)"
-                                          : "");
-  }
+  if (fs_mount_at("overlay", job->dirfd, "rootfs", "overlay", MS_NODEV | MS_NOSUID, opts, err) < 0)
+    return oci_error_replace(err, "mounting the overlay on 'rootfs'%s",
+                             oci_error_errnum(err ? *err : NULL) == EINVAL
+                                 ? " (can the bundle's file system hold an overlayfs upper "
+                                   "directory?)"
+                                 : "");
   return 0;
 }
 

@@ -103,14 +103,11 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
      * alive unseen, and the removal below would delete overlay/upper under
      * a live container.  A crashed mount leaves no busy mounts behind, so
      * recovery never needs a lazy unmount either. */
-    oci_error *e = NULL;
-    if (fs_umount_at(dirfd, m->target, &e) < 0) {
-      int errnum = e ? e->errnum : EIO;
-      oci_error_free(&e);
-      return oci_error_set(
-          err, errnum, "unmounting '%s'%s", m->target,
-          errnum == EBUSY ? " (is a container or another process using the bundle?)" : "");
-    }
+    if (fs_umount_at(dirfd, m->target, err) < 0)
+      return oci_error_replace(err, "unmounting '%s'%s", m->target,
+                               oci_error_errnum(err ? *err : NULL) == EBUSY
+                                   ? " (is a container or another process using the bundle?)"
+                                   : "");
   }
   return 0;
 }

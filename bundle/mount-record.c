@@ -190,7 +190,8 @@ int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err)
   memset(rec, 0, sizeof(*rec));
   cleanup_free char *text = NULL;
   size_t len = 0;
-  int r = fs_read_file_at(dirfd, BUNDLE_RECORD_NAME, BUNDLE_RECORD_MAX_SIZE, FS_READ_ROOT_OWNED, &text, &len, err);
+  int r = fs_read_file_at(dirfd, BUNDLE_RECORD_NAME, BUNDLE_RECORD_MAX_SIZE, FS_READ_ROOT_OWNED,
+                          &text, &len, err);
   if (r != 0)
     return r;
   json_error_t jerr;
@@ -212,25 +213,25 @@ void bundle_record_clear(struct bundle_record *rec)
   memset(rec, 0, sizeof(*rec));
 }
 
+struct stale_scan {
+  bool tmp, other;
+};
+
+static int note_entry(int dirfd, const struct dirent *e, void *data, oci_error **err)
+{
+  struct stale_scan *scan = data;
+  if (strcmp(e->d_name, BUNDLE_RECORD_TMP_NAME) == 0)
+    scan->tmp = true;
+  else
+    scan->other = true;
+  return scan->other ? 1 : 0;
+}
+
 bool bundle_only_stale_record_tmp(int dirfd)
 {
-  int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (d == NULL) {
-    if (fd >= 0)
-      close(fd);
+  struct stale_scan scan = {0};
+  cleanup_error oci_error *e = NULL;
+  if (fs_dir_scan(dirfd, note_entry, &scan, &e) < 0)
     return false;
-  }
-  bool tmp = false, other = false;
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-      continue;
-    if (strcmp(e->d_name, BUNDLE_RECORD_TMP_NAME) == 0)
-      tmp = true;
-    else
-      other = true;
-  }
-  closedir(d);
-  return tmp && !other;
+  return scan.tmp && !scan.other;
 }

@@ -28,9 +28,6 @@
 #define BUNDLE_RECORD_NAME ".sifoci-mount.json"
 /* what fs_write_file_at leaves when killed while writing the record */
 #define BUNDLE_RECORD_TMP_NAME ".sifoci-mount.json.tmp"
-
-/* Does DIRFD hold nothing but BUNDLE_RECORD_TMP_NAME? */
-bool bundle_only_stale_record_tmp(int dirfd);
 #define BUNDLE_RECORD_FORMAT "sifoci-mount"
 #define BUNDLE_RECORD_VERSION 1
 #define BUNDLE_RECORD_MAX_SIZE (256u << 10)
@@ -80,5 +77,8 @@ int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_e
 bool bundle_record_name_ok(const char *name);
 
 void bundle_record_clear(struct bundle_record *rec);
+
+/* Does DIRFD hold nothing but BUNDLE_RECORD_TMP_NAME? */
+bool bundle_only_stale_record_tmp(int dirfd);
 
 #endif

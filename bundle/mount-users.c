@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -76,7 +77,11 @@ int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
   size_t n_seen = 0, cap = 0;
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
-    if (!isdigit((unsigned char)e->d_name[0]))
+    char *end;
+    errno = 0;
+    long pid = strtol(e->d_name, &end, 10);
+    if (!isdigit((unsigned char)e->d_name[0]) || *end != '\0' || errno != 0 || pid <= 0 ||
+        pid > INT_MAX)
       continue;
     char path[300];
     struct stat ns;
@@ -98,7 +103,7 @@ int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
     }
     seen[n_seen++] = ns.st_ino;
     if (keeps_mount(proc_fd, e->d_name, dev)) {
-      *ret_pid = (pid_t)atoi(e->d_name);
+      *ret_pid = (pid_t)pid;
       return 0;
     }
   }

@@ -3,6 +3,7 @@
 
 #include <stddef.h>
 
+#include "json-util.h"
 #include "seccomp-profile.h"
 
 /* SingularityCE 4.x DefaultCaps, in its order. */
@@ -53,21 +54,11 @@ static const struct default_mount default_mounts[] = {
     {"/sys/fs/cgroup", "cgroup", "cgroup", {"nosuid", "noexec", "nodev", "relatime", "ro", NULL}},
 };
 
-static json_t *strv_json(const char *const *v)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; a != NULL && v[i] != NULL; i++)
-    if (json_array_append_new(a, json_string(v[i])) < 0) {
-      json_decref(a);
-      return NULL;
-    }
-  return a;
-}
-
 static json_t *default_process(void)
 {
-  json_t *caps = json_pack("{s:o, s:o, s:o}", "bounding", strv_json(default_caps), "effective",
-                           strv_json(default_caps), "permitted", strv_json(default_caps));
+  json_t *caps =
+      json_pack("{s:o, s:o, s:o}", "bounding", bundle_json_strv(default_caps), "effective",
+                bundle_json_strv(default_caps), "permitted", bundle_json_strv(default_caps));
   if (caps == NULL)
     return NULL;
   return json_pack("{s:b, s:{s:i, s:i}, s:[s], s:[s, s], s:s, s:o, s:[{s:s, s:i, s:i}]}",
@@ -82,7 +73,7 @@ static json_t *default_mounts_json(void)
   for (size_t i = 0; a != NULL && i < sizeof(default_mounts) / sizeof(default_mounts[0]); i++) {
     const struct default_mount *m = &default_mounts[i];
     json_t *o = json_pack("{s:s, s:s, s:s, s:o}", "destination", m->destination, "type", m->type,
-                          "source", m->source, "options", strv_json(m->options));
+                          "source", m->source, "options", bundle_json_strv(m->options));
     if (json_array_append_new(a, o) < 0) {
       json_decref(a);
       return NULL;
@@ -100,8 +91,8 @@ static json_t *default_linux(void)
       return NULL;
     }
   return json_pack("{s:{s:[{s:b, s:s}]}, s:o, s:o, s:o, s:o}", "resources", "devices", "allow", 0,
-                   "access", "rwm", "namespaces", ns, "maskedPaths", strv_json(masked_paths),
-                   "readonlyPaths", strv_json(readonly_paths), "seccomp",
+                   "access", "rwm", "namespaces", ns, "maskedPaths", bundle_json_strv(masked_paths),
+                   "readonlyPaths", bundle_json_strv(readonly_paths), "seccomp",
                    bundle_seccomp_profile(default_caps));
 }
 

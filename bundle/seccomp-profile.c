@@ -10,57 +10,14 @@
 #include <sys/personality.h>
 #include <sys/socket.h>
 
+#include "arch.h"
+#include "json-util.h"
+
 #ifndef AF_VSOCK
 #define AF_VSOCK 40
 #endif
 #ifndef AF_ALG
 #define AF_ALG 38
-#endif
-
-/* Architecture families a rule can be limited to. */
-enum {
-  ARCH_X86 = 1u << 0, /* x86_64, x32, i386 */
-  ARCH_ARM = 1u << 1, /* aarch64, arm */
-  ARCH_PPC = 1u << 2,
-  ARCH_S390 = 1u << 3,
-  ARCH_RISCV = 1u << 4,
-  ARCH_OTHER = 1u << 5,
-};
-
-/* The architectures the filter covers: the native one and the 32-bit ABIs
- * its kernel also runs.  Without a list the runtime covers the native one
- * only. */
-#if defined(__x86_64__)
-#define HOST_FAMILY ARCH_X86
-static const char *const host_arches[] = {"SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32",
-                                          NULL};
-#elif defined(__i386__)
-#define HOST_FAMILY ARCH_X86
-static const char *const host_arches[] = {"SCMP_ARCH_X86", NULL};
-#elif defined(__aarch64__)
-#define HOST_FAMILY ARCH_ARM
-static const char *const host_arches[] = {"SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL};
-#elif defined(__arm__)
-#define HOST_FAMILY ARCH_ARM
-static const char *const host_arches[] = {"SCMP_ARCH_ARM", NULL};
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-#define HOST_FAMILY ARCH_PPC
-static const char *const host_arches[] = {"SCMP_ARCH_PPC64LE", NULL};
-#elif defined(__powerpc64__)
-#define HOST_FAMILY ARCH_PPC
-static const char *const host_arches[] = {"SCMP_ARCH_PPC64", "SCMP_ARCH_PPC", NULL};
-#elif defined(__s390x__)
-#define HOST_FAMILY ARCH_S390
-static const char *const host_arches[] = {"SCMP_ARCH_S390X", "SCMP_ARCH_S390", NULL};
-#elif defined(__riscv) && __riscv_xlen == 64
-#define HOST_FAMILY ARCH_RISCV
-static const char *const host_arches[] = {"SCMP_ARCH_RISCV64", NULL};
-#elif defined(__loongarch64)
-#define HOST_FAMILY ARCH_OTHER
-static const char *const host_arches[] = {"SCMP_ARCH_LOONGARCH64", NULL};
-#else
-#define HOST_FAMILY ARCH_OTHER
-static const char *const host_arches[] = {NULL};
 #endif
 
 /* s390 passes clone(2)'s flags second. */
@@ -267,11 +224,11 @@ static const struct seccomp_rule rules[] = {
     {sys_personality, .arg = &persona_uname26},
     {sys_personality, .arg = &persona_linux32_uname26},
     {sys_personality, .arg = &persona_query},
-    {sys_x86, .arches = ARCH_X86},
-    {sys_arm, .arches = ARCH_ARM},
-    {sys_ppc, .arches = ARCH_PPC},
-    {sys_s390, .arches = ARCH_S390},
-    {sys_riscv, .arches = ARCH_RISCV},
+    {sys_x86, .arches = BUNDLE_ARCH_X86},
+    {sys_arm, .arches = BUNDLE_ARCH_ARM},
+    {sys_ppc, .arches = BUNDLE_ARCH_PPC},
+    {sys_s390, .arches = BUNDLE_ARCH_S390},
+    {sys_riscv, .arches = BUNDLE_ARCH_RISCV},
     {sys_admin, .if_cap = "CAP_SYS_ADMIN"},
     {sys_clone, .arg = &clone_no_namespaces, .unless_cap = "CAP_SYS_ADMIN"},
     {sys_clone3, .errno_ret = ENOSYS, .unless_cap = "CAP_SYS_ADMIN"},
@@ -300,7 +257,7 @@ static bool has_cap(const char *const *caps, const char *cap)
 
 static bool applies(const struct seccomp_rule *r, const char *const *caps)
 {
-  if (r->arches != 0 && (r->arches & HOST_FAMILY) == 0)
+  if (r->arches != 0 && (r->arches & bundle_host_arch()->family) == 0)
     return false;
   if (r->if_cap != NULL && !has_cap(caps, r->if_cap))
     return false;
@@ -309,20 +266,9 @@ static bool applies(const struct seccomp_rule *r, const char *const *caps)
   return true;
 }
 
-static json_t *strv_json(const char *const *v)
-{
-  json_t *a = json_array();
-  for (size_t i = 0; a != NULL && v[i] != NULL; i++)
-    if (json_array_append_new(a, json_string(v[i])) < 0) {
-      json_decref(a);
-      return NULL;
-    }
-  return a;
-}
-
 static json_t *rule_json(const struct seccomp_rule *r)
 {
-  json_t *o = json_pack("{s:o, s:s}", "names", strv_json(r->names), "action",
+  json_t *o = json_pack("{s:o, s:s}", "names", bundle_json_strv(r->names), "action",
                         r->errno_ret ? "SCMP_ACT_ERRNO" : "SCMP_ACT_ALLOW");
   if (o == NULL)
     return NULL;
@@ -347,8 +293,9 @@ json_t *bundle_seccomp_profile(const char *const *caps)
                                    "defaultErrnoRet", BUNDLE_SECCOMP_DEFAULT_ERRNO);
   if (profile == NULL)
     return NULL;
+  const char *const *host_arches = bundle_host_arch()->seccomp_arches;
   if (host_arches[0] != NULL &&
-      json_object_set_new(profile, "architectures", strv_json(host_arches)) < 0)
+      json_object_set_new(profile, "architectures", bundle_json_strv(host_arches)) < 0)
     return NULL;
   json_t *syscalls = json_array();
   if (json_object_set_new(profile, "syscalls", syscalls) < 0)

@@ -9,6 +9,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "cleanup.h"
 
 static const char sif_magic[10] = "SIF_MAGIC"; /* includes the trailing NUL */
@@ -140,90 +141,82 @@ static int parse_descriptor(const struct sif_image *img, const uint8_t *raw, siz
   return 0;
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Sorted, not pairwise: an image may hold tens of thousands of
+ * descriptors. */
 static int check_unique_ids(const struct sif_image *img, oci_error **err)
 {
+  if (img->n_descs < 2)
+    return 0;
+  cleanup_free uint32_t *ids = malloc(img->n_descs * sizeof(*ids));
+  if (ids == NULL)
+    return oci_error_set(err, ENOMEM, "checking object IDs");
   for (size_t i = 0; i < img->n_descs; i++)
-    for (size_t j = i + 1; j < img->n_descs; j++)
-      if (img->descs[i].id == img->descs[j].id)
-        return oci_error_set(err, 0, "object ID %u is used twice", img->descs[i].id);
+    ids[i] = img->descs[i].id;
+  qsort(ids, img->n_descs, sizeof(*ids), compare_ids);
+  for (size_t i = 1; i < img->n_descs; i++)
+    if (ids[i] == ids[i - 1])
+      return oci_error_set(err, 0, "object ID %u is used twice", ids[i]);
   return 0;
 }
 
 int sif_load_fd(int fd, const char *path, struct sif_image **ret, oci_error **err)
 {
   struct stat st;
-  cleanup_free struct sif_image *img = calloc(1, sizeof(*img));
+  cleanup_sif struct sif_image *img = calloc(1, sizeof(*img));
   if (img == NULL) {
     close(fd);
     return oci_error_set(err, ENOMEM, "loading image");
   }
   img->fd = fd;
   img->path = strdup(path ? path : "");
-  if (img->path == NULL) {
-    sif_close(steal_ptr(&img));
+  if (img->path == NULL)
     return oci_error_set(err, ENOMEM, "loading image");
-  }
-  if (fstat(fd, &st) < 0) {
-    int e = errno;
-    sif_close(steal_ptr(&img));
-    return oci_error_set(err, e, "stat");
-  }
-  if (!S_ISREG(st.st_mode)) {
-    sif_close(steal_ptr(&img));
+  if (fstat(fd, &st) < 0)
+    return oci_error_set(err, errno, "stat");
+  if (!S_ISREG(st.st_mode))
     return oci_error_set(err, 0, "not a regular file");
-  }
   img->dev = st.st_dev;
   img->ino = st.st_ino;
   img->file_size = st.st_size;
 
   uint8_t hdr[SIF_HEADER_SIZE];
-  if (img->file_size < SIF_HEADER_SIZE) {
-    sif_close(steal_ptr(&img));
+  if (img->file_size < SIF_HEADER_SIZE)
     return oci_error_set(err, 0, "not a SIF image (file is %lld bytes, shorter than a SIF header)",
                          (long long)st.st_size);
-  }
   int r = read_exact_at(fd, hdr, sizeof(hdr), 0);
-  if (r < 0) {
-    sif_close(steal_ptr(&img));
+  if (r < 0)
     return oci_error_set(err, -r, "reading the SIF header");
-  }
-  if (parse_header(img, hdr, err) < 0) {
-    sif_close(steal_ptr(&img));
+  if (parse_header(img, hdr, err) < 0)
     return -1;
-  }
 
   size_t total = (size_t)img->descriptors_total;
   size_t table_len = total * SIF_DESCRIPTOR_SIZE;
   cleanup_free uint8_t *table = malloc(table_len ? table_len : 1);
   img->descs = calloc(total ? total : 1, sizeof(struct sif_descriptor));
-  if (table == NULL || img->descs == NULL) {
-    sif_close(steal_ptr(&img));
+  if (table == NULL || img->descs == NULL)
     return oci_error_set(err, ENOMEM, "reading the descriptor table");
-  }
   r = read_exact_at(fd, table, table_len, img->descriptors_offset);
-  if (r < 0) {
-    sif_close(steal_ptr(&img));
+  if (r < 0)
     return oci_error_set(err, r == -ENODATA ? 0 : -r,
                          "descriptor table ends past the end of the file");
-  }
   for (size_t i = 0; i < total; i++) {
     const uint8_t *raw = table + i * SIF_DESCRIPTOR_SIZE;
     if (raw[4] == 0)
       continue; /* unused slot: deleted objects leave holes, keep going */
-    if (raw[4] != 1) {
-      sif_close(steal_ptr(&img));
+    if (raw[4] != 1)
       return oci_error_set(err, 0, "descriptor %zu has an invalid 'used' flag %u", i, raw[4]);
-    }
-    if (parse_descriptor(img, raw, i, &img->descs[img->n_descs], err) < 0) {
-      sif_close(steal_ptr(&img));
+    if (parse_descriptor(img, raw, i, &img->descs[img->n_descs], err) < 0)
       return -1;
-    }
     img->n_descs++;
   }
-  if (check_unique_ids(img, err) < 0) {
-    sif_close(steal_ptr(&img));
+  if (check_unique_ids(img, err) < 0)
     return -1;
-  }
   *ret = steal_ptr(&img);
   return 0;
 }
@@ -377,27 +370,7 @@ const char *sif_arch_name(const char *code)
 
 const char *sif_host_arch(void)
 {
-#if defined(__x86_64__)
-  return "02";
-#elif defined(__i386__)
-  return "01";
-#elif defined(__aarch64__)
-  return "04";
-#elif defined(__arm__)
-  return "03";
-#elif defined(__powerpc64__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  return "06";
-#elif defined(__powerpc64__)
-  return "05";
-#elif defined(__s390x__)
-  return "11";
-#elif defined(__riscv) && __riscv_xlen == 64
-  return "12";
-#elif defined(__loongarch64)
-  return "13";
-#else
-  return "00";
-#endif
+  return bundle_host_arch()->sif_code;
 }
 
 bool sif_arch_runnable(const char *code)
