@@ -64,7 +64,10 @@ int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
 int fs_read_file_at(int dirfd, const char *name, size_t max, unsigned flags, char **ret_data,
                     size_t *ret_len, oci_error **err)
 {
-  cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO in the file's place must not block the open; it is
+   * refused below like anything else that is not a regular file */
+  cleanup_close int fd =
+      openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0 && errno == ENOENT)
     return 1;
   if (fd < 0)
