@@ -106,10 +106,11 @@ static int save(struct mount_job *job, oci_error **err);
 static int create_bundle_dir(struct mount_job *job, oci_error **err)
 {
   char tmp[NAME_MAX + 1];
-  if (snprintf(tmp, sizeof(tmp), ".%.200s.sifoci-new-%ld", job->path.base, (long)getpid()) >=
+  if (snprintf(tmp, sizeof(tmp), BUNDLE_NEW_DIR_FORMAT, job->path.base, (long)getpid()) >=
       (int)sizeof(tmp))
     return oci_error_set(err, ENAMETOOLONG, "bundle '%s'", job->path.abs);
-  unlinkat(job->parent_fd, tmp, AT_REMOVEDIR); /* a leftover of an earlier pid */
+  /* what earlier mounts of this name, killed before their rename, left */
+  bundle_sweep_new_dirs(job->parent_fd, job->path.base);
   if (mkdirat(job->parent_fd, tmp, 0700) < 0)
     return oci_error_set(err, errno, "bundle '%s': mkdir", job->path.abs);
   job->dirfd = openat(job->parent_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -149,8 +149,10 @@ int bundle_umount(const char *bundle_path, struct bundle_umount_result *ret, oci
     return -1;
   cleanup_close int parent_fd = open(p.parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   cleanup_close int dirfd = -1;
-  if (parent_fd >= 0)
+  if (parent_fd >= 0) {
+    bundle_sweep_new_dirs(parent_fd, p.base);
     dirfd = openat(parent_fd, p.base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  }
   if (dirfd < 0) {
     int e = errno;
     bundle_path_clear(&p);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "image-config.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "cleanup.h"
+#include "sif-digest.h"
 
 #define OCI_MANIFEST_TYPE "application/vnd.oci.image.manifest.v1+json"
 #define DOCKER_MANIFEST_TYPE "application/vnd.docker.distribution.manifest.v2+json"
@@ -16,6 +18,9 @@ static int load_json_object(const struct sif_image *img, const struct sif_descri
   cleanup_free char *data = NULL;
   size_t len = 0;
   if (sif_read_object(img, d, IMAGE_CONFIG_MAX_SIZE, &data, &len, err) < 0)
+    return oci_error_prefix(err, "%s", what);
+  bool oci = d->datatype == SIF_DATA_OCI_BLOB || d->datatype == SIF_DATA_OCI_ROOT_INDEX;
+  if (oci && sif_blob_check_data(d, data, len, err) < 0)
     return oci_error_prefix(err, "%s", what);
   json_error_t jerr;
   /* DECODE_ANY so that a JSON scalar is reported as "not an object". */
@@ -105,6 +110,30 @@ int image_config_validate(json_t *config, oci_error **err)
   return 0;
 }
 
+/* The blob a JSON descriptor ({"digest", "size"}) refers to; the size it
+ * names must be the object's. */
+static const struct sif_descriptor *find_blob(const struct sif_image *img, json_t *ref,
+                                              const char *what, oci_error **err)
+{
+  const char *digest = json_string_value(json_object_get(ref, "digest"));
+  if (digest == NULL) {
+    oci_error_set(err, 0, "%s has no digest", what);
+    return NULL;
+  }
+  const struct sif_descriptor *d = sif_find_digest(img, digest);
+  if (d == NULL) {
+    oci_error_set(err, 0, "%s %s is not in the image", what, digest);
+    return NULL;
+  }
+  json_t *size = json_object_get(ref, "size");
+  if (!json_is_integer(size) || json_integer_value(size) != d->size) {
+    oci_error_set(err, 0, "%s %s: the size its descriptor names is not the object's (%lld bytes)",
+                  what, digest, (long long)d->size);
+    return NULL;
+  }
+  return d;
+}
+
 /* OCI-SIF: root index -> the one image manifest (cosign signatures skipped). */
 static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
 {
@@ -124,7 +153,7 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
   json_t *manifests = json_object_get(index, "manifests");
   if (!json_is_array(manifests))
     return oci_error_set(err, 0, "OCI root index has no manifests array");
-  const char *digest = NULL;
+  json_t *chosen = NULL;
   size_t i;
   json_t *m;
   json_array_foreach(manifests, i, m)
@@ -136,17 +165,15 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
       continue;
     if (ref != NULL && strstr(ref, COSIGN_REF_PREFIX) != NULL && strstr(ref, ".sig") != NULL)
       continue;
-    if (digest != NULL)
+    if (chosen != NULL)
       return oci_error_set(err, 0, "OCI-SIF holds more than one image");
-    digest = json_string_value(json_object_get(m, "digest"));
-    if (digest == NULL)
-      return oci_error_set(err, 0, "OCI root index: manifest %zu has no digest", i);
+    chosen = m;
   }
-  if (digest == NULL)
+  if (chosen == NULL)
     return oci_error_set(err, 0, "OCI root index names no image manifest");
-  const struct sif_descriptor *md = sif_find_digest(img, digest);
+  const struct sif_descriptor *md = find_blob(img, chosen, "OCI manifest", err);
   if (md == NULL)
-    return oci_error_set(err, 0, "OCI manifest %s is not in the image", digest);
+    return -1;
   return load_json_object(img, md, "OCI manifest", ret, err);
 }
 
@@ -157,13 +184,10 @@ int image_config_load(const struct sif_image *img, json_t **ret, oci_error **err
     json_auto_t *manifest = NULL;
     if (load_oci_manifest(img, &manifest, err) < 0)
       return -1;
-    const char *digest =
-        json_string_value(json_object_get(json_object_get(manifest, "config"), "digest"));
-    if (digest == NULL)
-      return oci_error_set(err, 0, "OCI manifest has no config digest");
-    const struct sif_descriptor *cd = sif_find_digest(img, digest);
+    const struct sif_descriptor *cd =
+        find_blob(img, json_object_get(manifest, "config"), "OCI image config", err);
     if (cd == NULL)
-      return oci_error_set(err, 0, "OCI image config %s is not in the image", digest);
+      return -1;
     json_auto_t *blob = NULL;
     if (load_json_object(img, cd, "OCI image config", &blob, err) < 0)
       return -1;
@@ -223,14 +247,18 @@ int image_rootfs_object(const struct sif_image *img, const struct sif_descriptor
                          json_array_size(layers));
   json_t *layer = json_array_get(layers, 0);
   const char *mt = json_string_value(json_object_get(layer, "mediaType"));
-  const char *digest = json_string_value(json_object_get(layer, "digest"));
   if (mt == NULL || strcmp(mt, SQUASHFS_LAYER_TYPE) != 0)
     return oci_error_set(err, 0, "OCI layer is '%s', only squashfs layers can be mounted",
                          mt ? mt : "(no media type)");
-  const struct sif_descriptor *d = digest ? sif_find_digest(img, digest) : NULL;
+  const struct sif_descriptor *d = find_blob(img, layer, "OCI layer", err);
   if (d == NULL)
-    return oci_error_set(err, 0, "OCI layer %s is not in the image",
-                         digest ? digest : "(no digest)");
+    return -1;
+  /* The whole layer is read and hashed before the kernel sees it.  What it
+   * then mounts is what was checked unless someone who can write the image
+   * file rewrites it meanwhile: nobody else's image is safer than its
+   * owner. */
+  if (sif_blob_verify(img, d, err) < 0)
+    return oci_error_prefix(err, "OCI layer");
   *ret = d;
   return 0;
 }

@@ -224,8 +224,11 @@ static int add_volume_mounts(const struct volume *v, size_t n, json_t *config,
     cleanup_free char *src = NULL;
     if (asprintf(&src, "%s/volumes/%s", bundle_path, v[i].name) < 0)
       return oci_error_set(err, ENOMEM, "volumes");
-    json_t *m = json_pack("{s:s, s:s, s:s, s:[s, s]}", "destination", v[i].dst, "type", "none",
-                          "source", src, "options", "rbind", "rw");
+    /* nosuid,nodev: the container's root can write a setuid file or a
+     * device node to a volume, and a later process (an exec as another
+     * user) must not gain by it */
+    json_t *m = json_pack("{s:s, s:s, s:s, s:[s, s, s, s]}", "destination", v[i].dst, "type",
+                          "none", "source", src, "options", "rbind", "rw", "nosuid", "nodev");
     spec->volume_dirs[i] = strdup(v[i].name);
     if (spec->volume_dirs[i] == NULL || json_array_append_new(mounts, m) < 0)
       return oci_error_set(err, ENOMEM, "volumes");
@@ -285,6 +288,14 @@ static int merge_volumes(json_t *ic, json_t *config, const char *bundle_path,
   return r;
 }
 
+/* Image labels are the image author's words, and annotations are read by
+ * runtimes (crun's run.oci.*, runc's org.criu.config, the systemd driver's
+ * org.systemd.property.*, ...): an image must not configure the runtime.
+ * So only the OCI image namespace, which no runtime acts on, is kept as it
+ * is; every other label moves under our own prefix. */
+#define OCI_IMAGE_ANNOTATION_PREFIX "org.opencontainers.image."
+#define LABEL_ANNOTATION_PREFIX "org.sifoci.label."
+
 static int merge_labels(json_t *ic, json_t *config, oci_error **err)
 {
   json_t *labels = json_object_get(ic, "Labels");
@@ -298,11 +309,23 @@ static int merge_labels(json_t *ic, json_t *config, oci_error **err)
   json_t *v;
   json_object_foreach(labels, k, v)
   {
-    total += strlen(k) + json_string_length(v);
+    total += strlen(k) + strlen(LABEL_ANNOTATION_PREFIX) + json_string_length(v);
     if (total > BUNDLE_SPEC_MAX_TOTAL)
       return oci_error_set(err, 0, "image config: labels exceed %u bytes", BUNDLE_SPEC_MAX_TOTAL);
   }
-  return json_object_set_new(config, "annotations", json_deep_copy(labels)) < 0
+  json_auto_t *annotations = json_object();
+  if (annotations == NULL)
+    return oci_error_set(err, ENOMEM, "annotations");
+  json_object_foreach(labels, k, v)
+  {
+    bool oci = strncmp(k, OCI_IMAGE_ANNOTATION_PREFIX, strlen(OCI_IMAGE_ANNOTATION_PREFIX)) == 0;
+    cleanup_free char *key = NULL;
+    if (asprintf(&key, "%s%s", oci ? "" : LABEL_ANNOTATION_PREFIX, k) < 0)
+      return oci_error_set(err, ENOMEM, "annotations");
+    if (json_object_set(annotations, key, v) < 0)
+      return oci_error_set(err, ENOMEM, "annotations");
+  }
+  return json_object_set(config, "annotations", annotations) < 0
              ? oci_error_set(err, ENOMEM, "annotations")
              : 0;
 }

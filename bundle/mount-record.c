@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/sysmacros.h>
@@ -234,4 +236,39 @@ bool bundle_only_stale_record_tmp(int dirfd)
   if (fs_dir_scan(dirfd, note_entry, &scan, &e) < 0)
     return false;
   return scan.tmp && !scan.other;
+}
+
+struct new_dir_scan {
+  char prefix[256];
+  size_t prefix_len;
+  int parent_fd;
+};
+
+static int sweep_entry(int dirfd, const struct dirent *e, void *data, oci_error **err)
+{
+  struct new_dir_scan *scan = data;
+  if (strncmp(e->d_name, scan->prefix, scan->prefix_len) != 0)
+    return 0;
+  const char *digits = e->d_name + scan->prefix_len;
+  char *end = NULL;
+  errno = 0;
+  long pid = strtol(digits, &end, 10);
+  if (digits[0] < '0' || digits[0] > '9' || *end != '\0' || errno != 0 || pid <= 0 || pid > INT_MAX)
+    return 0;
+  if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    return 0; /* its mount may still be under way */
+  cleanup_error oci_error *rm_err = NULL;
+  (void)fs_rm_rf_at(scan->parent_fd, e->d_name, &rm_err);
+  return 0;
+}
+
+void bundle_sweep_new_dirs(int parent_fd, const char *base)
+{
+  struct new_dir_scan scan = {.parent_fd = parent_fd};
+  int n = snprintf(scan.prefix, sizeof(scan.prefix), BUNDLE_NEW_DIR_FORMAT, base, 0L);
+  if (n < 1 || (size_t)n >= sizeof(scan.prefix))
+    return;
+  scan.prefix_len = (size_t)n - 1; /* without the "0" */
+  cleanup_error oci_error *e = NULL;
+  (void)fs_dir_scan(parent_fd, sweep_entry, &scan, &e);
 }

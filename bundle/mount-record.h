@@ -81,4 +81,12 @@ void bundle_record_clear(struct bundle_record *rec);
 /* Does DIRFD hold nothing but BUNDLE_RECORD_TMP_NAME? */
 bool bundle_only_stale_record_tmp(int dirfd);
 
+/* A new bundle is made as PARENT/.BASE.sifoci-new-PID (BASE cut to 200
+ * bytes) and renamed into place once its first record is in it. */
+#define BUNDLE_NEW_DIR_FORMAT ".%.200s.sifoci-new-%ld"
+/* Remove what mounts of BASE killed before that rename left in PARENT_FD:
+ * directories whose creator is gone (they hold at most a first record,
+ * nothing mounted).  Best effort. */
+void bundle_sweep_new_dirs(int parent_fd, const char *base);
+
 #endif

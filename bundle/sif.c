@@ -223,9 +223,18 @@ int sif_load_fd(int fd, const char *path, struct sif_image **ret, oci_error **er
 
 int sif_open(const char *path, struct sif_image **ret, oci_error **err)
 {
-  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  /* O_NONBLOCK: a FIFO given as the image must not hang the open; it is
+   * refused as "not a regular file".  A regular file's reads ignore the
+   * flag, but the loop driver gets this fd: clear it. */
+  int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
   if (fd < 0)
     return oci_error_set(err, errno, "open");
+  int flags = fcntl(fd, F_GETFL);
+  if (flags < 0 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
+    int e = errno;
+    close(fd);
+    return oci_error_set(err, e, "open");
+  }
   return sif_load_fd(fd, path, ret, err);
 }
 

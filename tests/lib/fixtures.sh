@@ -18,9 +18,12 @@ fixtures_dir() {
   mkdir -p "$dir"
   (
     flock 9
-    if [ ! -e "$dir/.complete" ]; then
+    # rebuilt when the recipe changed: .complete holds the recipe's hash
+    local want
+    want=$(cat "$FIXTURE_SRC_DIR/make-fixtures.sh" "$FIXTURE_SRC_DIR/probe.c" | sha256sum)
+    if [ "$(cat "$dir/.complete" 2>/dev/null)" != "$want" ]; then
       bash "$FIXTURE_SRC_DIR/make-fixtures.sh" "$dir" >"$dir/.log" 2>&1 || exit 1
-      touch "$dir/.complete"
+      printf '%s\n' "$want" >"$dir/.complete"
     fi
   ) 9>"$dir/.lock" || { echo "fixture build failed, see $dir/.log" >&2; return 1; }
   echo "$dir"

@@ -221,6 +221,15 @@ add_part "$OUT/name-config-nonul.sif" "$W/plain.sqfs"
 { printf 'oci-config.json'; printf 'x%.0s' $(seq 113); } |
   dd of="$OUT/name-config-nonul.sif" bs=1 seek=$((4096 + 73)) conv=notrunc status=none
 
+# Labels that runtimes would act on as annotations: they must not reach
+# config.json's annotations as they are.
+printf '%s' '{"Labels":{"run.oci.seccomp_bpf_data":"AAAA","org.systemd.property.CPUQuota":"1%",
+ "org.criu.config":"/tmp/x","io.kubernetes.cri.container-type":"sandbox",
+ "org.opencontainers.image.title":"hostile","maintainer":"someone"}}' >"$W/hostile-labels.json"
+new_sif "$OUT/hostile-labels.sif"
+add_json "$OUT/hostile-labels.sif" oci-config.json "$W/hostile-labels.json"
+add_part "$OUT/hostile-labels.sif" "$W/plain.sqfs"
+
 # The setuid check needs a binary that keeps its privileges: busybox drops
 # them for `id`, so a setuid busybox proves nothing on its own.
 if ${CC:-cc} -static -O2 -o "$W/probe" "$(dirname "${BASH_SOURCE[0]}")/probe.c" 2>"$W/probe.log"; then
@@ -234,6 +243,11 @@ if ${CC:-cc} -static -O2 -o "$W/probe" "$(dirname "${BASH_SOURCE[0]}")/probe.c" 
     -p "dev/evil c 666 root root 1 3" -p "srv/evil c 666 root root 1 3" >/dev/null
   new_sif "$OUT/security.sif"; add_part "$OUT/security.sif" "$W/sec.sqfs"
   ls "$OUT/security.sif"
+  # the same with a volume, which the container's root can write to
+  printf '{"Cmd":["/bin/sh"],"Volumes":{"/vol":{}}}' >"$W/volume.json"
+  new_sif "$OUT/security-volume.sif"
+  add_json "$OUT/security-volume.sif" oci-config.json "$W/volume.json"
+  add_part "$OUT/security-volume.sif" "$W/sec.sqfs"
 else
   echo "no static C compiler: security.sif not built" >&2; cat "$W/probe.log" >&2
 fi

@@ -284,7 +284,7 @@ static void test_volumes(void)
   TAP_IS_INT(json_array_size(mounts), 9, "two bind mounts after the defaults");
   is_json(json_array_get(mounts, 7),
           "{\"destination\":\"/data\",\"type\":\"none\",\"source\":\"" BUNDLE
-          "/volumes/_data\",\"options\":[\"rbind\",\"rw\"]}",
+          "/volumes/_data\",\"options\":[\"rbind\",\"rw\",\"nosuid\",\"nodev\"]}",
           "bind mount for /data");
   TAP_IS_STR(json_string_value(json_object_get(json_array_get(mounts, 8), "source")),
              BUNDLE "/volumes/_var_cache_app", "bind mount source for /var/cache/app");

@@ -72,7 +72,7 @@ tap_run "mount busybox-docker.sif" "$OCI" mount "$DK" "$B"
 tap_is "$(cfg "$B" '.process.args')" '["/bin/echo","entrypoint:","default","cmd args"]' "args = Entrypoint + Cmd"
 tap_is "$(cfg "$B" '[.process.env[] | select(startswith("DOCKER_VAR=") or startswith("EMPTY_VAR=") or startswith("PATH="))]')" '["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/image/bin","DOCKER_VAR=docker value","EMPTY_VAR="]' "env: image PATH wins, DOCKER_VAR, EMPTY_VAR= kept"
 tap_is "$(cfg "$B" '[.process.cwd, .process.user.uid, .process.user.gid]')" '["/srv",65534,65534]' "cwd /srv, user 65534:65534"
-tap_is "$(cfg "$B" '[.mounts[] | select(.type == "none") | [.destination, .source, (.options|join(","))]]')" "[[\"/data\",\"$B/volumes/_data\",\"rbind,rw\"],[\"/var/cache/app\",\"$B/volumes/_var_cache_app\",\"rbind,rw\"]]" "volumes become bind mounts"
+tap_is "$(cfg "$B" '[.mounts[] | select(.type == "none") | [.destination, .source, (.options|join(","))]]')" "[[\"/data\",\"$B/volumes/_data\",\"rbind,rw,nosuid,nodev\"],[\"/var/cache/app\",\"$B/volumes/_var_cache_app\",\"rbind,rw,nosuid,nodev\"]]" "volumes become bind mounts"
 tap_ok "$([ -d "$B/volumes/_data" ] && [ -d "$B/volumes/_var_cache_app" ]; echo $?)" "volume directories created"
 tap_is "$(cfg "$B" '.annotations["org.opencontainers.image.title"]')" '"busybox-docker"' "labels become annotations"
 out=$(run_in "$B" '["/bin/echo","entrypoint:","default","cmd args"]')
@@ -272,6 +272,24 @@ if [ -d "${SIFOCI_SHARED:-/nonexistent}/testdata/sif" ]; then
     tap_ok "$(is_gone "$B" "$f"; echo $?)" "shared $i.sif: nothing left"
   done
 fi
+
+# ---- a mount killed between making its temporary directory and renaming
+# it into place leaves PARENT/.NAME.sifoci-new-PID (with at most its first
+# record): the next mount or umount of NAME sweeps it; a live creator's is
+# left alone
+sh -c 'exit 0' & dead=$!; wait $dead
+mkdir -p "$T/sweep"
+for left in ".b.sifoci-new-$dead" ".b.sifoci-new-$$"; do
+  mkdir "$T/sweep/$left" && echo '{}' >"$T/sweep/$left/.sifoci-mount.json"
+done
+tap_run "mount over a dead mount's leftover" "$OCI" mount "$PL" "$T/sweep/b"
+tap_ok "$([ ! -e "$T/sweep/.b.sifoci-new-$dead" ]; echo $?)" "mount sweeps what a killed mount of the same name left"
+tap_ok "$([ -e "$T/sweep/.b.sifoci-new-$$" ]; echo $?)" "... but not what a live process is making"
+mkdir "$T/sweep/.b.sifoci-new-$dead"
+tap_run "umount" "$OCI" umount "$T/sweep/b"
+tap_ok "$([ ! -e "$T/sweep/.b.sifoci-new-$dead" ]; echo $?)" "umount sweeps it too"
+rm -rf --one-file-system "$T/sweep/.b.sifoci-new-$$"
+rmdir "$T/sweep"
 
 # ---- usage and privileges
 "$OCI" mount "$PL" >/dev/null 2>&1; tap_is "$?" 2 "mount with one argument is a usage error"

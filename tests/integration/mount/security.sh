@@ -73,6 +73,63 @@ for h in "${hostile[@]}"; do
   tap_ok "$(is_gone "$B" "$f"; echo $?)" "$name: no bundle dir, mount or loop device left"
 done
 
+# ---- labels an image sets must not configure the runtime: only the OCI
+# image namespace reaches annotations as it is, the rest is namespaced
+if [ -e "$FX/hostile-labels.sif" ]; then
+  f=$(img hostile-labels)
+  B=$T/labels
+  tap_run "mount hostile-labels.sif" "$OCI" mount "$f" "$B"
+  tap_is "$(jq -r '.annotations | keys | map(select(startswith("org.sifoci.label.") or startswith("org.opencontainers.image.") | not)) | join(",")' "$B/config.json")" "" \
+    "no annotation outside the OCI image namespace and our own"
+  for k in run.oci.seccomp_bpf_data org.systemd.property.CPUQuota org.criu.config io.kubernetes.cri.container-type; do
+    tap_is "$(jq -r --arg k "$k" '.annotations[$k] // "absent"' "$B/config.json")" absent "label '$k' is not an annotation a runtime reads"
+  done
+  tap_is "$(jq -r '.annotations["org.sifoci.label.run.oci.seccomp_bpf_data"]' "$B/config.json")" AAAA "... it is kept under org.sifoci.label."
+  tap_is "$(jq -r '.annotations["org.opencontainers.image.title"]' "$B/config.json")" hostile "an OCI image annotation is kept as it is"
+  tap_run "umount it" "$OCI" umount "$B"
+  tap_ok "$(is_gone "$B" "$f"; echo $?)" "hostile-labels: nothing left"
+fi
+
+# ---- OCI-SIF blobs are checked against their digests before use: a
+# tampered config (its command) or layer (its files) is refused
+OCISIF=${SIFOCI_SHARED:-/nonexistent}/testdata/sif/busybox-oci.sif
+if [ -e "$OCISIF" ]; then
+  # flip one byte of the config blob's Cmd, keeping the JSON valid
+  cp "$OCISIF" "$IMG/tampered-config.sif"
+  off=$(grep -abo '"default"' "$IMG/tampered-config.sif" | head -1 | cut -d: -f1)
+  printf 'X' | dd of="$IMG/tampered-config.sif" bs=1 seek=$((off + 1)) conv=notrunc status=none
+  # and one byte inside the squashfs layer (object 1, from offset 32176)
+  cp "$OCISIF" "$IMG/tampered-layer.sif"
+  printf 'Z' | dd of="$IMG/tampered-layer.sif" bs=1 seek=$((32176 + 200000)) conv=notrunc status=none
+  for c in "tampered-config|OCI image config: object 2 \(sha256:[0-9a-f]{64}\): its data does not match its digest" \
+           "tampered-layer|OCI layer: object 1 \(sha256:[0-9a-f]{64}\): its data does not match its digest"; do
+    name=${c%%|*} want=${c#*|}
+    f=$IMG/$name.sif B=$T/$name
+    err=$("$OCI" mount "$f" "$B" 2>&1 >/dev/null); rc=$?
+    tap_is "$rc:$(printf '%s\n' "$err" | wc -l)" "1:1" "$name: mount exits 1 with one line"
+    tap_like "$err" "^oci: mount '$f': $want" "$name: the error names the blob"
+    tap_ok "$(is_gone "$B" "$f"; echo $?)" "$name: no bundle dir, mount or loop device left"
+  done
+  err=$("$OCI" inspect "$IMG/tampered-config.sif" 2>&1 >/dev/null); rc=$?
+  tap_like "$rc $err" "^1 oci: inspect '.*': OCI image config: object 2 .*does not match its digest" \
+    "inspect refuses the tampered config too"
+  cp "$OCISIF" "$IMG/oci-ok.sif"
+  tap_run "the untampered OCI-SIF still mounts" "$OCI" mount "$IMG/oci-ok.sif" "$T/oci-ok"
+  tap_run "and unmounts" "$OCI" umount "$T/oci-ok"
+  tap_ok "$(is_gone "$T/oci-ok" "$IMG/oci-ok.sif"; echo $?)" "untampered OCI-SIF: nothing left"
+fi
+
+# ---- a FIFO (or any other non-file) as the image: refused at once, never
+# a blocked open
+mkfifo "$IMG/fifo.sif"
+for verb in inspect mount; do
+  args=("$IMG/fifo.sif"); [ $verb = mount ] && args+=("$T/fifo-bundle")
+  err=$(timeout 10 "$OCI" $verb "${args[@]}" 2>&1 >/dev/null); rc=$?
+  tap_is "$rc:$err" "1:oci: $verb '$IMG/fifo.sif': not a regular file" "a FIFO as IMAGE: $verb refuses it at once"
+done
+tap_ok "$([ ! -e "$T/fifo-bundle" ]; echo $?)" "a FIFO as IMAGE: no bundle made"
+rm -f "$IMG/fifo.sif"
+
 # ---- names without a NUL: 128 bytes are a valid name; "oci-config.json"
 # followed by more bytes is another name (its content is not JSON: reading
 # it would fail the mount)
@@ -211,6 +268,22 @@ for p in "${probes[@]}"; do
   esac
 done
 tap_ok "$(is_gone "$B" "$SE"; echo $?)" "security bundle fully removed"
+
+# ---- volumes: the container's root can write a setuid-root file there;
+# every bind the bundle adds is nosuid,nodev so it gains nobody anything
+if [ -e "$FX/security-volume.sif" ]; then
+  SV=$(img security-volume)
+  B=$T/secvol
+  tap_run "mount security-volume.sif" "$OCI" mount "$SV" "$B"
+  tap_is "$(jq -c '[.mounts[] | select(.options // [] | index("rbind") or index("bind")) | (.options | index("nosuid") != null and index("nodev") != null)] | (length > 0 and all)' "$B/config.json")" true \
+    "every bind mount the bundle adds is nosuid,nodev"
+  run_in "$B" '["/bin/sh","-c","cp /bin/probe /vol/p && chmod 4755 /vol/p"]' >/dev/null
+  tap_ok "$([ -u "$B"/volumes/*/p ]; echo $?)" "the container's root left a setuid-root file in the volume"
+  out=$(run_as "$B" 65534 '["/vol/p","ids"]')
+  tap_is "$out" "65534 65534" "run from the volume as 65534, it keeps euid 65534"
+  tap_run "umount security-volume bundle" "$OCI" umount "$B"
+  tap_ok "$(is_gone "$B" "$SV"; echo $?)" "security-volume bundle fully removed"
+fi
 
 # ---- crun takes the same profile (its libseccomp may know other names).
 # crun 1.8 refuses hybrid cgroups: run it in a mount namespace without the
