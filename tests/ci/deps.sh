@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian 12's packages, whatever sifoci needs that is missing.
-#   deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
+#   tests/ci/deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev

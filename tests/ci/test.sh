@@ -4,8 +4,8 @@
 # UBSan and warnings as errors, runs every suite, then checks that nothing
 # (loop device, mount, monitor, state dir) was left behind.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-bash packaging/deps.sh test || exit 1
+cd "$(dirname "$0")/../.."
+bash tests/ci/deps.sh test || exit 1
 BUILD=${BUILD:-build-test}
 if [ ! -d "$BUILD" ]; then
   meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
