@@ -10,7 +10,7 @@ harnesses=${*:-sif image-config proto squashfs image-spec}
 B=build-fuzz
 [ -d $B ] || CC=clang meson setup $B -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 meson compile -C $B >/dev/null
-shared=$(cd .. && pwd)/shared/testdata/sif
+shared=${SIFOCI_SHARED:-$(cd .. && pwd)/shared}/testdata/sif
 for h in $harnesses; do
   work=$(mktemp -d)
   seeds=(tests/fuzz/corpus/$h)
