@@ -6,11 +6,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}; shift || true
-harnesses=${*:-sif image-config proto squashfs image-spec}
+harnesses=${*:-sif image-config proto squashfs image-spec mount-record}
 B=build-fuzz
 [ -d $B ] || CC=clang meson setup $B -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 meson compile -C $B >/dev/null
-shared=$(cd .. && pwd)/shared/testdata/sif
+shared=${SIFOCI_SHARED:-$(cd .. && pwd)/shared}/testdata/sif
 for h in $harnesses; do
   work=$(mktemp -d)
   seeds=(tests/fuzz/corpus/$h)

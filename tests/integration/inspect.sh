@@ -10,7 +10,7 @@ FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
 ours() { "$OCI" inspect "$1" | sed -n '/^ID /,/^$/p' | sed '/^$/d; s/  name=.*//; s/  sha256:.*//; s/[[:space:]]*$//'; }
 theirs() { siftool list "$1" | grep -v '^---' | sed 's/[[:space:]]*$//'; }
 imgs="$FX/busybox.sif $FX/busybox-docker.sif $FX/two-system.sif $FX/plain.sif"
-if [ -d "$SIFOCI_SHARED/testdata/sif" ]; then
+if [ -d "${SIFOCI_SHARED:-/nonexistent}/testdata/sif" ]; then
   for i in busybox busybox-docker two-system ext3-overlay deffile-only; do imgs="$imgs $SIFOCI_SHARED/testdata/sif/$i.sif"; done
 fi
 for img in $imgs; do

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 """Integration checks for oci-monitor with the real runc (root only).
 
-Usage: tests/monitor-harness/run.py [-v] [-k NAME] [--bench]
-Env:   OCI_MONITOR (default: build-monitor/monitor/oci-monitor next to this tree)
-       RUNC (default: runc in PATH), BUSYBOX (default: /bin/busybox, static)
+Usage: OCI_MONITOR=BUILD/monitor/oci-monitor tests/integration/monitor/run.py [-v] [-k NAME] [--bench]
+       (`meson test -C BUILD monitor` sets OCI_MONITOR)
+Env:   OCI_MONITOR (required), RUNC (default: runc in PATH),
+       BUSYBOX (default: /bin/busybox, static)
 Output is TAP.  Every container ID starts with montest-; containers, state
 dirs and processes are cleaned up on exit, also on Ctrl-C.
 """
@@ -22,9 +23,7 @@ import sys
 import tempfile
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-TOP = os.path.dirname(os.path.dirname(HERE))
-MONITOR = os.environ.get("OCI_MONITOR", os.path.join(TOP, "build-monitor/monitor/oci-monitor"))
+MONITOR = os.environ.get("OCI_MONITOR", "")
 RUNC = os.environ.get("RUNC") or shutil.which("runc") or "runc"
 BUSYBOX = os.environ.get("BUSYBOX", "/bin/busybox")
 
@@ -882,11 +881,15 @@ def main():
     ap.add_argument("--bench", action="store_true", help="also measure throughput")
     a = ap.parse_args()
     VERBOSE = a.v
+    if not MONITOR:
+        print("Bail out! OCI_MONITOR is not set: the oci-monitor binary to test "
+              "(meson test sets it; by hand: OCI_MONITOR=BUILD/monitor/oci-monitor)")
+        return 1
     if os.geteuid() != 0 or not shutil.which(RUNC) and not os.path.exists(RUNC):
         print("1..0 # SKIP needs root and runc")
         return 0
     if not os.access(MONITOR, os.X_OK):
-        print("Bail out! no oci-monitor at %s (set OCI_MONITOR)" % MONITOR)
+        print("Bail out! OCI_MONITOR=%s is not an executable" % MONITOR)
         return 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     WORK = tempfile.mkdtemp(prefix="montest-")

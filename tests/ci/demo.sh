@@ -4,9 +4,9 @@
 # small SIF from Debian's busybox-static, turns it into an OCI bundle, runs a
 # container from it, and removes everything again.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/../.."
 [ "$(id -u)" = 0 ] || { echo "demo.sh: run as root (mounts and containers need it)" >&2; exit 1; }
-bash packaging/deps.sh demo
+bash tests/ci/deps.sh demo
 BUILD=${BUILD:-build-demo}
 [ -d "$BUILD" ] || meson setup "$BUILD" --buildtype=release >/dev/null
 meson compile -C "$BUILD" >/dev/null

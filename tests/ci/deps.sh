@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # Installs, from Debian 12's packages, whatever sifoci needs that is missing.
-#   deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
+#   tests/ci/deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev
@@ -9,7 +9,7 @@ pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-de
 case "$what" in
   build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
   demo) ;;
-  test) pkgs+=(crun conmon clang libclang-rt-14-dev podman containerd valgrind) ;;
+  test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind) ;;
   bench) pkgs+=(conmon podman squashfuse fuse-overlayfs fuse3) ;;
   *) echo "usage: deps.sh [build|test|demo|bench]" >&2; exit 2 ;;
 esac

@@ -1,11 +1,15 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# The README's test command: installs what is missing, builds with ASan and
-# UBSan and warnings as errors, runs every suite, then checks that nothing
-# (loop device, mount, monitor, state dir) was left behind.
+# The README's test command: installs what is missing, checks the formatting,
+# builds with ASan and UBSan and warnings as errors, runs every suite, then
+# checks that nothing (loop device, mount, monitor, state dir) was left behind.
 set -uo pipefail
-cd "$(dirname "$0")/.."
-bash packaging/deps.sh test || exit 1
+cd "$(dirname "$0")/../.."
+bash tests/ci/deps.sh test || exit 1
+# Formatting first; a diff fails the run (one failed test) but the suites
+# still run.
+fmt=0
+bash tests/ci/check-format.sh || fmt=1
 BUILD=${BUILD:-build-test}
 if [ ! -d "$BUILD" ]; then
   meson setup "$BUILD" -Db_sanitize=address,undefined -Db_lundef=false -Dwerror=true \
@@ -38,10 +42,10 @@ fi
 if pgrep -f "^$PWD/$BUILD/" >/dev/null; then echo "LEAK: processes of this build:"; pgrep -a -f "^$PWD/$BUILD/"; leaks=1; fi
 
 # One closing line that CI reads, from meson's own record of the run.
-python3 - "$leaks" "$BUILD/meson-logs/testlog.json" "$VG/meson-logs/testlog-valgrind.json" <<'PY'
+python3 - "$leaks" "$fmt" "$BUILD/meson-logs/testlog.json" "$VG/meson-logs/testlog-valgrind.json" <<'PY'
 import json, os, sys
 p = f = s = 0
-for log in sys.argv[2:]:
+for log in sys.argv[3:]:
     if not os.path.exists(log):
         f += 1
         continue
@@ -51,6 +55,8 @@ for log in sys.argv[2:]:
         elif r == "SKIP": s += 1
         else: f += 1
 f += int(sys.argv[1])
+if int(sys.argv[2]): f += 1   # the format check
+else: p += 1
 print(f"tests: {p} passed, {f} failed, {s} skipped")
 PY
-[ $rc -eq 0 ] && [ $leaks -eq 0 ]
+[ $rc -eq 0 ] && [ $leaks -eq 0 ] && [ $fmt -eq 0 ]
