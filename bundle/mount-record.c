@@ -113,6 +113,21 @@ static int get_u64(json_t *o, const char *key, uint64_t *ret)
   return 0;
 }
 
+/* "/dev/loopN" and nothing else: the record names the device umount may
+ * detach. */
+static bool is_loop_device_name(const char *name)
+{
+  if (name == NULL || strncmp(name, "/dev/loop", 9) != 0)
+    return false;
+  const char *n = name + 9;
+  if (*n < '0' || *n > '9' || (n[0] == '0' && n[1] != '\0'))
+    return false;
+  for (; *n; n++)
+    if (*n < '0' || *n > '9')
+      return false;
+  return strlen(name) <= 9 + 7;
+}
+
 static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
 {
   const char *format = json_string_value(json_object_get(o, "format"));
@@ -149,10 +164,9 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
   if (loop != NULL) {
     const char *device = json_string_value(json_object_get(loop, "device"));
     uint64_t maj, min;
-    if (device == NULL || strncmp(device, "/dev/loop", 9) != 0 ||
-        strlen(device) >= sizeof(rec->loop_device) || get_u64(loop, "major", &maj) < 0 ||
-        get_u64(loop, "minor", &min) < 0 || maj > 0xfff || min > 0xfffff ||
-        !json_is_boolean(json_object_get(loop, "attached")))
+    if (!is_loop_device_name(device) || strlen(device) >= sizeof(rec->loop_device) ||
+        get_u64(loop, "major", &maj) < 0 || get_u64(loop, "minor", &min) < 0 || maj > 0xfff ||
+        min > 0xfffff || !json_is_boolean(json_object_get(loop, "attached")))
       return oci_error_set(err, 0, "bad loop entry");
     rec->has_loop = true;
     strcpy(rec->loop_device, device);
