@@ -9,7 +9,7 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "cli.h"
-#include "lifecycle.h"
+#include "container.h"
 
 int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {

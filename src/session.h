@@ -11,7 +11,7 @@
 
 #include "attach-client.h"
 #include "error.h"
-#include "lifecycle.h"
+#include "container.h"
 #include "runtime.h"
 
 int session_create(const struct lc_create_opts *o, oci_error **err);

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "container-state.h"
+#include "state-dir.h"
 #include "error.h"
 #include "runtime.h"
 

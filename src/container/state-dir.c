@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "container-state.h"
+#include "state-dir.h"
 
 #include <dirent.h>
 #include <errno.h>

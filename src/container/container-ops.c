@@ -8,7 +8,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "lifecycle.h"
+#include "container.h"
 #include "spawn.h"
 
 static const char *const op_names[RT_OP_MAX] = {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Opening, creating and destroying containers.  Runtime calls on an open
  * container are in lifecycle-ops.c. */
-#include "lifecycle.h"
+#include "container.h"
 
 #include <dirent.h>
 #include <errno.h>
