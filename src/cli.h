@@ -52,8 +52,9 @@ int cli_require_root(const struct cli_context *ctx, oci_error **err);
 /* Handlers, one file each (src/cmd-<verb>.c). */
 #define CLI_VERBS(X)                                                                               \
   X(inspect)                                                                                       \
-  X(mount) X(umount) X(create) X(start) X(state) X(attach) X(exec) X(kill) X(delete) X(pause)      \
-      X(resume) X(update) X(run) X(list) X(logs)
+  X(mount)                                                                                         \
+  X(umount) X(create) X(start) X(state) X(attach) X(exec) X(kill) X(delete) X(pause) X(resume)     \
+      X(update) X(run) X(list) X(logs)
 
 #define CLI_DECLARE_HANDLER(v)                                                                     \
   int cmd_##v(struct cli_context *ctx, int argc, char **argv, oci_error **err);

@@ -14,7 +14,7 @@ int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error **err)
       {"log-format", required_argument, NULL, 'F'},
       {NULL, 0, NULL, 0},
   };
-  struct lc_create_opts o = {
+  struct container_create_opts o = {
       .root = ctx->root, .runtime = ctx->runtime, .self_path = ctx->self_path};
   int c;
   while ((c = getopt_long(argc, argv, "b:l:", opts, NULL)) != -1) {

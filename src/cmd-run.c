@@ -18,7 +18,7 @@ int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **err)
       {"detach-keys", required_argument, NULL, 'k'},
       {NULL, 0, NULL, 0},
   };
-  struct lc_create_opts o = {
+  struct container_create_opts o = {
       .root = ctx->root, .runtime = ctx->runtime, .self_path = ctx->self_path};
   struct attach_opts ao = {0};
   const char *keys = NULL;

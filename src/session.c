@@ -23,11 +23,11 @@
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
 
-int session_create(const struct lc_create_opts *o, oci_error **err)
+int session_create(const struct container_create_opts *o, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
+  cleanup_container struct container l = {0};
   pid_t pid;
-  if (lc_create(o, &l, &pid, err) < 0)
+  if (container_create(o, &l, &pid, err) < 0)
     return -1;
   fprintf(stderr, "Container %s created with PID %ld\n", o->id, (long)pid);
   return 0;
@@ -35,15 +35,16 @@ int session_create(const struct lc_create_opts *o, oci_error **err)
 
 int session_simple(const char *root, const char *id, enum rt_op op, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
-  if (lc_open(root, id, CTR_LOCK_EXCLUSIVE, 0, &l, err) < 0 || lc_runtime_op(&l, op, err) < 0)
+  cleanup_container struct container l = {0};
+  if (container_open(root, id, CTR_LOCK_EXCLUSIVE, 0, &l, err) < 0 ||
+      container_runtime_op(&l, op, err) < 0)
     return -1;
   return 0;
 }
 
 /* A pidfd for the container's init, opened before it is signalled so that a
  * reused pid can never be mistaken for it; -1 when it has already gone. */
-static int container_pidfd(const struct lc *l)
+static int container_pidfd(const struct container *l)
 {
   cleanup_free char *text = ctr_read_file(l->c, "container.pid", NULL);
   char *end = NULL;
@@ -55,13 +56,13 @@ static int container_pidfd(const struct lc *l)
 
 int session_kill(const char *root, const char *id, int signum, int grace_seconds, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
-  if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
+  cleanup_container struct container l = {0};
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
     return -1;
   if (!ctr_runtime_has(l.c))
     return oci_error_set(err, 0, "container '%s' is not running", id);
   cleanup_close int pidfd = grace_seconds > 0 ? container_pidfd(&l) : -1;
-  if (lc_kill(&l, signum, err) < 0)
+  if (container_kill(&l, signum, err) < 0)
     return -1;
   if (pidfd < 0)
     return 0;
@@ -76,27 +77,28 @@ int session_kill(const char *root, const char *id, int signum, int grace_seconds
   if (r != 0)
     return 0;
   fprintf(stderr, "oci: kill '%s': still running after %d s, sending SIGKILL\n", id, grace_seconds);
-  return lc_kill(&l, SIGKILL, err) < 0 ? -1 : 0;
+  return container_kill(&l, SIGKILL, err) < 0 ? -1 : 0;
 }
 
 int session_update(const char *root, const char *id, const char *resources, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
-  if (lc_open(root, id, CTR_LOCK_EXCLUSIVE, 0, &l, err) < 0 || lc_update(&l, resources, err) < 0)
+  cleanup_container struct container l = {0};
+  if (container_open(root, id, CTR_LOCK_EXCLUSIVE, 0, &l, err) < 0 ||
+      container_update(&l, resources, err) < 0)
     return -1;
   return 0;
 }
 
 int session_delete(const char *root, const char *id, bool force, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
-  if (lc_open(root, id, CTR_LOCK_EXCLUSIVE, LC_ALLOW_INCOMPLETE, &l, err) < 0 ||
-      lc_destroy(&l, force, err) < 0)
+  cleanup_container struct container l = {0};
+  if (container_open(root, id, CTR_LOCK_EXCLUSIVE, CONTAINER_ALLOW_INCOMPLETE, &l, err) < 0 ||
+      container_destroy(&l, force, err) < 0)
     return -1;
   return 0;
 }
 
-static json_t *incomplete_json(const struct lc *l)
+static json_t *incomplete_json(const struct container *l)
 {
   return json_pack("{s:s, s:s}", "id", l->c->id, "status", l->creating ? "creating" : "incomplete");
 }
@@ -112,9 +114,9 @@ static int print_json(json_t *j, oci_error **err)
 
 int session_state(const char *root, const char *id, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
+  cleanup_container struct container l = {0};
   json_auto_t *st = NULL;
-  if (lc_open(root, id, CTR_LOCK_NONE, LC_ALLOW_INCOMPLETE, &l, err) < 0)
+  if (container_open(root, id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &l, err) < 0)
     return -1;
   if (l.incomplete && !l.creating)
     return oci_error_set(err, 0,
@@ -123,7 +125,7 @@ int session_state(const char *root, const char *id, oci_error **err)
                          id, id);
   if (l.incomplete)
     st = incomplete_json(&l);
-  else if (lc_state_json(&l, &st, err) < 0)
+  else if (container_state_json(&l, &st, err) < 0)
     return -1;
   return print_json(st, err);
 }
@@ -216,14 +218,14 @@ int session_list(const char *root, bool as_json, bool quiet, oci_error **err)
     return -1;
   json_auto_t *all = json_array();
   for (char **id = ids; *id; id++) {
-    cleanup_lc struct lc l = {0};
+    cleanup_container struct container l = {0};
     cleanup_error oci_error *e = NULL;
     json_t *st = NULL;
-    if (lc_open(root, *id, CTR_LOCK_NONE, LC_ALLOW_INCOMPLETE, &l, &e) < 0)
+    if (container_open(root, *id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &l, &e) < 0)
       continue; /* deleted meanwhile */
     if (l.incomplete)
       st = incomplete_json(&l);
-    else if (lc_state_json(&l, &st, &e) < 0)
+    else if (container_state_json(&l, &st, &e) < 0)
       st = json_pack("{s:s, s:i, s:s, s:s}", "id", *id, "pid", 0, "status", "unknown", "bundle",
                      ctr_state_str(l.c, "bundle") ?: "");
     if (st)
@@ -246,17 +248,17 @@ int session_list(const char *root, bool as_json, bool quiet, oci_error **err)
 
 int session_exec(const char *root, const char *id, const struct rt_exec_opts *o, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
+  cleanup_container struct container l = {0};
   if (o->tty && !o->detach && !isatty(0))
     return oci_error_set(err, 0, "exec -t: stdin is not a terminal (drop -t, or use a terminal)");
-  if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
     return -1;
-  int r = lc_exec(&l, o, err);
+  int r = container_exec(&l, o, err);
   return r < 0 ? -1 : r;
 }
 
 /* After the session: the exit record, when the socket could not say. */
-static int exit_from_record(const struct lc *l, int *ret_status)
+static int exit_from_record(const struct container *l, int *ret_status)
 {
   struct ctr_exit ex;
   if (ctr_read_exit(l->c, &ex, NULL) == 1 && ex.exit_code >= 0) {
@@ -266,8 +268,8 @@ static int exit_from_record(const struct lc *l, int *ret_status)
   return 0;
 }
 
-static int attach_result_status(const struct lc *l, const char *id, const struct attach_result *res,
-                                oci_error **err)
+static int attach_result_status(const struct container *l, const char *id,
+                                const struct attach_result *res, oci_error **err)
 {
   int status;
   switch (res->how) {
@@ -295,9 +297,9 @@ static int attach_result_status(const struct lc *l, const char *id, const struct
 
 int session_attach(const char *root, const char *id, struct attach_opts *o, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
+  cleanup_container struct container l = {0};
   int status;
-  if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
     return -1;
   /* already over: nothing to show, just how it ended */
   if (exit_from_record(&l, &status))
@@ -323,8 +325,8 @@ int session_attach(const char *root, const char *id, struct attach_opts *o, oci_
 
 static int run_start(void *data, oci_error **err)
 {
-  struct lc *l = data;
-  if (lc_runtime_op(l, RT_OP_START, err) < 0)
+  struct container *l = data;
+  if (container_runtime_op(l, RT_OP_START, err) < 0)
     return -1;
   /* running: other oci commands (kill, exec, state) may act on it now */
   ctr_unlock(l->c);
@@ -333,23 +335,23 @@ static int run_start(void *data, oci_error **err)
 
 /* Undo a run that failed before its container ran: the container, its
  * monitor, its state dir. */
-static void run_cleanup(struct lc *l)
+static void run_cleanup(struct container *l)
 {
   cleanup_error oci_error *e = NULL;
   if (ctr_lock(l->c, CTR_LOCK_EXCLUSIVE, &e) == 0)
-    lc_destroy(l, true, &e);
+    container_destroy(l, true, &e);
 }
 
-static int run(const struct lc_create_opts *co, bool detach, struct attach_opts *ao,
+static int run(const struct container_create_opts *co, bool detach, struct attach_opts *ao,
                oci_error **err);
 
-int session_run(const struct lc_create_opts *o, bool detach, struct attach_opts *ao,
+int session_run(const struct container_create_opts *o, bool detach, struct attach_opts *ao,
                 oci_error **err)
 {
-  struct lc_create_opts co = *o;
+  struct container_create_opts co = *o;
   co.run_mode = !detach;
   /* From here on the signals run forwards wait for the attach session to
-   * pass them on (a ^C during the create aborts it: lc_create). */
+   * pass them on (a ^C during the create aborts it: container_create). */
   sigset_t fwd, old;
   sigemptyset(&fwd);
   signals_add_forwarded(&fwd);
@@ -359,16 +361,16 @@ int session_run(const struct lc_create_opts *o, bool detach, struct attach_opts 
   return r;
 }
 
-static int run(const struct lc_create_opts *co, bool detach, struct attach_opts *ao,
+static int run(const struct container_create_opts *co, bool detach, struct attach_opts *ao,
                oci_error **err)
 {
-  const struct lc_create_opts *o = co;
-  cleanup_lc struct lc l = {0};
+  const struct container_create_opts *o = co;
+  cleanup_container struct container l = {0};
   pid_t pid;
-  if (lc_create(co, &l, &pid, err) < 0)
+  if (container_create(co, &l, &pid, err) < 0)
     return -1;
   if (detach) {
-    if (lc_runtime_op(&l, RT_OP_START, err) < 0) {
+    if (container_runtime_op(&l, RT_OP_START, err) < 0) {
       run_cleanup(&l);
       return -1;
     }
@@ -396,7 +398,7 @@ static int run(const struct lc_create_opts *co, bool detach, struct attach_opts 
 
 static bool logs_finished(void *data)
 {
-  struct lc *l = data;
+  struct container *l = data;
   struct stat a, b;
   if (faccessat(l->c->dirfd, "exit.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
     return true;
@@ -410,8 +412,8 @@ static bool logs_finished(void *data)
 
 int session_logs(const char *root, const char *id, bool follow, long tail, oci_error **err)
 {
-  cleanup_lc struct lc l = {0};
-  if (lc_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
+  cleanup_container struct container l = {0};
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &l, err) < 0)
     return -1;
   const char *path = ctr_state_str(l.c, "logPath");
   const char *format = ctr_state_str(l.c, "logFormat");

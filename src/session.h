@@ -14,7 +14,7 @@
 #include "container.h"
 #include "runtime.h"
 
-int session_create(const struct lc_create_opts *o, oci_error **err);
+int session_create(const struct container_create_opts *o, oci_error **err);
 int session_simple(const char *root, const char *id, enum rt_op op, oci_error **err);
 /* Signal the container.  GRACE_SECONDS > 0: if it is still running that
  * long after the signal, send SIGKILL. */
@@ -27,7 +27,7 @@ int session_exec(const char *root, const char *id, const struct rt_exec_opts *o,
 int session_attach(const char *root, const char *id, struct attach_opts *o, oci_error **err);
 /* DETACH: create + start and return; else create in run mode, attach,
  * start, and wait for the end. */
-int session_run(const struct lc_create_opts *o, bool detach, struct attach_opts *ao,
+int session_run(const struct container_create_opts *o, bool detach, struct attach_opts *ao,
                 oci_error **err);
 int session_logs(const char *root, const char *id, bool follow, long tail, oci_error **err);
 

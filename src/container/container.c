@@ -1,63 +1,52 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Opening, creating and destroying containers.  Runtime calls on an open
- * container are in lifecycle-ops.c. */
+/* An open container: opening it, its bundle's config, and every runtime
+ * call on it (create.c and delete.c build on these, never the reverse). */
 #include "container.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/pidfd.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
-#include "monitor-launch.h"
-#include "proto.h"
 #include "spawn.h"
-#include "signals.h"
-#include "container-id.h"
 
-#define CREATE_TIMEOUT_S 60
-#define MONITOR_EXIT_WAIT_MS 10000
-
-static int lc_fill_paths(struct lc *l, oci_error **err)
+int container_adopt(struct container *ct, struct ctr *c, oci_error **err)
 {
-  l->rt_root = ctr_path(l->c, "runtime");
-  l->rt_log = ctr_path(l->c, "runtime.log");
-  if (l->rt_root == NULL || l->rt_log == NULL)
-    return oci_error_set(err, ENOMEM, "container '%s'", l->c->id);
+  ct->c = c;
+  ct->rt_root = ctr_path(ct->c, "runtime");
+  ct->rt_log = ctr_path(ct->c, "runtime.log");
+  if (ct->rt_root == NULL || ct->rt_log == NULL)
+    return oci_error_set(err, ENOMEM, "container '%s'", ct->c->id);
   return 0;
 }
 
-void lc_close(struct lc *l)
+void container_close(struct container *ct)
 {
-  if (l->c)
-    ctr_free(l->c);
-  rt_clear(&l->rt);
-  free(l->rt_root);
-  free(l->rt_log);
-  *l = (struct lc){0};
+  if (ct->c)
+    ctr_free(ct->c);
+  rt_clear(&ct->rt);
+  free(ct->rt_root);
+  free(ct->rt_log);
+  *ct = (struct container){0};
 }
 
-int lc_open(const char *root, const char *id, enum ctr_lock lock, int flags, struct lc *ret,
-            oci_error **err)
+int container_open(const char *root, const char *id, enum ctr_lock lock, int flags,
+                   struct container *ret, oci_error **err)
 {
-  *ret = (struct lc){0};
-  if (ctr_open(root, id, lock, &ret->c, err) < 0 || lc_fill_paths(ret, err) < 0) {
-    lc_close(ret);
+  *ret = (struct container){0};
+  struct ctr *c = NULL;
+  if (ctr_open(root, id, lock, &c, err) < 0 || container_adopt(ret, c, err) < 0) {
+    container_close(ret);
     return -1;
   }
   if (ret->c->state == NULL) {
     ret->incomplete = true;
     ret->creating = lock == CTR_LOCK_NONE && ctr_is_locked(ret->c);
-    if (flags & LC_ALLOW_INCOMPLETE)
+    if (flags & CONTAINER_ALLOW_INCOMPLETE)
       return 0;
     if (ret->creating)
       oci_error_set(err, 0, "container '%s' is being created", id);
@@ -66,19 +55,19 @@ int lc_open(const char *root, const char *id, enum ctr_lock lock, int flags, str
                     "container '%s' is incomplete (its create did not finish); "
                     "'oci delete -f %s' removes it",
                     id, id);
-    lc_close(ret);
+    container_close(ret);
     return -1;
   }
   if (rt_from_record(ctr_state_str(ret->c, "runtime"), ctr_state_str(ret->c, "runtimePath"),
                      &ret->rt, err) < 0) {
     oci_error_prefix(err, "container '%s'", id);
-    lc_close(ret);
+    container_close(ret);
     return -1;
   }
   return 0;
 }
 
-json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
+json_t *container_load_bundle_config(const char *bundle, oci_error **err)
 {
   cleanup_close int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
@@ -87,7 +76,7 @@ json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
   }
   cleanup_free char *text = NULL;
   size_t len = 0;
-  int r = fs_read_file_at(dfd, "config.json", LC_CONFIG_JSON_MAX, 0, &text, &len, err);
+  int r = fs_read_file_at(dfd, "config.json", CONTAINER_CONFIG_JSON_MAX, 0, &text, &len, err);
   if (r != 0) {
     if (r == 1)
       oci_error_set(err, ENOENT, "config.json");
@@ -105,292 +94,237 @@ json_t *lc_load_bundle_config(const char *bundle, oci_error **err)
   return config;
 }
 
-static int read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
+static const char *const op_names[RT_OP_MAX] = {
+    [RT_OP_START] = "start",   [RT_OP_STATE] = "state",   [RT_OP_PAUSE] = "pause",
+    [RT_OP_RESUME] = "resume", [RT_OP_DELETE] = "delete", [RT_OP_DELETE_FORCE] = "delete",
+};
+
+static struct rt_call call_of(const struct container *ct)
 {
-  json_auto_t *config = lc_load_bundle_config(bundle, err);
-  if (config == NULL)
+  return (struct rt_call){
+      .rt = &ct->rt, .state_root = ct->rt_root, .log_path = ct->rt_log, .id = ct->c->id};
+}
+
+/* Run the runtime with output captured; a non-zero exit becomes an error
+ * carrying the runtime's own message. */
+static int run_checked(struct container *ct, const struct argv_builder *b, enum spawn_io in,
+                       const char *what, struct spawn_result *res, oci_error **err)
+{
+  struct spawn_opts so = {.in = in, .out = SPAWN_CAPTURE, .err = SPAWN_CAPTURE};
+  if (spawn_run(b->v, &so, res, err) < 0)
+    return oci_error_prefix(err, "%s '%s'", what, ct->c->id);
+  if (res->status == 0)
+    return 0;
+  cleanup_free char *msg = rt_error_message(res->err, res->err_len);
+  if (msg == NULL)
+    msg = rt_error_message(res->out, res->out_len);
+  oci_error_set(err, 0, "%s '%s': %s", what, ct->c->id,
+                msg ? msg : "the runtime failed without a message");
+  spawn_result_clear(res);
+  return -1;
+}
+
+int container_runtime_op(struct container *ct, enum rt_op op, oci_error **err)
+{
+  struct rt_call call = call_of(ct);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  if (rt_argv_op(&call, op, &b, err) < 0 ||
+      run_checked(ct, &b, SPAWN_NULL, op_names[op], &res, err) < 0)
     return -1;
-  json_t *process = json_object_get(config, "process");
-  if (!json_is_object(process))
-    return oci_error_set(err, 0, "bundle '%s': config.json has no process", bundle);
-  *ret_terminal = json_is_true(json_object_get(process, "terminal"));
+  spawn_result_clear(&res);
   return 0;
 }
 
-/* PATH made absolute against our cwd (the monitor runs elsewhere). */
-static char *absolute(const char *path)
+int container_kill(struct container *ct, int signum, oci_error **err)
 {
-  char *out = NULL;
-  if (path == NULL)
-    return NULL;
-  if (path[0] == '/')
-    return strdup(path);
-  char cwd[PATH_MAX];
-  if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&out, "%s/%s", cwd, path) < 0)
-    return NULL;
-  return out;
+  struct rt_call call = call_of(ct);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  if (rt_argv_kill(&call, signum, &b, err) < 0 ||
+      run_checked(ct, &b, SPAWN_NULL, "kill", &res, err) < 0)
+    return -1;
+  spawn_result_clear(&res);
+  return 0;
 }
 
-/* Stop a monitor: it is asked nicely first since it may be cleaning up
- * after a failed create; a kill does not hurt, its container is deleted
- * by the caller. */
-static void stop_monitor(int pidfd, pid_t pid, int grace_ms)
+int container_update(struct container *ct, const char *resources, oci_error **err)
 {
-  if (pid <= 0)
-    return;
-  if (monitor_wait_exit(pidfd, pid, grace_ms))
-    return;
-  if (pidfd >= 0)
-    pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+  struct rt_call call = call_of(ct);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  /* "-": the runtime reads our stdin itself (`-r -`), so connect it */
+  enum spawn_io in = strcmp(resources, "-") == 0 ? SPAWN_INHERIT : SPAWN_NULL;
+  if (rt_argv_update(&call, resources, &b, err) < 0 ||
+      run_checked(ct, &b, in, "update", &res, err) < 0)
+    return -1;
+  spawn_result_clear(&res);
+  return 0;
+}
+
+/* process.env of the bundle's config.json, or NULL (best effort: only
+ * needed where the runtime replaces the environment on exec --env). */
+static char **bundle_env(const struct container *ct)
+{
+  const char *bundle = ctr_state_str(ct->c, "bundle");
+  cleanup_error oci_error *ignored = NULL;
+  if (bundle == NULL)
+    return NULL;
+  json_auto_t *config = container_load_bundle_config(bundle, &ignored);
+  json_t *env = json_object_get(json_object_get(config, "process"), "env");
+  size_t n = json_array_size(env), k = 0;
+  char **v = calloc(n + 1, sizeof(char *));
+  for (size_t i = 0; v && i < n; i++) {
+    const char *s = json_string_value(json_array_get(env, i));
+    if (s && (v[k] = strdup(s)) != NULL)
+      k++;
+  }
+  return v;
+}
+
+int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error **err)
+{
+  /* A private JSON log: the runtime's own failure lands there whatever the
+   * command prints, and it is ours to parse. */
+  char name[64];
+  snprintf(name, sizeof(name), "exec-%ld.log", (long)getpid());
+  cleanup_free char *log = ctr_path(ct->c, name);
+  if (log == NULL)
+    return oci_error_set(err, ENOMEM, "exec");
+  struct rt_call call = call_of(ct);
+  call.log_path = log;
+  call.log_json = true;
+  struct rt_exec_opts eo = *o;
+  cleanup_strv char **config_env = bundle_env(ct);
+  eo.config_env = config_env;
+  cleanup_argv struct argv_builder b = {0};
+  if (rt_argv_exec(&call, &eo, &b, err) < 0)
+    return -1;
+  /* stderr is copied through while its tail is kept: the runtime's message
+   * when the command could not be run says 126 or 127.  With --detach the
+   * command would keep our pipe, so it gets nothing of ours. */
+  struct spawn_opts so = {
+      .in = SPAWN_INHERIT, .out = SPAWN_INHERIT, .err = SPAWN_TEE, .forward_signals = true};
+  if (o->detach)
+    so = (struct spawn_opts){.in = SPAWN_NULL, .out = SPAWN_NULL, .err = SPAWN_NULL};
+  struct spawn_result res;
+  int r = spawn_run(b.v, &so, &res, err);
+  size_t log_len = 0;
+  cleanup_free char *log_text = ctr_read_file(ct->c, name, &log_len);
+  unlinkat(ct->c->dirfd, name, 0);
+  if (r < 0)
+    return oci_error_prefix(err, "exec in '%s'", ct->c->id);
+  cleanup_free char *log_msg = log_text ? rt_log_error_message(log_text, log_len) : NULL;
+  cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
+  int status = rt_exec_status(ct->rt.kind, res.status, err_msg, log_msg);
+  spawn_result_clear(&res);
+  /* detached, nobody saw the runtime's stderr: say it ourselves */
+  if (o->detach && status != 0)
+    return oci_error_set_kind(err,
+                              status == 127   ? OCI_ERR_NOT_FOUND
+                              : status == 126 ? OCI_ERR_NOT_EXECUTABLE
+                                              : OCI_ERR_FAILED,
+                              0, "exec in '%s': %s", ct->c->id,
+                              log_msg ? log_msg : "the runtime failed without a message");
+  return status;
+}
+
+int container_runtime_status(struct container *ct, char **ret_status, json_t **ret_state,
+                             oci_error **err)
+{
+  *ret_status = NULL;
+  if (ret_state)
+    *ret_state = NULL;
+  if (!ctr_runtime_has(ct->c)) {
+    *ret_status = strdup("gone");
+    return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
+  }
+  struct rt_call call = call_of(ct);
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res;
+  cleanup_error oci_error *e = NULL;
+  if (rt_argv_op(&call, RT_OP_STATE, &b, err) < 0)
+    return -1;
+  if (run_checked(ct, &b, SPAWN_NULL, "state", &res, &e) < 0) {
+    /* deleted between our look and the runtime's */
+    if (!ctr_runtime_has(ct->c) || rt_says_not_found(ct->rt.kind, e->msg)) {
+      *ret_status = strdup("gone");
+      return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
+    }
+    *err = steal_ptr(&e);
+    return -1;
+  }
+  json_error_t jerr;
+  json_t *st = json_loadb(res.out ? res.out : "", res.out_len, 0, &jerr);
+  spawn_result_clear(&res);
+  const char *status = json_string_value(json_object_get(st, "status"));
+  if (status == NULL) {
+    json_decref(st);
+    return oci_error_set(err, 0, "state '%s': the runtime's state has no status", ct->c->id);
+  }
+  rt_normalize_state(ct->rt.kind, st);
+  *ret_status = strdup(status);
+  if (ret_state)
+    *ret_state = st;
   else
-    kill(pid, SIGKILL);
-  monitor_wait_exit(pidfd, pid, 5000);
+    json_decref(st);
+  return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
 }
 
-/* best effort: the runtime forgets the container, killing what is left */
-static void force_runtime_delete(struct lc *l)
+int container_state_json(struct container *ct, json_t **ret, oci_error **err)
 {
-  if (!ctr_runtime_has(l->c))
+  struct ctr *c = ct->c;
+  cleanup_free char *status = NULL;
+  json_auto_t *st = NULL;
+  if (container_runtime_status(ct, &status, &st, err) < 0)
+    return -1;
+  struct ctr_exit ex;
+  int have_exit = ctr_read_exit(c, &ex, err);
+  if (have_exit < 0)
+    return -1;
+  if (st == NULL) {
+    /* The runtime has forgotten it (deleted after its exit, or never got
+     * that far): what we recorded stands in. */
+    st = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", c->id, "pid", 0,
+                   "status", "stopped", "bundle", ctr_state_str(ct->c, "bundle") ?: "", "created",
+                   ctr_state_str(ct->c, "created") ?: "");
+    if (st == NULL)
+      return oci_error_set(err, ENOMEM, "state");
+  }
+  pid_t mon = ctr_monitor_pid(c);
+  cleanup_free char *sock = ctr_path(c, "attach");
+  json_object_set_new(st, "attachSocket", json_string(sock ? sock : ""));
+  json_object_set(st, "monitorPid", json_object_get(c->state, "monitorPid"));
+  json_object_set_new(st, "monitor",
+                      json_string(mon > 0     ? "running"
+                                  : have_exit ? "exited"
+                                              : "dead"));
+  json_object_set(st, "terminal", json_object_get(c->state, "terminal"));
+  json_object_set(st, "logPath", json_object_get(c->state, "logPath"));
+  json_object_set(st, "logFormat", json_object_get(c->state, "logFormat"));
+  json_object_set_new(st, "runtime", json_string(ct->rt.name));
+  if (have_exit) {
+    json_object_set_new(st, "exitCode",
+                        ex.exit_code >= 0 ? json_integer(ex.exit_code) : json_null());
+    if (ex.error[0])
+      json_object_set_new(st, "exitError", json_string(ex.error));
+    if (ex.signal)
+      json_object_set_new(st, "exitSignal", json_integer(ex.signal));
+    json_object_set_new(st, "finishedAt", json_string(ex.finished_at));
+  }
+  *ret = steal_ptr(&st);
+  return 0;
+}
+
+void container_force_runtime_delete(struct container *ct)
+{
+  if (!ctr_runtime_has(ct->c))
     return;
   struct rt_call call = {
-      .rt = &l->rt, .state_root = l->rt_root, .log_path = l->rt_log, .id = l->c->id};
+      .rt = &ct->rt, .state_root = ct->rt_root, .log_path = ct->rt_log, .id = ct->c->id};
   cleanup_argv struct argv_builder b = {0};
   struct spawn_result res = {0};
   struct spawn_opts so = {.in = SPAWN_NULL, .out = SPAWN_NULL, .err = SPAWN_CAPTURE};
   if (rt_argv_op(&call, RT_OP_DELETE_FORCE, &b, NULL) == 0 && spawn_run(b.v, &so, &res, NULL) == 0)
     spawn_result_clear(&res);
-}
-
-static int write_initial_state(struct lc *l, const struct lc_create_opts *o, const char *bundle,
-                               const char *created, bool terminal, const char *log_path,
-                               const char *log_format, const char *pid_file, pid_t monitor_pid,
-                               oci_error **err)
-{
-  json_auto_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I}", "id", o->id,
-                              "bundle", bundle, "created", created, "runtime", l->rt.name,
-                              "runtimePath", l->rt.path, "terminal", terminal, "logPath", log_path,
-                              "logFormat", log_format, "monitorPid", (json_int_t)monitor_pid);
-  if (st == NULL)
-    return oci_error_set(err, ENOMEM, "state.json");
-  json_object_set_new(st, "pidFile", pid_file ? json_string(pid_file) : json_null());
-  json_object_set_new(st, "runMode", json_boolean(o->run_mode));
-  return ctr_write_state(l->c, st, err);
-}
-
-int lc_create(const struct lc_create_opts *o, struct lc *ret, pid_t *ret_pid, oci_error **err)
-{
-  *ret = (struct lc){0};
-  const char *log_format = o->log_format ? o->log_format : "kubernetes";
-  if (strcmp(log_format, "kubernetes") != 0 && strcmp(log_format, "json") != 0)
-    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-format '%s': use kubernetes or json",
-                              log_format);
-  cleanup_lc struct lc l = {0};
-  if (rt_resolve(o->runtime, &l.rt, err) < 0)
-    return -1;
-  char bundle[PATH_MAX];
-  if (realpath(o->bundle, bundle) == NULL)
-    return oci_error_set(err, errno, "bundle '%s'", o->bundle);
-  bool terminal = false;
-  if (read_bundle_config(bundle, &terminal, err) < 0)
-    return -1;
-  cleanup_free char *pid_file = absolute(o->pid_file);
-  cleanup_free char *log_path = absolute(o->log_path);
-  if ((o->pid_file && !pid_file) || (o->log_path && !log_path))
-    return oci_error_set(err, errno ? errno : ENOMEM, "path");
-  char created[64];
-  ctr_timestamp(created, sizeof(created));
-
-  if (ctr_make(o->root, o->id, &l.c, err) < 0 || lc_fill_paths(&l, err) < 0)
-    return -1;
-  if (log_path == NULL && (log_path = ctr_path(l.c, "container.log")) == NULL)
-    return oci_error_set(err, ENOMEM, "path");
-
-  struct monitor_launch ml = {
-      .self_path = o->self_path,
-      .rt = &l.rt,
-      .id = o->id,
-      .bundle = bundle,
-      .state_dir = l.c->dir,
-      .log_path = log_path,
-      .log_format = log_format,
-      .pid_file = pid_file,
-      .terminal = terminal,
-      .run_mode = o->run_mode,
-      .create_timeout = CREATE_TIMEOUT_S,
-  };
-  /* ^C while we wait for the report must not leave a monitor and a
-   * half-made dir behind: signals wait, and end the wait, until the
-   * container is recorded. */
-  sigset_t stop, old;
-  sigemptyset(&stop);
-  signals_add_stop(&stop);
-  sigprocmask(SIG_BLOCK, &stop, &old);
-  cleanup_close int sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
-  ml.cancel_fd = sfd;
-  struct monitor_report rep;
-  int r = monitor_start(&ml, &rep, err);
-  /* The monitor may fork to detach: the pid that stays is the one it
-   * wrote to monitor.pid, not necessarily the one we started. */
-  pid_t mon = ctr_monitor_pid(l.c);
-  if (r == 0)
-    r = write_initial_state(&l, o, bundle, created, terminal, log_path, log_format, pid_file,
-                            mon > 0 ? mon : rep.monitor_pid, err);
-  if (r < 0) {
-    /* A monitor that reported an error cleans up and exits by itself; one
-     * that hangs or lost its report is killed.  Then whatever it left. */
-    stop_monitor(rep.monitor_pidfd, rep.monitor_pid, 5000);
-    if (mon > 0 && mon != rep.monitor_pid) {
-      cleanup_close int mfd = (int)pidfd_open(mon, 0);
-      if (ctr_pid_is_monitor_of(mon, l.c->dirfd, NULL))
-        stop_monitor(mfd, mon, 1000);
-    }
-    force_runtime_delete(&l);
-    ctr_remove(l.c, NULL);
-    if (rep.monitor_pidfd >= 0)
-      close(rep.monitor_pidfd);
-    /* the signal that stopped us is this error's cause, not a second one */
-    struct signalfd_siginfo si;
-    while (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-      ;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return oci_error_prefix(err, "create '%s'", o->id);
-  }
-  if (rep.monitor_pidfd >= 0)
-    close(rep.monitor_pidfd);
-  /* a signal that came now is delivered now: the container is complete */
-  sigprocmask(SIG_SETMASK, &old, NULL);
-  *ret_pid = rep.container_pid;
-  *ret = l;
-  l = (struct lc){0};
-  return 0;
-}
-
-static int wait_monitor_gone(struct lc *l, int timeout_ms)
-{
-  pid_t mon = ctr_monitor_pid(l->c);
-  if (mon <= 0)
-    return 0;
-  cleanup_close int pidfd = (int)pidfd_open(mon, 0);
-  if (ctr_pid_is_monitor_of(mon, l->c->dirfd, NULL) == false)
-    return 0;
-  stop_monitor(pidfd, mon, timeout_ms);
-  return 0;
-}
-
-int lc_destroy(struct lc *l, bool force, oci_error **err)
-{
-  const char *id = l->c->id;
-  if (l->incomplete) {
-    if (!force)
-      return oci_error_set(err, 0, "container '%s' is incomplete; use 'oci delete -f %s'", id, id);
-    /* What a create killed half-way may have left: its monitor, the
-     * runtime's container.  No state.json, so the runtime is unknown:
-     * take it from the monitor's command line when there is one. */
-    pid_t mon = ctr_monitor_pid(l->c);
-    if (mon > 0) {
-      cleanup_close int pidfd = (int)pidfd_open(mon, 0);
-      stop_monitor(pidfd, mon, 0);
-    }
-    if (ctr_runtime_has(l->c) && l->rt.path == NULL) {
-      /* runc keeps ROOT/ID/state.json, crun ROOT/ID/status */
-      cleanup_free char *p = NULL;
-      struct stat st;
-      bool is_runc = asprintf(&p, "%s/%s/state.json", l->rt_root, id) >= 0 && stat(p, &st) == 0;
-      if (rt_resolve(is_runc ? "runc" : "crun", &l->rt, NULL) == 0)
-        force_runtime_delete(l);
-    }
-    return ctr_remove(l->c, err);
-  }
-  cleanup_free char *status = NULL;
-  /* exit.json written and the monitor gone: the container has stopped, and
-   * asking the runtime again would cost a whole runtime start. */
-  struct ctr_exit ex;
-  cleanup_error oci_error *no_exit = NULL;
-  if (ctr_read_exit(l->c, &ex, &no_exit) == 1 && ctr_monitor_pid(l->c) == 0)
-    status = strdup(ctr_runtime_has(l->c) ? "stopped" : "gone");
-  else if (lc_runtime_status(l, &status, NULL, err) < 0) {
-    if (!force)
-      return -1;
-    oci_error_free(err);
-    status = strdup("unknown");
-  }
-  bool live = status == NULL || strcmp(status, "running") == 0 || strcmp(status, "paused") == 0 ||
-              strcmp(status, "unknown") == 0;
-  if (live && !force)
-    return oci_error_set(err, 0, "container '%s' is %s: stop it first, or use 'oci delete -f'", id,
-                         status ? status : "running");
-  if (status && strcmp(status, "gone") != 0) {
-    if (lc_runtime_op(l, force ? RT_OP_DELETE_FORCE : RT_OP_DELETE, err) < 0) {
-      if (!force || ctr_runtime_has(l->c))
-        return oci_error_prefix(err, "delete '%s'", id);
-      oci_error_free(err);
-    }
-  }
-  /* The container is gone; its monitor finishes the log and exit.json
-   * and exits.  One that doesn't (stuck, or we are forcing) is killed. */
-  wait_monitor_gone(l, force && live ? 3000 : MONITOR_EXIT_WAIT_MS);
-  return ctr_remove(l->c, err);
-}
-
-static bool same_dir(const char *a, const char *b)
-{
-  struct stat sa, sb;
-  if (a == NULL || b == NULL)
-    return false;
-  if (strcmp(a, b) == 0)
-    return true;
-  return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
-}
-
-/* Is this one container live and on BUNDLE? */
-static int check_user(const char *root, const char *id, const char *bundle_abs, oci_error **err)
-{
-  cleanup_lc struct lc l = {0};
-  cleanup_error oci_error *e = NULL;
-  if (lc_open(root, id, CTR_LOCK_NONE, LC_ALLOW_INCOMPLETE, &l, &e) < 0)
-    return 0; /* vanished meanwhile, or unreadable: not a user we can name */
-  pid_t mon = ctr_monitor_pid(l.c);
-  if (l.incomplete) {
-    cleanup_free char *mb = NULL;
-    if (mon > 0 && ctr_pid_is_monitor_of(mon, l.c->dirfd, &mb))
-      return same_dir(mb, bundle_abs);
-    /* Being created and no monitor yet: its bundle is not known.  Saying
-     * yes would make every umount fail while any create runs; if this
-     * create is on the bundle, its runtime create fails cleanly once the
-     * rootfs is gone, and a created container's mounts are caught by
-     * bundle_umount's own check of other mount namespaces. */
-    return 0;
-  }
-  if (!same_dir(ctr_state_str(l.c, "bundle"), bundle_abs))
-    return 0;
-  if (mon > 0)
-    return 1;
-  cleanup_free char *status = NULL;
-  if (lc_runtime_status(&l, &status, NULL, &e) < 0)
-    return 1; /* cannot tell: safer to say it is used */
-  return strcmp(status, "stopped") != 0 && strcmp(status, "gone") != 0;
-}
-
-int container_using_bundle(const char *root, const char *bundle_abs, char **ret_id, oci_error **err)
-{
-  *ret_id = NULL;
-  cleanup_dir DIR *d = opendir(root);
-  if (d == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_set(err, errno, "state root '%s'", root);
-  }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (!container_id_is_valid(de->d_name))
-      continue;
-    int r = check_user(root, de->d_name, bundle_abs, err);
-    if (r < 0)
-      return -1;
-    if (r > 0) {
-      *ret_id = strdup(de->d_name);
-      return *ret_id ? 1 : oci_error_set(err, ENOMEM, "container ID");
-    }
-  }
-  return 0;
 }

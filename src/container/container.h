@@ -1,21 +1,23 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Container lifecycle operations, the layer under the verb files: a
- * container's state dir (container-state.h) plus its runtime (runtime.h)
- * plus its monitor (monitor-launch.h).
+ * A container, the object under the verbs: its state dir (state-dir.h), the
+ * runtime recorded at its create (runtime.h) and its monitor
+ * (monitor-launch.h).  container.c opens it and runs the runtime on it,
+ * create.c brings one up, delete.c takes one away.  Nothing here prints or
+ * chooses an exit status: errors carry a kind (error.h).
  */
-#ifndef SIFOCI_LIFECYCLE_H
-#define SIFOCI_LIFECYCLE_H
+#ifndef SIFOCI_CONTAINER_H
+#define SIFOCI_CONTAINER_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "state-dir.h"
 #include "error.h"
 #include "runtime.h"
+#include "state-dir.h"
 
-struct lc {
+struct container {
   struct ctr *c;
   struct rt_runtime rt; /* the runtime recorded at create */
   char *rt_root;        /* ROOT/ID/runtime */
@@ -25,19 +27,48 @@ struct lc {
 };
 
 enum {
-  LC_ALLOW_INCOMPLETE = 1 << 0, /* open a dir without state.json (state, delete -f) */
+  CONTAINER_ALLOW_INCOMPLETE = 1 << 0, /* open a dir without state.json (state, delete -f) */
 };
 
-int lc_open(const char *root, const char *id, enum ctr_lock lock, int flags, struct lc *ret,
-            oci_error **err);
-void lc_close(struct lc *l);
-static inline void lc_closep(struct lc *l)
+int container_open(const char *root, const char *id, enum ctr_lock lock, int flags,
+                   struct container *ret, oci_error **err);
+void container_close(struct container *ct);
+static inline void container_closep(struct container *ct)
 {
-  lc_close(l);
+  container_close(ct);
 }
-#define cleanup_lc __attribute__((cleanup(lc_closep)))
+#define cleanup_container __attribute__((cleanup(container_closep)))
 
-struct lc_create_opts {
+/* CT takes state dir C (container_close frees it, after a failure too) and
+ * the runtime's paths under it; CT->rt is left as it is. */
+int container_adopt(struct container *ct, struct ctr *c, oci_error **err);
+
+/* BUNDLE/config.json, parsed (a JSON object), or NULL with *err set. */
+#define CONTAINER_CONFIG_JSON_MAX (4 << 20)
+json_t *container_load_bundle_config(const char *bundle, oci_error **err);
+
+/* start / pause / resume / delete through the runtime; the error is the
+ * runtime's own message. */
+int container_runtime_op(struct container *ct, enum rt_op op, oci_error **err);
+int container_kill(struct container *ct, int signum, oci_error **err);
+/* RESOURCES: a file, or "-" for our stdin */
+int container_update(struct container *ct, const char *resources, oci_error **err);
+/* Returns the exit status `oci exec` should use (see rt_exec_status). */
+int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error **err);
+/* Best effort: the runtime forgets the container, killing what is left. */
+void container_force_runtime_delete(struct container *ct);
+
+/* The runtime's status of the container: "created", "running", "paused",
+ * "stopped"; "gone" when the runtime no longer has it. */
+int container_runtime_status(struct container *ct, char **ret_status, json_t **ret_state,
+                             oci_error **err);
+
+/* `oci state`: the runtime's state plus attachSocket, monitorPid, monitor,
+ * logPath and, once stopped, exitCode and finishedAt. */
+int container_state_json(struct container *ct, json_t **ret, oci_error **err);
+
+/* create.c */
+struct container_create_opts {
   const char *root, *id;
   const char *runtime; /* --runtime spec */
   const char *self_path;
@@ -49,33 +80,15 @@ struct lc_create_opts {
 /* Make the state dir, start the monitor, wait for its report, write
  * state.json.  On success ret is open and exclusively locked.  On failure
  * nothing is left: no dir, no monitor, no runtime container. */
-/* BUNDLE/config.json, parsed (a JSON object), or NULL with *err set. */
-#define LC_CONFIG_JSON_MAX (4 << 20)
-json_t *lc_load_bundle_config(const char *bundle, oci_error **err);
+int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
+                     oci_error **err);
 
-int lc_create(const struct lc_create_opts *o, struct lc *ret, pid_t *ret_pid, oci_error **err);
-
-/* start / pause / resume / delete through the runtime; the error is the
- * runtime's own message. */
-int lc_runtime_op(struct lc *l, enum rt_op op, oci_error **err);
-int lc_kill(struct lc *l, int signum, oci_error **err);
-/* RESOURCES: a file, or "-" for our stdin */
-int lc_update(struct lc *l, const char *resources, oci_error **err);
-/* Returns the exit status `oci exec` should use (see rt_exec_status). */
-int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err);
-
-/* The runtime's status of the container: "created", "running", "paused",
- * "stopped"; "gone" when the runtime no longer has it. */
-int lc_runtime_status(struct lc *l, char **ret_status, json_t **ret_state, oci_error **err);
-
-/* `oci state`: the runtime's state plus attachSocket, monitorPid, monitor,
- * logPath and, once stopped, exitCode and finishedAt. */
-int lc_state_json(struct lc *l, json_t **ret, oci_error **err);
+/* delete.c */
 
 /* Remove the container: runtime delete, monitor stopped, dir removed.
- * Without FORCE a running or paused container is refused.  L must be
+ * Without FORCE a running or paused container is refused.  CT must be
  * exclusively locked. */
-int lc_destroy(struct lc *l, bool force, oci_error **err);
+int container_destroy(struct container *ct, bool force, oci_error **err);
 
 /* For `oci umount`: does a live container use BUNDLE_ABS?  Live means its
  * runtime status is not "stopped", or its monitor is alive, or it is being
