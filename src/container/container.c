@@ -271,6 +271,12 @@ int container_runtime_status(struct container *ct, char **ret_status, json_t **r
   return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
 }
 
+json_t *container_incomplete_json(const struct container *ct)
+{
+  return json_pack("{s:s, s:s}", "id", ct->c->id, "status",
+                   ct->creating ? "creating" : "incomplete");
+}
+
 int container_state_json(struct container *ct, json_t **ret, oci_error **err)
 {
   struct ctr *c = ct->c;

@@ -67,6 +67,10 @@ int container_runtime_status(struct container *ct, char **ret_status, json_t **r
  * logPath and, once stopped, exitCode and finishedAt. */
 int container_state_json(struct container *ct, json_t **ret, oci_error **err);
 
+/* What `oci state` and `oci list` show for a container without
+ * state.json: its ID and "creating" or "incomplete". */
+json_t *container_incomplete_json(const struct container *ct);
+
 /* create.c */
 struct container_create_opts {
   const char *root, *id;

@@ -397,12 +397,24 @@ bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
   return true;
 }
 
+pid_t ctr_read_pid(const struct ctr *c, const char *name)
+{
+  cleanup_free char *text = ctr_read_file(c, name, NULL);
+  if (text == NULL)
+    return 0;
+  /* a decimal pid, and a newline at most: anything else is not ours */
+  char *end;
+  errno = 0;
+  long pid = strtol(text, &end, 10);
+  if (errno != 0 || end == text || (*end != '\0' && strcmp(end, "\n") != 0) || pid <= 0 ||
+      pid > INT_MAX)
+    return 0;
+  return (pid_t)pid;
+}
+
 pid_t ctr_monitor_pid(const struct ctr *c)
 {
-  pid_t pid = 0;
-  cleanup_free char *text = ctr_read_file(c, "monitor.pid", NULL);
-  if (text)
-    pid = (pid_t)strtol(text, NULL, 10);
+  pid_t pid = ctr_read_pid(c, "monitor.pid");
   if (pid <= 0)
     pid = (pid_t)json_integer_value(json_object_get(c->state, "monitorPid"));
   return ctr_pid_is_monitor_of(pid, c->dirfd, NULL) ? pid : 0;

@@ -70,6 +70,9 @@ int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err);
 pid_t ctr_monitor_pid(const struct ctr *c);
 /* Read a small file of the state dir; NULL with errno on failure. */
 char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len);
+/* A pid file of the state dir (container.pid, monitor.pid): the pid, or 0
+ * when there is none or it does not hold one. */
+pid_t ctr_read_pid(const struct ctr *c, const char *name);
 /* Does ROOT/ID/runtime/ID exist, i.e. does the runtime have the container? */
 bool ctr_runtime_has(const struct ctr *c);
 

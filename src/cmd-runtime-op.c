@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* oci start, pause, resume: one runtime call on a container, the same
+ * handler for the three (the table's .data is the call). */
+#include <getopt.h>
+
+#include "cli.h"
+#include "container.h"
+
+static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
+  /* no options: anything that looks like one is an error */
+  if (cli_next_option(ctx, argc, argv, err) != 0 || cli_check_args(ctx, argc - optind, err) < 0)
+    return -1;
+  cleanup_container struct container ct = {0};
+  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, 0, &ct, err) < 0 ||
+      container_runtime_op(&ct, (enum rt_op)ctx->verb->data, err) < 0)
+    return -1;
+  return 0;
+}
+
+const struct cli_verb cli_verb_start = {
+    .name = "start",
+    .usage = "ID",
+    .summary = "start a created container",
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .data = RT_OP_START,
+    .handler = cmd_runtime_op,
+};
+
+const struct cli_verb cli_verb_pause = {
+    .name = "pause",
+    .usage = "ID",
+    .summary = "pause all processes in a container (cgroup freezer)",
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .data = RT_OP_PAUSE,
+    .handler = cmd_runtime_op,
+};
+
+const struct cli_verb cli_verb_resume = {
+    .name = "resume",
+    .usage = "ID",
+    .summary = "resume a paused container",
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .data = RT_OP_RESUME,
+    .handler = cmd_runtime_op,
+};
