@@ -2,6 +2,7 @@
 /* oci list: the containers under --root, as runc list shows them. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "cli.h"
 #include "container-id.h"
 #include "container.h"
+#include "fs.h"
 
 enum { OPT_FORMAT = CLI_OPT_LONG };
 
@@ -26,30 +28,47 @@ static int cmp_str(const void *a, const void *b)
   return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The IDs under ROOT, sorted; NULL-terminated. */
+struct id_list {
+  char **v; /* NULL-terminated */
+  size_t n;
+};
+
+/* fs_dir_scan: collect what may be a container's dir */
+static int add_id(int rootfd, const struct dirent *de, void *data, oci_error **err)
+{
+  struct id_list *l = data;
+  if (!container_id_is_valid(de->d_name) || de->d_type == DT_REG || de->d_type == DT_LNK)
+    return 0;
+  char **v = realloc(l->v, (l->n + 2) * sizeof(char *));
+  if (v == NULL)
+    return oci_error_set(err, ENOMEM, "list");
+  l->v = v;
+  if ((v[l->n] = strdup(de->d_name)) == NULL)
+    return oci_error_set(err, ENOMEM, "list");
+  v[++l->n] = NULL;
+  return 0;
+}
+
+/* The IDs under ROOT, sorted; NULL-terminated (empty when there is no ROOT). */
 static int list_ids(const char *root, char ***ret, oci_error **err)
 {
-  cleanup_strv char **ids = calloc(1, sizeof(char *));
-  size_t n = 0;
-  if (ids == NULL)
+  cleanup_strv char **none = calloc(1, sizeof(char *));
+  if (none == NULL)
     return oci_error_set(err, ENOMEM, "list");
-  cleanup_dir DIR *d = opendir(root);
-  if (d == NULL && errno != ENOENT)
+  cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 && errno != ENOENT)
     return oci_error_set(err, errno, "state root '%s'", root);
-  struct dirent *de;
-  while (d && (de = readdir(d)) != NULL) {
-    if (!container_id_is_valid(de->d_name) || de->d_type == DT_REG || de->d_type == DT_LNK)
-      continue;
-    char **v = realloc(ids, (n + 2) * sizeof(char *));
-    if (v == NULL)
-      return oci_error_set(err, ENOMEM, "list");
-    ids = v;
-    if ((ids[n] = strdup(de->d_name)) == NULL)
-      return oci_error_set(err, ENOMEM, "list");
-    ids[++n] = NULL;
+  struct id_list l = {0};
+  if (fd >= 0 && fs_dir_scan(fd, add_id, &l, err) < 0) {
+    cleanup_strv char **partial = l.v;
+    return oci_error_prefix(err, "state root '%s'", root);
   }
-  qsort(ids, n, sizeof(char *), cmp_str);
-  *ret = steal_ptr(&ids);
+  if (l.v == NULL) {
+    *ret = steal_ptr(&none);
+    return 0;
+  }
+  qsort(l.v, l.n, sizeof(char *), cmp_str);
+  *ret = l.v;
   return 0;
 }
 

@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "proto.h"
 #include "terminal.h"
+#include "write-all.h"
 #include "signals.h"
 
 #define HELLO_TIMEOUT_MS 10000
@@ -114,22 +115,9 @@ static void send_stdin(struct session *s, const uint8_t *data, size_t len)
 
 static void write_out(struct session *s, int fd, const uint8_t *p, size_t n)
 {
-  while (n > 0 && s->out_ok[fd]) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0 && errno == EAGAIN) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      poll(&pfd, 1, -1);
-      continue;
-    }
-    if (w <= 0) {
-      s->out_ok[fd] = false; /* reader gone: the container keeps running */
-      return;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
+  /* reader gone: the container keeps running, its output is in the log */
+  if (s->out_ok[fd] && !write_all_wait(fd, p, n))
+    s->out_ok[fd] = false;
 }
 
 /* Our stdin: returns 1 when the detach sequence was typed.  Bytes that may

@@ -16,6 +16,7 @@
 #include "container.h"
 #include "monitor-launch.h"
 #include "signals.h"
+#include "timefmt.h"
 
 #define CREATE_TIMEOUT_S 60
 
@@ -82,8 +83,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   cleanup_free char *log_path = absolute(o->log_path);
   if ((o->pid_file && !pid_file) || (o->log_path && !log_path))
     return oci_error_set(err, errno ? errno : ENOMEM, "path");
-  char created[64];
-  ctr_timestamp(created, sizeof(created));
+  char created[TIMEFMT_RFC3339_SIZE];
+  timefmt_now(created);
 
   struct ctr *c = NULL;
   if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&l, c, err) < 0)

@@ -3,6 +3,7 @@
  * removed), and who still uses a bundle. */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "cleanup.h"
 #include "container-id.h"
 #include "container.h"
+#include "fs.h"
 #include "monitor-launch.h"
 
 #define MONITOR_EXIT_WAIT_MS 10000
@@ -122,26 +124,38 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
   return strcmp(status, "stopped") != 0 && strcmp(status, "gone") != 0;
 }
 
+struct bundle_user {
+  const char *root, *bundle_abs;
+  char *id; /* the first user found */
+};
+
+/* fs_dir_scan: stop (1) at the first live container on the bundle */
+static int find_user(int rootfd, const struct dirent *de, void *data, oci_error **err)
+{
+  struct bundle_user *u = data;
+  if (!container_id_is_valid(de->d_name))
+    return 0;
+  int r = check_user(u->root, de->d_name, u->bundle_abs, err);
+  if (r <= 0)
+    return r;
+  if ((u->id = strdup(de->d_name)) == NULL)
+    return oci_error_set(err, ENOMEM, "container ID");
+  return 1;
+}
+
 int container_using_bundle(const char *root, const char *bundle_abs, char **ret_id, oci_error **err)
 {
   *ret_id = NULL;
-  cleanup_dir DIR *d = opendir(root);
-  if (d == NULL) {
+  cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
     if (errno == ENOENT)
       return 0;
     return oci_error_set(err, errno, "state root '%s'", root);
   }
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (!container_id_is_valid(de->d_name))
-      continue;
-    int r = check_user(root, de->d_name, bundle_abs, err);
-    if (r < 0)
-      return -1;
-    if (r > 0) {
-      *ret_id = strdup(de->d_name);
-      return *ret_id ? 1 : oci_error_set(err, ENOMEM, "container ID");
-    }
-  }
-  return 0;
+  struct bundle_user u = {.root = root, .bundle_abs = bundle_abs};
+  int r = fs_dir_scan(fd, find_user, &u, err);
+  if (r < 0)
+    return oci_error_prefix(err, "state root '%s'", root);
+  *ret_id = u.id;
+  return r > 0 ? 1 : 0;
 }

@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "signals.h"
+#include "write-all.h"
 
 #define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
 #define TEE_TAIL 8192         /* enough for the runtime's last message */
@@ -44,24 +45,6 @@ struct sink {
   char *buf;
   size_t len;
 };
-
-static void write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0 && errno == EAGAIN) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      poll(&pfd, 1, -1);
-      continue;
-    }
-    if (w <= 0)
-      return; /* our stderr is gone: nothing to report to anyway */
-    p += w;
-    n -= (size_t)w;
-  }
-}
 
 static int sink_append(struct sink *s, const char *p, size_t n)
 {
@@ -102,8 +85,9 @@ static bool sink_read(struct sink *s)
       s->fd = -1;
       return false;
     }
+    /* our stderr gone: nothing to report to anyway, the capture goes on */
     if (s->echo_fd >= 0)
-      write_all(s->echo_fd, chunk, (size_t)n);
+      (void)write_all_wait(s->echo_fd, chunk, (size_t)n);
     sink_append(s, chunk, (size_t)n);
   }
 }

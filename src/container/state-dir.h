@@ -79,9 +79,6 @@ bool ctr_runtime_has(const struct ctr *c);
 /* rm -rf ROOT/ID, never following a symlink; ENOENT is success. */
 int ctr_remove(struct ctr *c, oci_error **err);
 
-/* now, as RFC 3339 with nanoseconds, UTC: 2024-01-02T03:04:05.123456789Z */
-void ctr_timestamp(char *buf, size_t len);
-
 /* A pid is a live oci-monitor whose --state-dir is DIRFD's directory? */
 bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle);
 
