@@ -62,6 +62,41 @@ static int write_initial_state(struct container *ct, const struct container_crea
   return ctr_write_state(ct->c, st, err);
 }
 
+/* Block the stop signals (signals.h); a signalfd that reads them, or -1. */
+static int stop_signals_hold(sigset_t *ret_old)
+{
+  sigset_t stop;
+  sigemptyset(&stop);
+  signals_add_stop(&stop);
+  sigprocmask(SIG_BLOCK, &stop, ret_old);
+  return signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Unblock them again, dropping those SFD has queued when DROP. */
+static void stop_signals_release(int sfd, const sigset_t *old, bool drop)
+{
+  struct signalfd_siginfo si;
+  while (drop && sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+    ;
+  sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Undo a create that failed after its state dir was made.  A monitor that
+ * reported an error cleans up and exits by itself; one that hangs or lost
+ * its report is killed, and so is the one that stayed after a detach fork
+ * (MON).  Then whatever they left: the runtime's container, the dir. */
+static void create_abort(struct container *ct, const struct monitor_report *rep, pid_t mon)
+{
+  monitor_stop(rep->monitor_pidfd, rep->monitor_pid, 5000);
+  if (mon > 0 && mon != rep->monitor_pid) {
+    cleanup_close int mfd = (int)pidfd_open(mon, 0);
+    if (ctr_pid_is_monitor_of(mon, ct->c->dirfd, NULL))
+      monitor_stop(mfd, mon, 1000);
+  }
+  container_force_runtime_delete(ct);
+  ctr_remove(ct->c, NULL);
+}
+
 int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
                      oci_error **err)
 {
@@ -70,8 +105,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   if (strcmp(log_format, "kubernetes") != 0 && strcmp(log_format, "json") != 0)
     return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-format '%s': use kubernetes or json",
                               log_format);
-  cleanup_container struct container l = {0};
-  if (rt_resolve(o->runtime, &l.rt, err) < 0)
+  cleanup_container struct container ct = {0};
+  if (rt_resolve(o->runtime, &ct.rt, err) < 0)
     return -1;
   char bundle[PATH_MAX];
   if (realpath(o->bundle, bundle) == NULL)
@@ -87,17 +122,17 @@ int container_create(const struct container_create_opts *o, struct container *re
   timefmt_now(created);
 
   struct ctr *c = NULL;
-  if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&l, c, err) < 0)
+  if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&ct, c, err) < 0)
     return -1;
-  if (log_path == NULL && (log_path = ctr_path(l.c, "container.log")) == NULL)
+  if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
     return oci_error_set(err, ENOMEM, "path");
 
   struct monitor_launch ml = {
       .self_path = o->self_path,
-      .rt = &l.rt,
+      .rt = &ct.rt,
       .id = o->id,
       .bundle = bundle,
-      .state_dir = l.c->dir,
+      .state_dir = ct.c->dir,
       .log_path = log_path,
       .log_format = log_format,
       .pid_file = pid_file,
@@ -108,46 +143,29 @@ int container_create(const struct container_create_opts *o, struct container *re
   /* ^C while we wait for the report must not leave a monitor and a
    * half-made dir behind: signals wait, and end the wait, until the
    * container is recorded. */
-  sigset_t stop, old;
-  sigemptyset(&stop);
-  signals_add_stop(&stop);
-  sigprocmask(SIG_BLOCK, &stop, &old);
-  cleanup_close int sfd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+  sigset_t old;
+  cleanup_close int sfd = stop_signals_hold(&old);
   ml.cancel_fd = sfd;
   struct monitor_report rep;
   int r = monitor_start(&ml, &rep, err);
   /* The monitor may fork to detach: the pid that stays is the one it
    * wrote to monitor.pid, not necessarily the one we started. */
-  pid_t mon = ctr_monitor_pid(l.c);
+  pid_t mon = ctr_monitor_pid(ct.c);
   if (r == 0)
-    r = write_initial_state(&l, o, bundle, created, terminal, log_path, log_format, pid_file,
+    r = write_initial_state(&ct, o, bundle, created, terminal, log_path, log_format, pid_file,
                             mon > 0 ? mon : rep.monitor_pid, err);
-  if (r < 0) {
-    /* A monitor that reported an error cleans up and exits by itself; one
-     * that hangs or lost its report is killed.  Then whatever it left. */
-    monitor_stop(rep.monitor_pidfd, rep.monitor_pid, 5000);
-    if (mon > 0 && mon != rep.monitor_pid) {
-      cleanup_close int mfd = (int)pidfd_open(mon, 0);
-      if (ctr_pid_is_monitor_of(mon, l.c->dirfd, NULL))
-        monitor_stop(mfd, mon, 1000);
-    }
-    container_force_runtime_delete(&l);
-    ctr_remove(l.c, NULL);
-    if (rep.monitor_pidfd >= 0)
-      close(rep.monitor_pidfd);
-    /* the signal that stopped us is this error's cause, not a second one */
-    struct signalfd_siginfo si;
-    while (sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-      ;
-    sigprocmask(SIG_SETMASK, &old, NULL);
-    return oci_error_prefix(err, "create '%s'", o->id);
-  }
+  if (r < 0)
+    create_abort(&ct, &rep, mon);
   if (rep.monitor_pidfd >= 0)
     close(rep.monitor_pidfd);
-  /* a signal that came now is delivered now: the container is complete */
-  sigprocmask(SIG_SETMASK, &old, NULL);
+  /* failed: the signal that stopped us is this error's cause, not a second
+   * one.  Done: a signal that came now is delivered now, the container is
+   * complete. */
+  stop_signals_release(sfd, &old, r < 0);
+  if (r < 0)
+    return oci_error_prefix(err, "create '%s'", o->id);
   *ret_pid = rep.container_pid;
-  *ret = l;
-  l = (struct container){0};
+  *ret = ct;
+  ct = (struct container){0};
   return 0;
 }
