@@ -18,35 +18,19 @@ static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_er
   return 0;
 }
 
-const struct cli_verb cli_verb_start = {
-    .name = "start",
-    .usage = "ID",
-    .summary = "start a created container",
-    .min_args = 1,
-    .max_args = 1,
-    .flags = CLI_ROOT,
-    .data = RT_OP_START,
-    .handler = cmd_runtime_op,
-};
+/* three rows that differ in name, summary and runtime call only */
+#define RUNTIME_OP_VERB(verb, text, op)                                                            \
+  const struct cli_verb cli_verb_##verb = {                                                        \
+      .name = #verb,                                                                               \
+      .usage = "ID",                                                                               \
+      .summary = text,                                                                             \
+      .min_args = 1,                                                                               \
+      .max_args = 1,                                                                               \
+      .flags = CLI_ROOT,                                                                           \
+      .data = op,                                                                                  \
+      .handler = cmd_runtime_op,                                                                   \
+  }
 
-const struct cli_verb cli_verb_pause = {
-    .name = "pause",
-    .usage = "ID",
-    .summary = "pause all processes in a container (cgroup freezer)",
-    .min_args = 1,
-    .max_args = 1,
-    .flags = CLI_ROOT,
-    .data = RT_OP_PAUSE,
-    .handler = cmd_runtime_op,
-};
-
-const struct cli_verb cli_verb_resume = {
-    .name = "resume",
-    .usage = "ID",
-    .summary = "resume a paused container",
-    .min_args = 1,
-    .max_args = 1,
-    .flags = CLI_ROOT,
-    .data = RT_OP_RESUME,
-    .handler = cmd_runtime_op,
-};
+RUNTIME_OP_VERB(start, "start a created container", RT_OP_START);
+RUNTIME_OP_VERB(pause, "pause all processes in a container (cgroup freezer)", RT_OP_PAUSE);
+RUNTIME_OP_VERB(resume, "resume a paused container", RT_OP_RESUME);

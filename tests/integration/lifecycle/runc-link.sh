@@ -6,16 +6,12 @@
 # show it: exec --env, where crun replaces the container's environment and
 # runc adds to it, so for crun oci repeats the config's variables first.
 # A spy in front of each real runtime records its command lines; a spy
-# named runc that really is runc is the control.  crun 1.8 needs the same
-# private mount namespace as crun.sh on a hybrid-cgroup host.
+# named runc that really is runc is the control.  Real crun, hence
+# crun_private_ns (common.sh) as in crun.sh.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 require_root
 require_cmd crun unshare
-if [ -z "${SIFOCI_CRUN_NS:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
-  export SIFOCI_CRUN_NS=1
-  exec unshare -m --propagation private -- bash -c \
-    'umount /sys/fs/cgroup/unified || exit 99; exec bash "$0"' "${BASH_SOURCE[0]}"
-fi
+crun_private_ns "${BASH_SOURCE[0]}"
 lc_setup
 REAL_CRUN=$(command -v crun)
 REAL_RUNC=$(PATH=$PATH:/usr/sbin:/sbin command -v runc)
