@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `oci`: a verb table drives main(); every verb lives in src/cmd-<verb>.c. */
+/* `oci`: main() walks the verb table (cli.h; each verb in its cmd-X.c):
+ * global options, the verb's generated --help, the root check its flags
+ * ask for, and the one place an error is printed and its kind turned into
+ * an exit status. */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
