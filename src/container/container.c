@@ -210,7 +210,9 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   struct spawn_result res;
   int r = spawn_run(b.v, &so, &res, err);
   size_t log_len = 0;
-  cleanup_free char *log_text = ctr_read_file(ct->c, name, &log_len);
+  cleanup_free char *log_text = NULL;
+  cleanup_error oci_error *no_log = NULL; /* none: the runtime said nothing there */
+  ctr_read_file(ct->c, name, &log_text, &log_len, &no_log);
   unlinkat(ct->c->dirfd, name, 0);
   if (r < 0)
     return oci_error_prefix(err, "exec in '%s'", ct->c->id);

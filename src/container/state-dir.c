@@ -70,28 +70,21 @@ char *ctr_path(const struct ctr *c, const char *name)
   return p;
 }
 
-char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len)
+int ctr_read_file(const struct ctr *c, const char *name, char **ret_text, size_t *ret_len,
+                  oci_error **err)
 {
-  char *text = NULL;
-  cleanup_error oci_error *e = NULL;
-  int r = fs_read_file_at(c->dirfd, name, SMALL_FILE_MAX, 0, &text, ret_len, &e);
-  if (r != 0) {
-    errno = r == 1 ? ENOENT : (e && e->errnum ? e->errnum : EINVAL);
-    return NULL;
-  }
-  return text;
+  int r = fs_read_file_at(c->dirfd, name, SMALL_FILE_MAX, 0, ret_text, ret_len, err);
+  return r < 0 ? oci_error_prefix(err, "container '%s'", c->id) : r;
 }
 
 /* A JSON object file of the state dir: 1 with *ret, 0 when there is none. */
 static int load_json(const struct ctr *c, const char *name, json_t **ret, oci_error **err)
 {
   size_t len;
-  cleanup_free char *text = ctr_read_file(c, name, &len);
-  if (text == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_set(err, errno, "container '%s': %s", c->id, name);
-  }
+  cleanup_free char *text = NULL;
+  int r = ctr_read_file(c, name, &text, &len, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
   json_error_t jerr;
   json_t *j = json_loadb(text, len, 0, &jerr);
   if (!json_is_object(j)) {
@@ -380,9 +373,10 @@ bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
 
 pid_t ctr_read_pid(const struct ctr *c, const char *name)
 {
-  cleanup_free char *text = ctr_read_file(c, name, NULL);
-  if (text == NULL)
-    return 0;
+  cleanup_free char *text = NULL;
+  cleanup_error oci_error *e = NULL;
+  if (ctr_read_file(c, name, &text, NULL, &e) != 0)
+    return 0; /* none, or unreadable: no pid we could trust */
   /* a decimal pid, and a newline at most: anything else is not ours */
   char *end;
   errno = 0;
