@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The `oci` command line: the verb table and what every verb gets. */
+/*
+ * The `oci` command line: the verb table and what every verb gets.  Each
+ * src/cmd-<verb>.c defines its `cli_verb_<verb>`: name, usage, summary,
+ * option table (its help is generated from it) and handler; oci.c lists
+ * them, checks what the flags say once, and turns errors into exit codes.
+ */
 #ifndef SIFOCI_CLI_H
 #define SIFOCI_CLI_H
 
+#include <getopt.h>
+#include <jansson.h>
 #include <stdbool.h>
 
 #include "error.h"
@@ -15,6 +22,43 @@ enum {
   CLI_EXIT_RUN_FAILED = 125,
   CLI_EXIT_CANNOT_EXEC = 126,
   CLI_EXIT_NOT_FOUND = 127,
+  CLI_EXIT_INTERRUPTED = 130,
+};
+
+enum cli_verb_flags {
+  CLI_ROOT = 1 << 0,           /* needs root: main checks it before the handler runs */
+  CLI_OPTS_END_AT_ID = 1 << 1, /* options stop at the first positional (exec's command) */
+  /* the exit status is the container's (run, exec, attach): oci's own
+   * failures are 125, as docker's and podman's, so that they stay apart */
+  CLI_RUN_STATUS = 1 << 2,
+};
+
+/* One option of a verb.  KEY is what cli_next_option returns: a letter is
+ * also the short option (-b), a value from CLI_OPT_LONG up is long only. */
+struct cli_option {
+  const char *name; /* long name, without "--" */
+  int key;
+  const char *arg;  /* the value's name in the help ("DIR"), NULL for a flag */
+  const char *help; /* one line; '\n' starts another, indented */
+};
+#define CLI_OPT_LONG 256
+#define CLI_OPTION_GROUPS 2 /* run: create's options and its own */
+#define CLI_MAX_OPTIONS 16  /* per verb, all groups */
+
+struct cli_context;
+
+struct cli_verb {
+  const char *name;
+  const char *usage;   /* "[OPTIONS] ID" */
+  const char *summary; /* one line */
+  /* tables ending with a NULL name; unused groups are NULL */
+  const struct cli_option *options[CLI_OPTION_GROUPS];
+  int min_args, max_args; /* positional arguments; max -1 = unlimited */
+  unsigned flags;         /* enum cli_verb_flags */
+  int data;               /* the handler's own (cmd-runtime-op.c: enum rt_op) */
+  /* Returns an exit status >= 0, or -1 with *err set: oci.c picks the
+   * status from the error's kind and the verb's flags. */
+  int (*handler)(struct cli_context *ctx, int argc, char **argv, oci_error **err);
 };
 
 struct cli_context {
@@ -22,42 +66,55 @@ struct cli_context {
   const char *runtime;   /* --runtime: runc, crun or a path */
   const char *self_path; /* absolute path of the running oci binary, for finding oci-monitor */
   const struct cli_verb *verb;
+  /* getopt's view of the verb's option table (cli_next_option) */
+  struct option longopts[CLI_MAX_OPTIONS + 1];
+  char shortopts[2 + 2 * CLI_MAX_OPTIONS + 1];
 };
 
-struct cli_verb {
-  const char *name;
-  /* Returns an exit status >= 0, or -1 with *err set (err->status, when not
-   * 0, is the exit status to use). */
-  int (*handler)(struct cli_context *ctx, int argc, char **argv, oci_error **err);
-  int min_args, max_args; /* positional arguments; max -1 = unlimited */
-  const char *usage;      /* "[OPTIONS] ID" */
-  const char *summary;    /* one line */
-  const char *options;    /* option help text, or NULL */
-};
+/* Make CTX ready for VERB's options. */
+int cli_set_verb(struct cli_context *ctx, const struct cli_verb *verb, oci_error **err);
+
+/* The next option of the verb's command line: its key, with the value in
+ * optarg; 0 once the options end (optind is the first positional); -1 with
+ * a usage error for an unknown option or a missing value. */
+int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err);
 
 /* Check the positional argument count of the current verb after option
- * parsing; on error sets a usage error (status 2). */
+ * parsing; on error sets a usage error. */
 int cli_check_args(const struct cli_context *ctx, int npositional, oci_error **err);
 
-/* A usage error: status 2, with a hint to run --help. */
+/* A usage error (OCI_ERR_USAGE), with a hint to run --help. */
 int cli_usage_error(const struct cli_context *ctx, oci_error **err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* Print "Usage: oci VERB USAGE" + summary + options to stdout. */
+/* "Usage: oci VERB USAGE", the summary and the option table, on stdout. */
 void cli_print_verb_help(const struct cli_verb *verb);
 
-/* Must be root; sets an error otherwise. */
-int cli_require_root(const struct cli_context *ctx, oci_error **err);
+/* J as indented JSON on stdout (`oci state`, `oci list --format json`). */
+int cli_print_json(json_t *j, oci_error **err);
 
-/* Handlers, one file each (src/cmd-<verb>.c). */
+/* The verbs, one file each (src/cmd-<verb>.c; start, pause and resume
+ * share cmd-runtime-op.c).  oci.c lists them in this order. */
 #define CLI_VERBS(X)                                                                               \
   X(inspect)                                                                                       \
-  X(mount) X(umount) X(create) X(start) X(state) X(attach) X(exec) X(kill) X(delete) X(pause)      \
-      X(resume) X(update) X(run) X(list) X(logs)
+  X(mount)                                                                                         \
+  X(umount)                                                                                        \
+  X(create)                                                                                        \
+  X(start)                                                                                         \
+  X(state)                                                                                         \
+  X(attach)                                                                                        \
+  X(exec)                                                                                          \
+  X(kill)                                                                                          \
+  X(delete)                                                                                        \
+  X(pause)                                                                                         \
+  X(resume)                                                                                        \
+  X(update)                                                                                        \
+  X(run)                                                                                           \
+  X(list)                                                                                          \
+  X(logs)
 
-#define CLI_DECLARE_HANDLER(v)                                                                     \
-  int cmd_##v(struct cli_context *ctx, int argc, char **argv, oci_error **err);
-CLI_VERBS(CLI_DECLARE_HANDLER)
-#undef CLI_DECLARE_HANDLER
+#define CLI_DECLARE_VERB(v) extern const struct cli_verb cli_verb_##v;
+CLI_VERBS(CLI_DECLARE_VERB)
+#undef CLI_DECLARE_VERB
 
 #endif

@@ -3,29 +3,71 @@
  * exits with the container's status, or 0 after the detach keys. */
 #include <getopt.h>
 
+#include "attach-client.h"
+#include "attach-status.h"
 #include "cli.h"
-#include "session.h"
 
-int cmd_attach(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+enum { OPT_DETACH_KEYS = CLI_OPT_LONG, OPT_NO_STDIN };
+
+static const struct cli_option options[] = {
+    {"detach-keys", OPT_DETACH_KEYS, "SEQ", "detach sequence (default ctrl-p,ctrl-q; '' for none)"},
+    {"no-stdin", OPT_NO_STDIN, NULL, "do not forward stdin"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int attach(const char *root, const char *id, struct attach_opts *o, oci_error **err)
 {
-  static const struct option opts[] = {
-      {"detach-keys", required_argument, NULL, 'k'},
-      {"no-stdin", no_argument, NULL, 'n'},
-      {NULL, 0, NULL, 0},
-  };
+  cleanup_container struct container ct = {0};
+  int status;
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &ct, err) < 0)
+    return -1;
+  /* already over: nothing to show, just how it ended */
+  if (attach_status_from_record(&ct, &status))
+    return status;
+  o->forward_pidfd = -1;
+  struct attach_result res;
+  if (attach_session(ct.c->dirfd, id, o, &res, err) < 0) {
+    if (attach_status_from_record(&ct, &status)) { /* it ended while we connected */
+      oci_error_free(err);
+      return status;
+    }
+    if (ctr_monitor_pid(ct.c) <= 0) {
+      /* the connect's errno would only say the same again */
+      oci_error_free(err);
+      return oci_error_set(err, 0,
+                           "attach '%s': its monitor is dead, nobody holds its output; "
+                           "'oci delete -f %s' cleans up",
+                           id, id);
+    }
+    return -1;
+  }
+  return attach_status(&ct, id, &res, err);
+}
+
+static int cmd_attach(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
   struct attach_opts o = {0};
   const char *keys = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-    case 'k': keys = optarg; break;
-    case 'n': o.no_stdin = true; break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
-    }
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
+    if (c == OPT_DETACH_KEYS)
+      keys = optarg;
+    else if (c == OPT_NO_STDIN)
+      o.no_stdin = true;
   }
-  if (cli_check_args(ctx, argc - optind, err) < 0 || attach_parse_detach_keys(keys, &o, err) < 0 ||
-      cli_require_root(ctx, err) < 0)
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0 ||
+      attach_parse_detach_keys(keys, &o, err) < 0)
     return -1;
-  return session_attach(ctx->root, argv[optind], &o, err);
+  return attach(ctx->root, argv[optind], &o, err);
 }
+
+const struct cli_verb cli_verb_attach = {
+    .name = "attach",
+    .usage = "[OPTIONS] ID",
+    .summary = "attach to a container's console or stdio",
+    .options = {options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT | CLI_RUN_STATUS,
+    .handler = cmd_attach,
+};

@@ -1,38 +1,68 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* oci create: a container from a bundle, under its own oci-monitor. */
+#include "cmd-create.h"
+
 #include <getopt.h>
+#include <stdio.h>
 
-#include "cli.h"
-#include "session.h"
+enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT };
 
-int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+const struct cli_option cli_create_options[] = {
+    {"bundle", 'b', "DIR", "the OCI bundle (required)"},
+    {"pid-file", OPT_PID_FILE, "FILE", "write the container's pid here"},
+    {"log-path", 'l', "FILE", "container log (default: STATE/ID/container.log)"},
+    {"log-format", OPT_LOG_FORMAT, "FMT", "kubernetes (default) or json"},
+    {NULL, 0, NULL, NULL},
+};
+
+bool cli_create_option(int key, const char *value, struct container_create_opts *o)
 {
-  static const struct option opts[] = {
-      {"bundle", required_argument, NULL, 'b'},
-      {"pid-file", required_argument, NULL, 'p'},
-      {"log-path", required_argument, NULL, 'l'},
-      {"log-format", required_argument, NULL, 'F'},
-      {NULL, 0, NULL, 0},
-  };
-  struct lc_create_opts o = {
-      .root = ctx->root, .runtime = ctx->runtime, .self_path = ctx->self_path};
-  int c;
-  while ((c = getopt_long(argc, argv, "b:l:", opts, NULL)) != -1) {
-    switch (c) {
-    case 'b': o.bundle = optarg; break;
-    case 'p': o.pid_file = optarg; break;
-    case 'l': o.log_path = optarg; break;
-    case 'F': o.log_format = optarg; break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
-    }
+  switch (key) {
+  case 'b': o->bundle = value; return true;
+  case OPT_PID_FILE: o->pid_file = value; return true;
+  case 'l': o->log_path = value; return true;
+  case OPT_LOG_FORMAT: o->log_format = value; return true;
+  default: return false;
   }
+}
+
+int cli_create_finish(const struct cli_context *ctx, int argc, char **argv,
+                      struct container_create_opts *o, oci_error **err)
+{
   if (cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
-  if (o.bundle == NULL)
+  if (o->bundle == NULL)
     return cli_usage_error(ctx, err, "--bundle is required");
-  if (cli_require_root(ctx, err) < 0)
-    return -1;
-  o.id = argv[optind];
-  return session_create(&o, err);
+  o->root = ctx->root;
+  o->runtime = ctx->runtime;
+  o->self_path = ctx->self_path;
+  o->id = argv[optind];
+  return 0;
 }
+
+static int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
+  struct container_create_opts o = {0};
+  int c;
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
+    cli_create_option(c, optarg, &o);
+  if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0)
+    return -1;
+  cleanup_container struct container ct = {0};
+  pid_t pid;
+  if (container_create(&o, &ct, &pid, err) < 0)
+    return -1;
+  fprintf(stderr, "Container %s created with PID %ld\n", o.id, (long)pid);
+  return 0;
+}
+
+const struct cli_verb cli_verb_create = {
+    .name = "create",
+    .usage = "-b BUNDLE [OPTIONS] ID",
+    .summary = "create a container from a bundle, under a monitor",
+    .options = {cli_create_options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_create,
+};

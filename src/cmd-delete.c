@@ -4,19 +4,36 @@
 #include <stdbool.h>
 
 #include "cli.h"
-#include "session.h"
+#include "container.h"
 
-int cmd_delete(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+static const struct cli_option options[] = {
+    {"force", 'f', NULL, "kill a running container first; clean up after a dead monitor"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int cmd_delete(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  static const struct option opts[] = {{"force", no_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
   bool force = false;
   int c;
-  while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
-    if (c != 'f')
-      return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
-    force = true;
-  }
-  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
+    force = true; /* -f is the only one */
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
-  return session_delete(ctx->root, argv[optind], force, err);
+  cleanup_container struct container ct = {0};
+  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, CONTAINER_ALLOW_INCOMPLETE, &ct,
+                     err) < 0 ||
+      container_destroy(&ct, force, err) < 0)
+    return -1;
+  return 0;
 }
+
+const struct cli_verb cli_verb_delete = {
+    .name = "delete",
+    .usage = "[-f] ID",
+    .summary = "delete a container and its state",
+    .options = {options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_delete,
+};

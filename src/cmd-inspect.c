@@ -125,18 +125,20 @@ static int print_json(const struct sif_image *img, json_t *config, oci_error **e
   return 0;
 }
 
-int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+enum { OPT_JSON = CLI_OPT_LONG };
+
+static const struct cli_option options[] = {
+    {"json", OPT_JSON, NULL, "print JSON instead of a table"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  static const struct option opts[] = {{"json", no_argument, NULL, 'j'}, {NULL, 0, NULL, 0}};
   bool as_json = false;
   int c;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-    case 'j': as_json = true; break;
-    default: return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
-    }
-  }
-  if (cli_check_args(ctx, argc - optind, err) < 0)
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
+    as_json = true; /* --json is the only one */
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   const char *path = argv[optind];
   cleanup_sif struct sif_image *img = NULL;
@@ -148,3 +150,14 @@ int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error **err)
   print_table(img, config);
   return 0;
 }
+
+/* no CLI_ROOT: reading an image needs no privilege */
+const struct cli_verb cli_verb_inspect = {
+    .name = "inspect",
+    .usage = "[--json] IMAGE",
+    .summary = "show a SIF image's objects and image config",
+    .options = {options},
+    .min_args = 1,
+    .max_args = 1,
+    .handler = cmd_inspect,
+};

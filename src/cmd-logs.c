@@ -2,38 +2,86 @@
 /* oci logs: a container's output from its log file, each record to the
  * stream it came from. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli.h"
-#include "session.h"
+#include "container.h"
+#include "log-reader.h"
 
-int cmd_logs(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+enum { OPT_TAIL = CLI_OPT_LONG };
+
+static const struct cli_option options[] = {
+    {"follow", 'f', NULL, "keep printing until the container exits"},
+    {"tail", OPT_TAIL, "N", "only the last N lines"},
+    {NULL, 0, NULL, NULL},
+};
+
+static bool logs_finished(void *data)
 {
-  static const struct option opts[] = {
-      {"follow", no_argument, NULL, 'f'},
-      {"tail", required_argument, NULL, 't'},
-      {NULL, 0, NULL, 0},
-  };
+  struct container *ct = data;
+  struct stat a, b;
+  if (faccessat(ct->c->dirfd, "exit.json", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
+    return true;
+  /* deleted (a run-mode container is, right after its exit) */
+  if (fstat(ct->c->dirfd, &a) < 0 ||
+      fstatat(ct->c->rootfd, ct->c->id, &b, AT_SYMLINK_NOFOLLOW) < 0 || a.st_ino != b.st_ino)
+    return true;
+  /* a dead monitor writes nothing more */
+  return ctr_monitor_pid(ct->c) <= 0;
+}
+
+static int logs(const char *root, const char *id, bool follow, long tail, oci_error **err)
+{
+  cleanup_container struct container ct = {0};
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &ct, err) < 0)
+    return -1;
+  const char *path = ctr_state_str(ct.c, "logPath");
+  const char *format = ctr_state_str(ct.c, "logFormat");
+  if (path == NULL)
+    return oci_error_set(err, 0, "container '%s' has no log", id);
+  enum log_format fmt = format && strcmp(format, "json") == 0 ? LOG_JSON : LOG_KUBERNETES;
+  struct log_follow f = {.finished = logs_finished, .data = &ct};
+  if (log_print(path, fmt, tail, follow ? &f : NULL, err) < 0)
+    return oci_error_prefix(err, "logs '%s'", id);
+  return 0;
+}
+
+static int cmd_logs(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
   bool follow = false;
   long tail = -1;
   char *end;
   int c;
-  while ((c = getopt_long(argc, argv, "f", opts, NULL)) != -1) {
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
     switch (c) {
     case 'f': follow = true; break;
-    case 't':
+    case OPT_TAIL:
       errno = 0;
       tail = strtol(optarg, &end, 10);
       if (errno || *end || end == optarg || tail < 0)
         return cli_usage_error(ctx, err, "--tail '%s': not a line count", optarg);
       break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
+    default: break;
     }
   }
-  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
-  return session_logs(ctx->root, argv[optind], follow, tail, err);
+  return logs(ctx->root, argv[optind], follow, tail, err);
 }
+
+const struct cli_verb cli_verb_logs = {
+    .name = "logs",
+    .usage = "[OPTIONS] ID",
+    .summary = "print a container's output from its log",
+    .options = {options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_logs,
+};

@@ -7,23 +7,34 @@
 #include "bundle.h"
 #include "cli.h"
 
-int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+enum { OPT_NO_SECCOMP = CLI_OPT_LONG };
+
+static const struct cli_option options[] = {
+    {"no-seccomp", OPT_NO_SECCOMP, NULL, "leave the default seccomp profile out of config.json"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  enum { OPT_NO_SECCOMP = 256 };
-  static const struct option opts[] = {{"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
-                                       {NULL, 0, NULL, 0}};
   struct bundle_mount_options mopts = {0};
   int c;
-  while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-    switch (c) {
-    case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
-    default: return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
-    }
-  }
-  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
+    mopts.no_seccomp = true; /* --no-seccomp is the only one */
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   const char *image = argv[optind];
   if (bundle_mount(image, argv[optind + 1], &mopts, err) < 0)
     return oci_error_prefix(err, "mount '%s'", image);
   return 0;
 }
+
+const struct cli_verb cli_verb_mount = {
+    .name = "mount",
+    .usage = "[--no-seccomp] IMAGE BUNDLE",
+    .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
+    .options = {options},
+    .min_args = 2,
+    .max_args = 2,
+    .flags = CLI_ROOT,
+    .handler = cmd_mount,
+};

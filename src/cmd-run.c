@@ -2,46 +2,122 @@
 /* oci run: create, attach, start, wait; the container is removed after
  * its exit and its status is ours.  -d: create + start only. */
 #include <getopt.h>
+#include <signal.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <sys/pidfd.h>
 
-#include "cli.h"
-#include "session.h"
+#include "attach-client.h"
+#include "attach-status.h"
+#include "cleanup.h"
+#include "cmd-create.h"
+#include "monitor-launch.h"
+#include "signals.h"
 
-int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+#define RUN_MONITOR_EXIT_WAIT_MS 10000
+
+enum { OPT_DETACH_KEYS = CLI_OPT_LONG + 10 };
+
+static const struct cli_option run_options[] = {
+    {"detach", 'd', NULL, "start in the background and return"},
+    {"detach-keys", OPT_DETACH_KEYS, "SEQ", "detach sequence (default ctrl-p,ctrl-q; '' for none)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int run_start(void *data, oci_error **err)
 {
-  static const struct option opts[] = {
-      {"bundle", required_argument, NULL, 'b'},
-      {"pid-file", required_argument, NULL, 'p'},
-      {"log-path", required_argument, NULL, 'l'},
-      {"log-format", required_argument, NULL, 'F'},
-      {"detach", no_argument, NULL, 'd'},
-      {"detach-keys", required_argument, NULL, 'k'},
-      {NULL, 0, NULL, 0},
-  };
-  struct lc_create_opts o = {
-      .root = ctx->root, .runtime = ctx->runtime, .self_path = ctx->self_path};
+  struct container *ct = data;
+  if (container_runtime_op(ct, RT_OP_START, err) < 0)
+    return -1;
+  /* running: other oci commands (kill, exec, state) may act on it now */
+  ctr_unlock(ct->c);
+  return 0;
+}
+
+/* Undo a run that failed before its container ran: the container, its
+ * monitor, its state dir. */
+static void run_cleanup(struct container *ct)
+{
+  cleanup_error oci_error *e = NULL;
+  if (ctr_lock(ct->c, CTR_LOCK_EXCLUSIVE, &e) == 0)
+    container_destroy(ct, true, &e);
+}
+
+static int run_detached(struct container *ct, const char *id, pid_t pid, oci_error **err)
+{
+  if (container_runtime_op(ct, RT_OP_START, err) < 0) {
+    run_cleanup(ct);
+    return -1;
+  }
+  fprintf(stderr, "Container %s created with PID %ld\n", id, (long)pid);
+  return 0;
+}
+
+static int run(const struct container_create_opts *o, bool detach, struct attach_opts *ao,
+               oci_error **err)
+{
+  cleanup_container struct container ct = {0};
+  pid_t pid;
+  if (container_create(o, &ct, &pid, err) < 0)
+    return -1;
+  if (detach)
+    return run_detached(&ct, o->id, pid, err);
+  cleanup_close int pidfd = (int)pidfd_open(pid, 0);
+  pid_t mon = ctr_monitor_pid(ct.c);
+  cleanup_close int monfd = mon > 0 ? (int)pidfd_open(mon, 0) : -1;
+  ao->connected = run_start;
+  ao->data = &ct;
+  ao->forward_pidfd = pidfd;
+  struct attach_result res;
+  if (attach_session(ct.c->dirfd, o->id, ao, &res, err) < 0) {
+    run_cleanup(&ct);
+    return -1;
+  }
+  /* In run mode the monitor removes the container after its exit: wait
+   * for that, so the ID is free again when we return. */
+  if (res.how == ATTACH_EXITED && mon > 0)
+    monitor_wait_exit(monfd, mon, RUN_MONITOR_EXIT_WAIT_MS);
+  int r = attach_status(&ct, o->id, &res, err);
+  return r < 0 ? -1 : r;
+}
+
+static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
+  struct container_create_opts o = {0};
   struct attach_opts ao = {0};
   const char *keys = NULL;
   bool detach = false;
   int c;
-  while ((c = getopt_long(argc, argv, "b:l:d", opts, NULL)) != -1) {
-    switch (c) {
-    case 'b': o.bundle = optarg; break;
-    case 'p': o.pid_file = optarg; break;
-    case 'l': o.log_path = optarg; break;
-    case 'F': o.log_format = optarg; break;
-    case 'd': detach = true; break;
-    case 'k': keys = optarg; break;
-    default:
-      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
-    }
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
+    if (c == 'd')
+      detach = true;
+    else if (c == OPT_DETACH_KEYS)
+      keys = optarg;
+    else
+      cli_create_option(c, optarg, &o);
   }
-  if (cli_check_args(ctx, argc - optind, err) < 0)
+  if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0 ||
+      attach_parse_detach_keys(keys, &ao, err) < 0)
     return -1;
-  if (o.bundle == NULL)
-    return cli_usage_error(ctx, err, "--bundle is required");
-  if (attach_parse_detach_keys(keys, &ao, err) < 0 || cli_require_root(ctx, err) < 0)
-    return -1;
-  o.id = argv[optind];
-  return session_run(&o, detach, &ao, err);
+  o.run_mode = !detach;
+  /* From here on the signals run forwards wait for the attach session to
+   * pass them on (a ^C during the create aborts it: container_create). */
+  sigset_t fwd, old;
+  sigemptyset(&fwd);
+  signals_add_forwarded(&fwd);
+  sigprocmask(SIG_BLOCK, &fwd, &old);
+  int r = run(&o, detach, &ao, err);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  return r;
 }
+
+const struct cli_verb cli_verb_run = {
+    .name = "run",
+    .usage = "-b BUNDLE [OPTIONS] ID",
+    .summary = "create, start and attach to a container; remove it when it exits",
+    .options = {cli_create_options, run_options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT | CLI_RUN_STATUS,
+    .handler = cmd_run,
+};

@@ -4,14 +4,35 @@
 #include <getopt.h>
 
 #include "cli.h"
-#include "session.h"
+#include "container.h"
 
-int cmd_state(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+static int cmd_state(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  static const struct option opts[] = {{NULL, 0, NULL, 0}};
-  if (getopt_long(argc, argv, "", opts, NULL) != -1)
-    return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
-  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+  if (cli_next_option(ctx, argc, argv, err) != 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
-  return session_state(ctx->root, argv[optind], err);
+  const char *id = argv[optind];
+  cleanup_container struct container ct = {0};
+  json_auto_t *st = NULL;
+  if (container_open(ctx->root, id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &ct, err) < 0)
+    return -1;
+  if (ct.incomplete && !ct.creating)
+    return oci_error_set(err, 0,
+                         "container '%s' is incomplete (its create did not finish); "
+                         "'oci delete -f %s' removes it",
+                         id, id);
+  if (ct.incomplete)
+    st = container_incomplete_json(&ct);
+  else if (container_state_json(&ct, &st, err) < 0)
+    return -1;
+  return cli_print_json(st, err);
 }
+
+const struct cli_verb cli_verb_state = {
+    .name = "state",
+    .usage = "ID",
+    .summary = "print a container's state as JSON",
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_state,
+};

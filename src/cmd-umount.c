@@ -9,14 +9,11 @@
 #include "bundle.h"
 #include "cleanup.h"
 #include "cli.h"
-#include "lifecycle.h"
+#include "container.h"
 
-int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+static int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  static const struct option opts[] = {{NULL, 0, NULL, 0}};
-  if (getopt_long(argc, argv, "", opts, NULL) != -1)
-    return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
-  if (cli_check_args(ctx, argc - optind, err) < 0 || cli_require_root(ctx, err) < 0)
+  if (cli_next_option(ctx, argc, argv, err) != 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   const char *bundle = argv[optind];
 
@@ -43,3 +40,13 @@ int cmd_umount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
             bundle);
   return 0;
 }
+
+const struct cli_verb cli_verb_umount = {
+    .name = "umount",
+    .usage = "BUNDLE",
+    .summary = "undo `oci mount`: unmount and remove the bundle",
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_umount,
+};

@@ -4,25 +4,38 @@
 #include <getopt.h>
 
 #include "cli.h"
-#include "session.h"
+#include "container.h"
 
-int cmd_update(struct cli_context *ctx, int argc, char **argv, oci_error **err)
+static const struct cli_option options[] = {
+    {"from-file", 'f', "FILE", "OCI LinuxResources JSON ('-' reads stdin)"},
+    {NULL, 0, NULL, NULL},
+};
+
+static int cmd_update(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  static const struct option opts[] = {{"from-file", required_argument, NULL, 'f'},
-                                       {NULL, 0, NULL, 0}};
   const char *file = NULL;
   int c;
-  while ((c = getopt_long(argc, argv, "f:", opts, NULL)) != -1) {
-    if (c != 'f')
-      return cli_usage_error(ctx, err, "unknown option or missing value '%s'", argv[optind - 1]);
-    file = optarg;
-  }
-  if (cli_check_args(ctx, argc - optind, err) < 0)
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
+    file = optarg; /* -f is the only one */
+  if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   /* runc would take "nothing" as a silent no-op */
   if (file == NULL || file[0] == '\0')
     return cli_usage_error(ctx, err, "nothing to update: give -f FILE (or -f - for stdin)");
-  if (cli_require_root(ctx, err) < 0)
+  cleanup_container struct container ct = {0};
+  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, 0, &ct, err) < 0 ||
+      container_update(&ct, file, err) < 0)
     return -1;
-  return session_update(ctx->root, argv[optind], file, err);
+  return 0;
 }
+
+const struct cli_verb cli_verb_update = {
+    .name = "update",
+    .usage = "-f FILE|- ID",
+    .summary = "update a container's resource limits",
+    .options = {options},
+    .min_args = 1,
+    .max_args = 1,
+    .flags = CLI_ROOT,
+    .handler = cmd_update,
+};

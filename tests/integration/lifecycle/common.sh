@@ -45,6 +45,17 @@ lc_cleanup() {
   rm -rf "$T"
 }
 
+# crun 1.8 refuses cgroups in hybrid mode (v1 controllers plus cgroup2 at
+# /sys/fs/cgroup/unified): on such a host SCRIPT runs again in a private
+# mount namespace without that mount, and stays there, monitors included.
+crun_private_ns() { # crun_private_ns SCRIPT
+  if [ -z "${SIFOCI_CRUN_NS:-}" ] && mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
+    export SIFOCI_CRUN_NS=1
+    exec unshare -m --propagation private -- bash -c \
+      'umount /sys/fs/cgroup/unified || exit 99; exec bash "$0"' "$1"
+  fi
+}
+
 oci() { "$OCI" --root "$ROOT" ${RUNTIME:+--runtime "$RUNTIME"} "$@"; }
 
 # bundle NAME JQ-FILTER: $T/NAME with the shared rootfs and the filter

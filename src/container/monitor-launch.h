@@ -45,5 +45,8 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
 int monitor_start(const struct monitor_launch *l, struct monitor_report *ret, oci_error **err);
 /* Wait up to TIMEOUT_MS for the monitor behind PIDFD to exit; true if it did. */
 bool monitor_wait_exit(int pidfd, pid_t pid, int timeout_ms);
+/* Wait GRACE_MS for the monitor to exit, then SIGKILL it and wait 5 s
+ * more.  PIDFD may be -1 (the pid is used then); PID <= 0: nothing. */
+void monitor_stop(int pidfd, pid_t pid, int grace_ms);
 
 #endif

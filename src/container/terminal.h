@@ -7,13 +7,15 @@
 #include <stdint.h>
 #include <termios.h>
 
+#include "error.h"
+
 struct term_saved {
   int fd; /* -1 when nothing to restore */
   struct termios tio;
 };
 
-/* Put FD in raw mode, remembering how it was.  Returns 0 or -errno. */
-int term_make_raw(int fd, struct term_saved *saved);
+/* Put FD in raw mode, remembering how it was. */
+int term_make_raw(int fd, struct term_saved *saved, oci_error **err);
 /* Put it back; safe to call twice. */
 void term_restore(struct term_saved *saved);
 /* The first of stdin/stdout that is a terminal, or -1. */

@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Runtime calls on an open container, and `oci state`'s JSON. */
+/* An open container: opening it, its bundle's config, and every runtime
+ * call on it (create.c and delete.c build on these, never the reverse). */
+#include "container.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -8,72 +11,152 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "lifecycle.h"
+#include "fs.h"
 #include "spawn.h"
+
+int container_adopt(struct container *ct, struct ctr *c, oci_error **err)
+{
+  ct->c = c;
+  ct->rt_root = ctr_path(ct->c, "runtime");
+  ct->rt_log = ctr_path(ct->c, "runtime.log");
+  if (ct->rt_root == NULL || ct->rt_log == NULL)
+    return oci_error_set(err, ENOMEM, "container '%s'", ct->c->id);
+  return 0;
+}
+
+void container_close(struct container *ct)
+{
+  if (ct->c)
+    ctr_free(ct->c);
+  rt_clear(&ct->rt);
+  free(ct->rt_root);
+  free(ct->rt_log);
+  *ct = (struct container){0};
+}
+
+int container_open(const char *root, const char *id, enum ctr_lock lock, int flags,
+                   struct container *ret, oci_error **err)
+{
+  *ret = (struct container){0};
+  struct ctr *c = NULL;
+  if (ctr_open(root, id, lock, &c, err) < 0 || container_adopt(ret, c, err) < 0) {
+    container_close(ret);
+    return -1;
+  }
+  if (ret->c->state == NULL) {
+    ret->incomplete = true;
+    ret->creating = lock == CTR_LOCK_NONE && ctr_is_locked(ret->c);
+    if (flags & CONTAINER_ALLOW_INCOMPLETE)
+      return 0;
+    if (ret->creating)
+      oci_error_set(err, 0, "container '%s' is being created", id);
+    else
+      oci_error_set(err, 0,
+                    "container '%s' is incomplete (its create did not finish); "
+                    "'oci delete -f %s' removes it",
+                    id, id);
+    container_close(ret);
+    return -1;
+  }
+  if (rt_from_record(ctr_state_str(ret->c, "runtime"), ctr_state_str(ret->c, "runtimePath"),
+                     &ret->rt, err) < 0) {
+    oci_error_prefix(err, "container '%s'", id);
+    container_close(ret);
+    return -1;
+  }
+  return 0;
+}
+
+json_t *container_load_bundle_config(const char *bundle, oci_error **err)
+{
+  cleanup_close int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0) {
+    oci_error_set(err, errno, "bundle '%s'", bundle);
+    return NULL;
+  }
+  cleanup_free char *text = NULL;
+  size_t len = 0;
+  int r = fs_read_file_at(dfd, "config.json", CONTAINER_CONFIG_JSON_MAX, 0, &text, &len, err);
+  if (r != 0) {
+    if (r == 1)
+      oci_error_set(err, ENOENT, "config.json");
+    oci_error_prefix(err, "bundle '%s'", bundle);
+    return NULL;
+  }
+  json_error_t jerr;
+  json_t *config = json_loadb(text, len, 0, &jerr);
+  if (!json_is_object(config)) {
+    oci_error_set(err, 0, "bundle '%s': config.json: %s", bundle,
+                  config ? "not an object" : jerr.text);
+    json_decref(config);
+    return NULL;
+  }
+  return config;
+}
 
 static const char *const op_names[RT_OP_MAX] = {
     [RT_OP_START] = "start",   [RT_OP_STATE] = "state",   [RT_OP_PAUSE] = "pause",
     [RT_OP_RESUME] = "resume", [RT_OP_DELETE] = "delete", [RT_OP_DELETE_FORCE] = "delete",
 };
 
-static struct rt_call call_of(const struct lc *l)
+static struct rt_call call_of(const struct container *ct)
 {
   return (struct rt_call){
-      .rt = &l->rt, .state_root = l->rt_root, .log_path = l->rt_log, .id = l->c->id};
+      .rt = &ct->rt, .state_root = ct->rt_root, .log_path = ct->rt_log, .id = ct->c->id};
 }
 
 /* Run the runtime with output captured; a non-zero exit becomes an error
  * carrying the runtime's own message. */
-static int run_checked(struct lc *l, const struct argv_builder *b, enum spawn_io in,
+static int run_checked(struct container *ct, const struct argv_builder *b, enum spawn_io in,
                        const char *what, struct spawn_result *res, oci_error **err)
 {
   struct spawn_opts so = {.in = in, .out = SPAWN_CAPTURE, .err = SPAWN_CAPTURE};
   if (spawn_run(b->v, &so, res, err) < 0)
-    return oci_error_prefix(err, "%s '%s'", what, l->c->id);
+    return oci_error_prefix(err, "%s '%s'", what, ct->c->id);
   if (res->status == 0)
     return 0;
   cleanup_free char *msg = rt_error_message(res->err, res->err_len);
   if (msg == NULL)
     msg = rt_error_message(res->out, res->out_len);
-  oci_error_set(err, 0, "%s '%s': %s", what, l->c->id,
+  oci_error_set(err, 0, "%s '%s': %s", what, ct->c->id,
                 msg ? msg : "the runtime failed without a message");
   spawn_result_clear(res);
   return -1;
 }
 
-int lc_runtime_op(struct lc *l, enum rt_op op, oci_error **err)
+int container_runtime_op(struct container *ct, enum rt_op op, oci_error **err)
 {
-  struct rt_call call = call_of(l);
+  struct rt_call call = call_of(ct);
   cleanup_argv struct argv_builder b = {0};
   struct spawn_result res;
   if (rt_argv_op(&call, op, &b, err) < 0 ||
-      run_checked(l, &b, SPAWN_NULL, op_names[op], &res, err) < 0)
+      run_checked(ct, &b, SPAWN_NULL, op_names[op], &res, err) < 0)
     return -1;
   spawn_result_clear(&res);
   return 0;
 }
 
-int lc_kill(struct lc *l, int signum, oci_error **err)
+int container_kill(struct container *ct, int signum, oci_error **err)
 {
-  struct rt_call call = call_of(l);
+  struct rt_call call = call_of(ct);
   cleanup_argv struct argv_builder b = {0};
   struct spawn_result res;
   if (rt_argv_kill(&call, signum, &b, err) < 0 ||
-      run_checked(l, &b, SPAWN_NULL, "kill", &res, err) < 0)
+      run_checked(ct, &b, SPAWN_NULL, "kill", &res, err) < 0)
     return -1;
   spawn_result_clear(&res);
   return 0;
 }
 
-int lc_update(struct lc *l, const char *resources, oci_error **err)
+int container_update(struct container *ct, const char *resources, oci_error **err)
 {
-  struct rt_call call = call_of(l);
+  struct rt_call call = call_of(ct);
   cleanup_argv struct argv_builder b = {0};
   struct spawn_result res;
   /* "-": the runtime reads our stdin itself (`-r -`), so connect it */
   enum spawn_io in = strcmp(resources, "-") == 0 ? SPAWN_INHERIT : SPAWN_NULL;
   if (rt_argv_update(&call, resources, &b, err) < 0 ||
-      run_checked(l, &b, in, "update", &res, err) < 0)
+      run_checked(ct, &b, in, "update", &res, err) < 0)
     return -1;
   spawn_result_clear(&res);
   return 0;
@@ -81,13 +164,13 @@ int lc_update(struct lc *l, const char *resources, oci_error **err)
 
 /* process.env of the bundle's config.json, or NULL (best effort: only
  * needed where the runtime replaces the environment on exec --env). */
-static char **bundle_env(const struct lc *l)
+static char **bundle_env(const struct container *ct)
 {
-  const char *bundle = ctr_state_str(l->c, "bundle");
+  const char *bundle = ctr_state_str(ct->c, "bundle");
   cleanup_error oci_error *ignored = NULL;
   if (bundle == NULL)
     return NULL;
-  json_auto_t *config = lc_load_bundle_config(bundle, &ignored);
+  json_auto_t *config = container_load_bundle_config(bundle, &ignored);
   json_t *env = json_object_get(json_object_get(config, "process"), "env");
   size_t n = json_array_size(env), k = 0;
   char **v = calloc(n + 1, sizeof(char *));
@@ -99,20 +182,20 @@ static char **bundle_env(const struct lc *l)
   return v;
 }
 
-int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err)
+int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error **err)
 {
   /* A private JSON log: the runtime's own failure lands there whatever the
    * command prints, and it is ours to parse. */
   char name[64];
   snprintf(name, sizeof(name), "exec-%ld.log", (long)getpid());
-  cleanup_free char *log = ctr_path(l->c, name);
+  cleanup_free char *log = ctr_path(ct->c, name);
   if (log == NULL)
     return oci_error_set(err, ENOMEM, "exec");
-  struct rt_call call = call_of(l);
+  struct rt_call call = call_of(ct);
   call.log_path = log;
   call.log_json = true;
   struct rt_exec_opts eo = *o;
-  cleanup_strv char **config_env = bundle_env(l);
+  cleanup_strv char **config_env = bundle_env(ct);
   eo.config_env = config_env;
   cleanup_argv struct argv_builder b = {0};
   if (rt_argv_exec(&call, &eo, &b, err) < 0)
@@ -127,13 +210,15 @@ int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err)
   struct spawn_result res;
   int r = spawn_run(b.v, &so, &res, err);
   size_t log_len = 0;
-  cleanup_free char *log_text = ctr_read_file(l->c, name, &log_len);
-  unlinkat(l->c->dirfd, name, 0);
+  cleanup_free char *log_text = NULL;
+  cleanup_error oci_error *no_log = NULL; /* none: the runtime said nothing there */
+  ctr_read_file(ct->c, name, &log_text, &log_len, &no_log);
+  unlinkat(ct->c->dirfd, name, 0);
   if (r < 0)
-    return oci_error_prefix(err, "exec in '%s'", l->c->id);
+    return oci_error_prefix(err, "exec in '%s'", ct->c->id);
   cleanup_free char *log_msg = log_text ? rt_log_error_message(log_text, log_len) : NULL;
   cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
-  int status = rt_exec_status(l->rt.kind, res.status, err_msg, log_msg);
+  int status = rt_exec_status(ct->rt.kind, res.status, err_msg, log_msg);
   spawn_result_clear(&res);
   /* detached, nobody saw the runtime's stderr: say it ourselves */
   if (o->detach && status != 0)
@@ -141,29 +226,30 @@ int lc_exec(struct lc *l, const struct rt_exec_opts *o, oci_error **err)
                               status == 127   ? OCI_ERR_NOT_FOUND
                               : status == 126 ? OCI_ERR_NOT_EXECUTABLE
                                               : OCI_ERR_FAILED,
-                              0, "exec in '%s': %s", l->c->id,
+                              0, "exec in '%s': %s", ct->c->id,
                               log_msg ? log_msg : "the runtime failed without a message");
   return status;
 }
 
-int lc_runtime_status(struct lc *l, char **ret_status, json_t **ret_state, oci_error **err)
+int container_runtime_status(struct container *ct, char **ret_status, json_t **ret_state,
+                             oci_error **err)
 {
   *ret_status = NULL;
   if (ret_state)
     *ret_state = NULL;
-  if (!ctr_runtime_has(l->c)) {
+  if (!ctr_runtime_has(ct->c)) {
     *ret_status = strdup("gone");
     return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
   }
-  struct rt_call call = call_of(l);
+  struct rt_call call = call_of(ct);
   cleanup_argv struct argv_builder b = {0};
   struct spawn_result res;
   cleanup_error oci_error *e = NULL;
   if (rt_argv_op(&call, RT_OP_STATE, &b, err) < 0)
     return -1;
-  if (run_checked(l, &b, SPAWN_NULL, "state", &res, &e) < 0) {
+  if (run_checked(ct, &b, SPAWN_NULL, "state", &res, &e) < 0) {
     /* deleted between our look and the runtime's */
-    if (!ctr_runtime_has(l->c) || rt_says_not_found(l->rt.kind, e->msg)) {
+    if (!ctr_runtime_has(ct->c) || rt_says_not_found(ct->rt.kind, e->msg)) {
       *ret_status = strdup("gone");
       return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
     }
@@ -176,9 +262,9 @@ int lc_runtime_status(struct lc *l, char **ret_status, json_t **ret_state, oci_e
   const char *status = json_string_value(json_object_get(st, "status"));
   if (status == NULL) {
     json_decref(st);
-    return oci_error_set(err, 0, "state '%s': the runtime's state has no status", l->c->id);
+    return oci_error_set(err, 0, "state '%s': the runtime's state has no status", ct->c->id);
   }
-  rt_normalize_state(l->rt.kind, st);
+  rt_normalize_state(ct->rt.kind, st);
   *ret_status = strdup(status);
   if (ret_state)
     *ret_state = st;
@@ -187,12 +273,18 @@ int lc_runtime_status(struct lc *l, char **ret_status, json_t **ret_state, oci_e
   return *ret_status ? 0 : oci_error_set(err, ENOMEM, "state");
 }
 
-int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
+json_t *container_incomplete_json(const struct container *ct)
 {
-  struct ctr *c = l->c;
+  return json_pack("{s:s, s:s}", "id", ct->c->id, "status",
+                   ct->creating ? "creating" : "incomplete");
+}
+
+int container_state_json(struct container *ct, json_t **ret, oci_error **err)
+{
+  struct ctr *c = ct->c;
   cleanup_free char *status = NULL;
   json_auto_t *st = NULL;
-  if (lc_runtime_status(l, &status, &st, err) < 0)
+  if (container_runtime_status(ct, &status, &st, err) < 0)
     return -1;
   struct ctr_exit ex;
   int have_exit = ctr_read_exit(c, &ex, err);
@@ -202,8 +294,8 @@ int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
     /* The runtime has forgotten it (deleted after its exit, or never got
      * that far): what we recorded stands in. */
     st = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", c->id, "pid", 0,
-                   "status", "stopped", "bundle", ctr_state_str(l->c, "bundle") ?: "", "created",
-                   ctr_state_str(l->c, "created") ?: "");
+                   "status", "stopped", "bundle", ctr_state_str(ct->c, "bundle") ?: "", "created",
+                   ctr_state_str(ct->c, "created") ?: "");
     if (st == NULL)
       return oci_error_set(err, ENOMEM, "state");
   }
@@ -218,7 +310,7 @@ int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
   json_object_set(st, "terminal", json_object_get(c->state, "terminal"));
   json_object_set(st, "logPath", json_object_get(c->state, "logPath"));
   json_object_set(st, "logFormat", json_object_get(c->state, "logFormat"));
-  json_object_set_new(st, "runtime", json_string(l->rt.name));
+  json_object_set_new(st, "runtime", json_string(ct->rt.name));
   if (have_exit) {
     json_object_set_new(st, "exitCode",
                         ex.exit_code >= 0 ? json_integer(ex.exit_code) : json_null());
@@ -230,4 +322,17 @@ int lc_state_json(struct lc *l, json_t **ret, oci_error **err)
   }
   *ret = steal_ptr(&st);
   return 0;
+}
+
+void container_force_runtime_delete(struct container *ct)
+{
+  if (!ctr_runtime_has(ct->c))
+    return;
+  struct rt_call call = {
+      .rt = &ct->rt, .state_root = ct->rt_root, .log_path = ct->rt_log, .id = ct->c->id};
+  cleanup_argv struct argv_builder b = {0};
+  struct spawn_result res = {0};
+  struct spawn_opts so = {.in = SPAWN_NULL, .out = SPAWN_NULL, .err = SPAWN_CAPTURE};
+  if (rt_argv_op(&call, RT_OP_DELETE_FORCE, &b, NULL) == 0 && spawn_run(b.v, &so, &res, NULL) == 0)
+    spawn_result_clear(&res);
 }

@@ -344,6 +344,39 @@ static void upcase_signal(char *sig)
     *sig = (char)toupper((unsigned char)*sig);
 }
 
+/* VERB's flags and positionals from argv[I]: the flags first, crun-spelled,
+ * then the positionals (parked in POS meanwhile). */
+static int add_verb_args(struct out *o, const struct rp_verb *verb, int i, int argc, char **argv,
+                         const char **pos, oci_error **err)
+{
+  int npos = 0;
+  bool flags_done = false;
+  for (; i < argc; i++) {
+    char *a = argv[i];
+    if (!flags_done && strcmp(a, "--") == 0) {
+      flags_done = true;
+      continue;
+    }
+    if (flags_done || !is_flag(a)) {
+      if (npos == 1 && strcmp(verb->name, "kill") == 0)
+        upcase_signal(a); /* our own argv, about to be replaced by exec */
+      pos[npos++] = a;
+      flags_done = flags_done || verb->in_order;
+      continue;
+    }
+    struct parsed_flag pf;
+    if (parse_flag(verb->flags, argc, argv, &i, &pf, err) < 0 ||
+        add_crun_flag(o, &pf, verb->name, err) < 0)
+      return -1;
+  }
+  /* argp would read a positional "-x" as a flag; runc took it after "--" */
+  if (npos > 0 && pos[0][0] == '-')
+    out_add(o, "--");
+  for (int k = 0; k < npos; k++)
+    out_add(o, pos[k]);
+  return 0;
+}
+
 int rp_crun_argv(const char *runtime, int argc, char **argv, const char ***ret_argv,
                  oci_error **err)
 {
@@ -380,8 +413,7 @@ int rp_crun_argv(const char *runtime, int argc, char **argv, const char ***ret_a
       if (verb != NULL && verb->crun_lacks == NULL)
         out_add(&o, verb->name);
       out_add(&o, "--help");
-      i = argc;
-      verb = NULL;
+      verb = NULL; /* nothing after the topic counts */
     } else if (verb == NULL) {
       return oci_error_set_kind(err, OCI_ERR_NOT_FOUND, 0, "No help topic for '%s'",
                                 name); /* runc's words */
@@ -391,32 +423,8 @@ int rp_crun_argv(const char *runtime, int argc, char **argv, const char ***ret_a
       out_add(&o, name);
     }
 
-    const char **pos = v + cap - argc;
-    int npos = 0;
-    bool flags_done = false;
-    for (; verb != NULL && i < argc; i++) {
-      char *a = argv[i];
-      if (!flags_done && strcmp(a, "--") == 0) {
-        flags_done = true;
-        continue;
-      }
-      if (flags_done || !is_flag(a)) {
-        if (npos == 1 && strcmp(verb->name, "kill") == 0)
-          upcase_signal(a); /* our own argv, about to be replaced by exec */
-        pos[npos++] = a;
-        flags_done = flags_done || verb->in_order;
-        continue;
-      }
-      struct parsed_flag pf;
-      if (parse_flag(verb->flags, argc, argv, &i, &pf, err) < 0 ||
-          add_crun_flag(&o, &pf, verb->name, err) < 0)
-        return -1;
-    }
-    /* argp would read a positional "-x" as a flag; runc took it after "--" */
-    if (npos > 0 && pos[0][0] == '-')
-      out_add(&o, "--");
-    for (int k = 0; k < npos; k++)
-      out_add(&o, pos[k]);
+    if (verb != NULL && add_verb_args(&o, verb, i, argc, argv, v + cap - argc, err) < 0)
+      return -1;
   }
   v[o.n] = NULL;
   *ret_argv = steal_ptr(&v);

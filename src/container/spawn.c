@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "signals.h"
+#include "write-all.h"
 
 #define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
 #define TEE_TAIL 8192         /* enough for the runtime's last message */
@@ -44,24 +45,6 @@ struct sink {
   char *buf;
   size_t len;
 };
-
-static void write_all(int fd, const char *p, size_t n)
-{
-  while (n > 0) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0 && errno == EAGAIN) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      poll(&pfd, 1, -1);
-      continue;
-    }
-    if (w <= 0)
-      return; /* our stderr is gone: nothing to report to anyway */
-    p += w;
-    n -= (size_t)w;
-  }
-}
 
 static int sink_append(struct sink *s, const char *p, size_t n)
 {
@@ -102,8 +85,9 @@ static bool sink_read(struct sink *s)
       s->fd = -1;
       return false;
     }
+    /* our stderr gone: nothing to report to anyway, the capture goes on */
     if (s->echo_fd >= 0)
-      write_all(s->echo_fd, chunk, (size_t)n);
+      (void)write_all_wait(s->echo_fd, chunk, (size_t)n);
     sink_append(s, chunk, (size_t)n);
   }
 }
@@ -133,10 +117,30 @@ static int child_fd(enum spawn_io mode, int pipe_end, int target)
   return dup2(pipe_end, target) < 0 ? -1 : 0;
 }
 
-int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_result *ret,
-              oci_error **err)
+/* The child: its stdio, then ARGV.  A failure's errno goes to EXEC_W. */
+static void __attribute__((noreturn))
+child_exec(char *const argv[], const struct spawn_opts *o, int out_w, int err_w, int exec_w)
 {
-  *ret = (struct spawn_result){0};
+  spawn_child_reset_signals();
+  if (child_fd(o->in == SPAWN_INHERIT ? SPAWN_INHERIT : SPAWN_NULL, -1, 0) == 0 &&
+      child_fd(o->out, out_w, 1) == 0 && child_fd(o->err, err_w, 2) == 0)
+    execv(argv[0], argv);
+  int e = errno;
+  (void)!write(exec_w, &e, sizeof(e));
+  _exit(127);
+}
+
+/* A started child and what its parent reads from it. */
+struct child {
+  pid_t pid;
+  int out_r, err_r; /* pipe read ends, or -1 */
+};
+
+/* Pipes, fork, exec: returns once the child runs ARGV, or with the
+ * reason it could not. */
+static int spawn_start(char *const argv[], const struct spawn_opts *o, struct child *ret,
+                       oci_error **err)
+{
   cleanup_close int out_r = -1, out_w = -1, err_r = -1, err_w = -1, exec_r = -1, exec_w = -1;
   int p[2];
   if (make_pipe(o->out, p, err) < 0)
@@ -150,60 +154,37 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
     return oci_error_set(err, errno, "pipe");
   exec_r = p[0], exec_w = p[1];
 
-  sigset_t fwd, old;
-  sigemptyset(&fwd);
-  signals_add_forwarded(&fwd);
-  cleanup_close int sfd = -1;
-  if (o->forward_signals) {
-    sigprocmask(SIG_BLOCK, &fwd, &old);
-    sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
-  }
-
   pid_t pid = fork();
-  if (pid < 0) {
-    int e = errno;
-    if (o->forward_signals)
-      sigprocmask(SIG_SETMASK, &old, NULL);
-    return oci_error_set(err, e, "fork");
-  }
-  if (pid == 0) {
-    spawn_child_reset_signals();
-    if (child_fd(o->in == SPAWN_INHERIT ? SPAWN_INHERIT : SPAWN_NULL, -1, 0) < 0 ||
-        child_fd(o->out, out_w, 1) < 0 || child_fd(o->err, err_w, 2) < 0)
-      goto fail;
-    execv(argv[0], argv);
-  fail:;
-    int e = errno;
-    (void)!write(exec_w, &e, sizeof(e));
-    _exit(127);
-  }
+  if (pid < 0)
+    return oci_error_set(err, errno, "fork");
+  if (pid == 0)
+    child_exec(argv, o, out_w, err_w, exec_w);
   cleanup_pid pid_t child = pid; /* killed and reaped on an early return */
   close(steal_fd(&out_w));
   close(steal_fd(&err_w));
   close(steal_fd(&exec_w));
-
   int child_errno = 0;
   ssize_t n;
   while ((n = read(exec_r, &child_errno, sizeof(child_errno))) < 0 && errno == EINTR)
     ;
-  if (n == (ssize_t)sizeof(child_errno)) {
-    if (o->forward_signals)
-      sigprocmask(SIG_SETMASK, &old, NULL);
+  if (n == (ssize_t)sizeof(child_errno))
     return oci_error_set(err, child_errno, "run '%s'", argv[0]);
-  }
+  *ret = (struct child){
+      .pid = steal_pid(&child), .out_r = steal_fd(&out_r), .err_r = steal_fd(&err_r)};
+  return 0;
+}
 
-  struct sink sinks[2] = {
-      {.fd = steal_fd(&out_r),
-       .echo_fd = o->out == SPAWN_TEE ? 1 : -1,
-       .tail_only = o->out == SPAWN_TEE},
-      {.fd = steal_fd(&err_r),
-       .echo_fd = o->err == SPAWN_TEE ? 2 : -1,
-       .tail_only = o->err == SPAWN_TEE},
-  };
-  cleanup_close int pidfd = (int)pidfd_open(pid, 0);
-  bool exited = false;
+/* Read the child's output and pass signals on (SFD, or -1) until it exits;
+ * returns its wait status. */
+static int spawn_wait(struct child *ch, const struct spawn_opts *o, int sfd, struct sink sinks[2])
+{
+  sinks[0] = (struct sink){
+      .fd = ch->out_r, .echo_fd = o->out == SPAWN_TEE ? 1 : -1, .tail_only = o->out == SPAWN_TEE};
+  sinks[1] = (struct sink){
+      .fd = ch->err_r, .echo_fd = o->err == SPAWN_TEE ? 2 : -1, .tail_only = o->err == SPAWN_TEE};
+  cleanup_close int pidfd = (int)pidfd_open(ch->pid, 0);
   int wstatus = 0;
-  while (!exited) {
+  for (;;) {
     struct pollfd pfds[4] = {{.fd = pidfd, .events = POLLIN},
                              {.fd = sinks[0].fd, .events = POLLIN},
                              {.fd = sinks[1].fd, .events = POLLIN},
@@ -218,14 +199,12 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
     if (sfd >= 0 && (pfds[3].revents & POLLIN)) {
       struct signalfd_siginfo si;
       while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
-        if (si.ssi_pid != 0 && (pid_t)si.ssi_pid != pid)
-          kill(pid, (int)si.ssi_signo);
+        if (si.ssi_pid != 0 && (pid_t)si.ssi_pid != ch->pid)
+          kill(ch->pid, (int)si.ssi_signo);
     }
-    pid_t w = waitpid(pid, &wstatus, WNOHANG);
-    if (w == pid)
-      exited = true;
+    if (waitpid(ch->pid, &wstatus, WNOHANG) == ch->pid)
+      break;
   }
-  steal_pid(&child);
   /* What the child wrote before it exited is in the pipes; a background
    * process that inherited them may keep writing: not ours to wait for. */
   for (int i = 0; i < 2; i++)
@@ -234,12 +213,35 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
       if (sinks[i].fd >= 0)
         close(sinks[i].fd);
     }
+  return wstatus;
+}
+
+int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_result *ret,
+              oci_error **err)
+{
+  *ret = (struct spawn_result){0};
+  /* blocked before the fork, so that none is lost before the wait reads
+   * them; the child unblocks them (spawn_child_reset_signals) */
+  sigset_t fwd, old;
+  sigemptyset(&fwd);
+  signals_add_forwarded(&fwd);
+  cleanup_close int sfd = -1;
+  if (o->forward_signals) {
+    sigprocmask(SIG_BLOCK, &fwd, &old);
+    sfd = signalfd(-1, &fwd, SFD_CLOEXEC | SFD_NONBLOCK);
+  }
+  struct child ch = {.pid = -1, .out_r = -1, .err_r = -1};
+  int r = spawn_start(argv, o, &ch, err);
+  if (r == 0) {
+    struct sink sinks[2];
+    int wstatus = spawn_wait(&ch, o, sfd, sinks);
+    ret->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
+    ret->out = sinks[0].buf;
+    ret->out_len = sinks[0].len;
+    ret->err = sinks[1].buf;
+    ret->err_len = sinks[1].len;
+  }
   if (o->forward_signals)
     sigprocmask(SIG_SETMASK, &old, NULL);
-  ret->status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : 128 + WTERMSIG(wstatus);
-  ret->out = sinks[0].buf;
-  ret->out_len = sinks[0].len;
-  ret->err = sinks[1].buf;
-  ret->err_len = sinks[1].len;
-  return 0;
+  return r;
 }

@@ -131,6 +131,22 @@ bool monitor_wait_exit(int pidfd, pid_t pid, int timeout_ms)
   }
 }
 
+/* Stop a monitor: it is asked nicely first since it may be cleaning up
+ * after a failed create; a kill does not hurt, its container is deleted
+ * by the caller. */
+void monitor_stop(int pidfd, pid_t pid, int grace_ms)
+{
+  if (pid <= 0)
+    return;
+  if (monitor_wait_exit(pidfd, pid, grace_ms))
+    return;
+  if (pidfd >= 0)
+    pidfd_send_signal(pidfd, SIGKILL, NULL, 0);
+  else
+    kill(pid, SIGKILL);
+  monitor_wait_exit(pidfd, pid, 5000);
+}
+
 /* The monitor's message (often the runtime's stderr) as one line: our
  * errors are one line each. */
 static int report_error(const char *msg, oci_error **err)

@@ -5,11 +5,11 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
-int term_make_raw(int fd, struct term_saved *saved)
+int term_make_raw(int fd, struct term_saved *saved, oci_error **err)
 {
   saved->fd = -1;
   if (tcgetattr(fd, &saved->tio) < 0)
-    return -errno;
+    return oci_error_set(err, errno, "raw mode");
   struct termios raw = saved->tio;
   /* The container's own pty does the line discipline (echo, ^C, CR/LF);
    * ours must pass every byte through untouched, both ways. */
@@ -18,7 +18,7 @@ int term_make_raw(int fd, struct term_saved *saved)
   raw.c_cc[VTIME] = 0;
   while (tcsetattr(fd, TCSANOW, &raw) < 0) {
     if (errno != EINTR)
-      return -errno;
+      return oci_error_set(err, errno, "raw mode");
   }
   saved->fd = fd;
   return 0;

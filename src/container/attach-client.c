@@ -17,6 +17,7 @@
 #include "cleanup.h"
 #include "proto.h"
 #include "terminal.h"
+#include "write-all.h"
 #include "signals.h"
 
 #define HELLO_TIMEOUT_MS 10000
@@ -62,6 +63,8 @@ struct session {
   sigset_t oldmask;
   struct sigaction oldpipe;
   bool signals_set;
+  /* one frame in or out at a time: the session's only buffer */
+  uint8_t frame[PROTO_MAX_FRAME];
 };
 
 static void session_end(struct session *s)
@@ -103,10 +106,9 @@ static void send_resize(struct session *s)
 
 static void send_stdin(struct session *s, const uint8_t *data, size_t len)
 {
-  static uint8_t buf[PROTO_MAX_FRAME];
   while (len > 0) {
     size_t n = len > PROTO_MAX_PAYLOAD ? PROTO_MAX_PAYLOAD : len;
-    send_frame(s, buf, proto_encode_data(buf, PROTO_STDIN, data, n));
+    send_frame(s, s->frame, proto_encode_data(s->frame, PROTO_STDIN, data, n));
     data += n;
     len -= n;
   }
@@ -114,22 +116,9 @@ static void send_stdin(struct session *s, const uint8_t *data, size_t len)
 
 static void write_out(struct session *s, int fd, const uint8_t *p, size_t n)
 {
-  while (n > 0 && s->out_ok[fd]) {
-    ssize_t w = write(fd, p, n);
-    if (w < 0 && errno == EINTR)
-      continue;
-    if (w < 0 && errno == EAGAIN) {
-      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-      poll(&pfd, 1, -1);
-      continue;
-    }
-    if (w <= 0) {
-      s->out_ok[fd] = false; /* reader gone: the container keeps running */
-      return;
-    }
-    p += w;
-    n -= (size_t)w;
-  }
+  /* reader gone: the container keeps running, its output is in the log */
+  if (s->out_ok[fd] && !write_all_wait(fd, p, n))
+    s->out_ok[fd] = false;
 }
 
 /* Our stdin: returns 1 when the detach sequence was typed.  Bytes that may
@@ -199,14 +188,14 @@ static int connect_socket(int dirfd, const char *id, int *ret, oci_error **err)
 
 static int read_hello(struct session *s, const char *id, struct proto_frame *hello, oci_error **err)
 {
-  static uint8_t buf[PROTO_MAX_FRAME];
+  uint8_t *buf = s->frame;
   struct pollfd p = {.fd = s->sock, .events = POLLIN};
   int r;
   while ((r = poll(&p, 1, HELLO_TIMEOUT_MS)) < 0 && errno == EINTR)
     ;
   if (r == 0)
     return oci_error_set(err, 0, "attach '%s': the monitor did not greet us", id);
-  ssize_t n = recv(s->sock, buf, sizeof(buf), 0);
+  ssize_t n = recv(s->sock, buf, sizeof(s->frame), 0);
   if (n <= 0)
     return oci_error_set(err, n < 0 ? errno : 0, "attach '%s': the monitor closed the connection",
                          id);
@@ -260,8 +249,8 @@ static int handle_signals(struct session *s, const struct attach_opts *o, struct
 /* One frame from the monitor.  Returns 1 at the end, 0 to go on. */
 static int handle_frame(struct session *s, struct attach_result *ret)
 {
-  static uint8_t buf[PROTO_MAX_FRAME];
-  ssize_t n = recv(s->sock, buf, sizeof(buf), 0);
+  uint8_t *buf = s->frame;
+  ssize_t n = recv(s->sock, buf, sizeof(s->frame), 0);
   if (n < 0 && (errno == EINTR || errno == EAGAIN))
     return 0;
   if (n <= 0) {
@@ -300,8 +289,8 @@ int attach_session(int dirfd, const char *id, const struct attach_opts *o,
   s.stdin_open = !o->no_stdin;
   bool stdin_tty = s.stdin_open && isatty(0);
   s.use_keys = stdin_tty && o->n_detach_keys > 0;
-  if (s.terminal && stdin_tty && term_make_raw(0, &s.term) < 0) {
-    oci_error_set(err, errno, "attach '%s': raw mode", id);
+  if (s.terminal && stdin_tty && term_make_raw(0, &s.term, err) < 0) {
+    oci_error_prefix(err, "attach '%s'", id);
     goto out;
   }
   /* the size first, so the container's first look at its pty is right */

@@ -68,16 +68,18 @@ int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err);
 /* The monitor's pid when it is alive and is this container's monitor
  * (its --state-dir is our dir), else 0. */
 pid_t ctr_monitor_pid(const struct ctr *c);
-/* Read a small file of the state dir; NULL with errno on failure. */
-char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len);
+/* Read a small file of the state dir (no symlinks, at most 1 MiB): 0 with a
+ * NUL-terminated copy in *ret_text, 1 when there is none, -1 on error. */
+int ctr_read_file(const struct ctr *c, const char *name, char **ret_text, size_t *ret_len,
+                  oci_error **err);
+/* A pid file of the state dir (container.pid, monitor.pid): the pid, or 0
+ * when there is none or it does not hold one. */
+pid_t ctr_read_pid(const struct ctr *c, const char *name);
 /* Does ROOT/ID/runtime/ID exist, i.e. does the runtime have the container? */
 bool ctr_runtime_has(const struct ctr *c);
 
 /* rm -rf ROOT/ID, never following a symlink; ENOENT is success. */
 int ctr_remove(struct ctr *c, oci_error **err);
-
-/* now, as RFC 3339 with nanoseconds, UTC: 2024-01-02T03:04:05.123456789Z */
-void ctr_timestamp(char *buf, size_t len);
 
 /* A pid is a live oci-monitor whose --state-dir is DIRFD's directory? */
 bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle);

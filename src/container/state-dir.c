@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-#include "container-state.h"
+#include "state-dir.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,17 +21,7 @@
 #include "container-id.h"
 
 #define SMALL_FILE_MAX (1 << 20)
-
-void ctr_timestamp(char *buf, size_t len)
-{
-  struct timespec ts;
-  struct tm tm;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  gmtime_r(&ts.tv_sec, &tm);
-  char base[32];
-  strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-  snprintf(buf, len, "%s.%09ldZ", base, ts.tv_nsec);
-}
+#define CMDLINE_MAX 65536 /* the monitor's argv: a few paths */
 
 static int check_id(const char *id, oci_error **err)
 {
@@ -80,28 +70,21 @@ char *ctr_path(const struct ctr *c, const char *name)
   return p;
 }
 
-char *ctr_read_file(const struct ctr *c, const char *name, size_t *ret_len)
+int ctr_read_file(const struct ctr *c, const char *name, char **ret_text, size_t *ret_len,
+                  oci_error **err)
 {
-  char *text = NULL;
-  cleanup_error oci_error *e = NULL;
-  int r = fs_read_file_at(c->dirfd, name, SMALL_FILE_MAX, 0, &text, ret_len, &e);
-  if (r != 0) {
-    errno = r == 1 ? ENOENT : (e && e->errnum ? e->errnum : EINVAL);
-    return NULL;
-  }
-  return text;
+  int r = fs_read_file_at(c->dirfd, name, SMALL_FILE_MAX, 0, ret_text, ret_len, err);
+  return r < 0 ? oci_error_prefix(err, "container '%s'", c->id) : r;
 }
 
 /* A JSON object file of the state dir: 1 with *ret, 0 when there is none. */
 static int load_json(const struct ctr *c, const char *name, json_t **ret, oci_error **err)
 {
   size_t len;
-  cleanup_free char *text = ctr_read_file(c, name, &len);
-  if (text == NULL) {
-    if (errno == ENOENT)
-      return 0;
-    return oci_error_set(err, errno, "container '%s': %s", c->id, name);
-  }
+  cleanup_free char *text = NULL;
+  int r = ctr_read_file(c, name, &text, &len, err);
+  if (r != 0)
+    return r < 0 ? -1 : 0;
   json_error_t jerr;
   json_t *j = json_loadb(text, len, 0, &jerr);
   if (!json_is_object(j)) {
@@ -162,20 +145,37 @@ bool ctr_is_locked(const struct ctr *c)
   return false;
 }
 
-static int open_root(const char *root, char **ret_canon, int *ret_fd, oci_error **err)
+/* ROOT canonical and open: 0, or -errno (ENOENT when it does not exist). */
+static int open_root(const char *root, char **ret_canon, int *ret_fd)
 {
   char canon[PATH_MAX];
   if (realpath(root, canon) == NULL)
     return -errno;
-  int fd = open(canon, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  cleanup_close int fd = open(canon, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return -errno;
-  *ret_canon = strdup(canon);
-  if (*ret_canon == NULL) {
-    close(fd);
-    return oci_error_set(err, ENOMEM, "root"), -ENOMEM;
+  if ((*ret_canon = strdup(canon)) == NULL)
+    return -ENOMEM;
+  *ret_fd = steal_fd(&fd);
+  return 0;
+}
+
+/* A struct ctr for ROOT/ID with ROOT open (its dir not yet): what ctr_open
+ * and ctr_make share.  On failure -errno of the root's open. */
+static int ctr_new_at_root(const char *root, const char *id, struct ctr **ret)
+{
+  cleanup_free char *canon = NULL;
+  int rootfd = -1;
+  int r = open_root(root, &canon, &rootfd);
+  if (r < 0)
+    return r;
+  struct ctr *c = ctr_new(canon, id);
+  if (c == NULL) {
+    close(rootfd);
+    return -ENOMEM;
   }
-  *ret_fd = fd;
+  c->rootfd = rootfd;
+  *ret = c;
   return 0;
 }
 
@@ -186,25 +186,15 @@ int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **
 {
   if (check_id(id, err) < 0)
     return -1;
-  cleanup_free char *canon = NULL;
-  int rootfd = -1;
-  int r = open_root(root, &canon, &rootfd, err);
-  if (r == -ENOMEM)
-    return -1;
-  if (r < 0) {
-    if (r == -ENOENT)
-      return oci_error_set(err, 0, "container '%s' does not exist", id);
+  cleanup_ctr struct ctr *c = NULL;
+  int r = ctr_new_at_root(root, id, &c);
+  if (r == -ENOENT)
+    return oci_error_set(err, 0, "container '%s' does not exist", id);
+  if (r < 0)
     return oci_error_set(err, -r, "state root '%s'", root);
-  }
-  cleanup_ctr struct ctr *c = ctr_new(canon, id);
-  if (c == NULL) {
-    close(rootfd);
-    return oci_error_set(err, ENOMEM, "container '%s'", id);
-  }
-  c->rootfd = rootfd;
   if (lock == CTR_LOCK_EXCLUSIVE) /* delete, start, ...: tidy up as we go */
-    sweep_stale_new_dirs(rootfd);
-  c->dirfd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    sweep_stale_new_dirs(c->rootfd);
+  c->dirfd = openat(c->rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (c->dirfd < 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
       return oci_error_set(err, 0, "container '%s' does not exist", id);
@@ -238,50 +228,43 @@ static int mkdir_p(const char *path, oci_error **err)
 
 #define NEW_DIR_PREFIX ".new-"
 
+/* fs_dir_scan: remove ENTRY when it is a .new-PID-X of a dead PID. */
+static int sweep_one(int rootfd, const struct dirent *e, void *data, oci_error **err)
+{
+  if (strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
+    return 0;
+  const char *digits = e->d_name + strlen(NEW_DIR_PREFIX);
+  char *end = NULL;
+  errno = 0;
+  long pid = strtol(digits, &end, 10);
+  if (errno != 0 || end == digits || *end != '-' || pid <= 0 || pid > INT_MAX)
+    return 0; /* not a name we make */
+  if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+    return 0;
+  unlinkat(rootfd, e->d_name, AT_REMOVEDIR);
+  return 0;
+}
+
 /* A create killed between its mkdir and its rename leaves ROOT/.new-PID-X
  * behind, empty (nothing is written there before the rename).  Remove
  * those whose creator is gone; a live creator's is never touched. */
 static void sweep_stale_new_dirs(int rootfd)
 {
-  int fd = openat(rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-  if (d == NULL) {
-    if (fd >= 0)
-      close(fd);
-    return;
-  }
-  struct dirent *e;
-  while ((e = readdir(d)) != NULL) {
-    if (strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
-      continue;
-    char *end = NULL;
-    long pid = strtol(e->d_name + strlen(NEW_DIR_PREFIX), &end, 10);
-    if (pid <= 0 || end == NULL || *end != '-')
-      continue;
-    if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
-      continue;
-    unlinkat(rootfd, e->d_name, AT_REMOVEDIR);
-  }
-  closedir(d);
+  /* best effort: a root we cannot list fails the caller's own open next */
+  cleanup_error oci_error *ignored = NULL;
+  fs_dir_scan(rootfd, sweep_one, NULL, &ignored);
 }
 
 int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err)
 {
   if (check_id(id, err) < 0 || mkdir_p(root, err) < 0)
     return -1;
-  cleanup_free char *canon = NULL;
-  int rootfd = -1;
-  int r = open_root(root, &canon, &rootfd, err);
-  if (r == -ENOMEM)
-    return -1;
+  cleanup_ctr struct ctr *c = NULL;
+  int r = ctr_new_at_root(root, id, &c);
   if (r < 0)
     return oci_error_set(err, -r, "state root '%s'", root);
-  cleanup_ctr struct ctr *c = ctr_new(canon, id);
-  if (c == NULL) {
-    close(rootfd);
-    return oci_error_set(err, ENOMEM, "container '%s'", id);
-  }
-  c->rootfd = rootfd;
+  int rootfd = c->rootfd;
+  const char *canon = c->root;
   /* Made under a temporary name and locked before it appears as ROOT/ID, so
    * nobody sees an unlocked half-made container.  The rename refuses to
    * replace: of two creates of one ID, one wins. */
@@ -313,23 +296,11 @@ int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err
 int ctr_write_state(struct ctr *c, json_t *state, oci_error **err)
 {
   cleanup_free char *text = json_dumps(state, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-  if (text == NULL)
+  cleanup_free char *line = NULL;
+  if (text == NULL || asprintf(&line, "%s\n", text) < 0)
     return oci_error_set(err, ENOMEM, "state.json");
-  cleanup_close int fd = openat(c->dirfd, "state.json.tmp",
-                                O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0)
-    return oci_error_set(err, errno, "container '%s': state.json", c->id);
-  size_t len = strlen(text), off = 0;
-  while (off < len) {
-    ssize_t n = write(fd, text + off, len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n < 0)
-      return oci_error_set(err, errno, "container '%s': write state.json", c->id);
-    off += (size_t)n;
-  }
-  if (write(fd, "\n", 1) != 1 || renameat(c->dirfd, "state.json.tmp", c->dirfd, "state.json") < 0)
-    return oci_error_set(err, errno, "container '%s': write state.json", c->id);
+  if (fs_write_file_at(c->dirfd, "state.json", line, strlen(line), 0600, 0, err) < 0)
+    return oci_error_prefix(err, "container '%s'", c->id);
   json_decref(c->state);
   c->state = json_incref(state);
   return 0;
@@ -368,10 +339,13 @@ bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
   cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return false;
-  static char buf[65536];
+  /* on the heap: a pid's argv may be long, and this is called per container */
+  cleanup_free char *buf = malloc(CMDLINE_MAX);
+  if (buf == NULL)
+    return false;
   size_t len = 0;
   ssize_t n;
-  while (len < sizeof(buf) - 1 && (n = read(fd, buf + len, sizeof(buf) - 1 - len)) > 0)
+  while (len < CMDLINE_MAX - 1 && (n = read(fd, buf + len, CMDLINE_MAX - 1 - len)) > 0)
     len += (size_t)n;
   buf[len] = '\0';
   /* argv: NUL-separated; a zombie has none */
@@ -397,12 +371,25 @@ bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
   return true;
 }
 
+pid_t ctr_read_pid(const struct ctr *c, const char *name)
+{
+  cleanup_free char *text = NULL;
+  cleanup_error oci_error *e = NULL;
+  if (ctr_read_file(c, name, &text, NULL, &e) != 0)
+    return 0; /* none, or unreadable: no pid we could trust */
+  /* a decimal pid, and a newline at most: anything else is not ours */
+  char *end;
+  errno = 0;
+  long pid = strtol(text, &end, 10);
+  if (errno != 0 || end == text || (*end != '\0' && strcmp(end, "\n") != 0) || pid <= 0 ||
+      pid > INT_MAX)
+    return 0;
+  return (pid_t)pid;
+}
+
 pid_t ctr_monitor_pid(const struct ctr *c)
 {
-  pid_t pid = 0;
-  cleanup_free char *text = ctr_read_file(c, "monitor.pid", NULL);
-  if (text)
-    pid = (pid_t)strtol(text, NULL, 10);
+  pid_t pid = ctr_read_pid(c, "monitor.pid");
   if (pid <= 0)
     pid = (pid_t)json_integer_value(json_object_get(c->state, "monitorPid"));
   return ctr_pid_is_monitor_of(pid, c->dirfd, NULL) ? pid : 0;
@@ -416,41 +403,10 @@ bool ctr_runtime_has(const struct ctr *c)
   return fd >= 0 && fstatat(fd, c->id, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(st.st_mode);
 }
 
-static int rm_rf_at(int parentfd, const char *name, int depth)
-{
-  if (unlinkat(parentfd, name, 0) == 0 || errno == ENOENT)
-    return 0;
-  if (errno != EISDIR && errno != EPERM)
-    return -errno;
-  if (depth > 32)
-    return -ELOOP;
-  int fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? 0 : -errno;
-  cleanup_dir DIR *d = fdopendir(fd);
-  if (d == NULL) {
-    int e = errno;
-    close(fd);
-    return -e;
-  }
-  int r = 0;
-  struct dirent *de;
-  while ((de = readdir(d)) != NULL) {
-    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-      continue;
-    int q = rm_rf_at(dirfd(d), de->d_name, depth + 1);
-    if (q < 0 && r == 0)
-      r = q;
-  }
-  if (unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT && r == 0)
-    r = -errno;
-  return r;
-}
-
 int ctr_remove(struct ctr *c, oci_error **err)
 {
-  int r = rm_rf_at(c->rootfd, c->id, 0);
-  if (r < 0)
-    return oci_error_set(err, -r, "container '%s': remove '%s'", c->id, c->dir);
+  /* nothing is mounted under a state dir; if something were, it stays */
+  if (fs_rm_rf_at(c->rootfd, c->id, err) < 0)
+    return oci_error_prefix(err, "container '%s': remove '%s'", c->id, c->dir);
   return 0;
 }

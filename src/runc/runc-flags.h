@@ -28,7 +28,8 @@ void rp_scan_globals(int argc, char **argv, struct rp_globals *ret);
 
 /* Rewrite a runc command line (argv[0] is ours) for crun at RUNTIME.
  * *ret_argv is a NULL-terminated array to free(); its strings belong to argv
- * or to the table.  Fails (status 1) on a verb or flag crun cannot take. */
+ * or to the table.  Fails on a verb or flag crun cannot take (kind
+ * OCI_ERR_NOT_FOUND for a verb runc does not know either). */
 int rp_crun_argv(const char *runtime, int argc, char **argv, const char ***ret_argv,
                  oci_error **err);
 

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "attach-status.h"
+
+#include <stdio.h>
+
+/* After the session: the exit record, when the socket could not say. */
+int attach_status_from_record(const struct container *ct, int *ret_status)
+{
+  struct ctr_exit ex;
+  if (ctr_read_exit(ct->c, &ex, NULL) == 1 && ex.exit_code >= 0) {
+    *ret_status = ex.exit_code;
+    return 1;
+  }
+  return 0;
+}
+
+int attach_status(const struct container *ct, const char *id, const struct attach_result *res,
+                  oci_error **err)
+{
+  int status;
+  switch (res->how) {
+  case ATTACH_EXITED: return res->status;
+  case ATTACH_DETACHED: fprintf(stderr, "detached from container %s\n", id); return 0;
+  case ATTACH_SIGNALLED: return 128 + res->signal;
+  case ATTACH_LOST:
+    /* No EXIT frame: the monitor dropped this client (it stopped reading
+     * for too long) or could not learn the exit status.  Say which; the
+     * log still holds every byte of output. */
+    if (attach_status_from_record(ct, &status)) {
+      fprintf(stderr,
+              "oci: attach '%s': disconnected by the monitor before the end of the output; "
+              "the full output is in the log ('oci logs %s')\n",
+              id, id);
+      return status;
+    }
+    return oci_error_set(err, 0,
+                         "attach '%s': the monitor closed the connection without an exit status "
+                         "(see 'oci state %s')",
+                         id, id);
+  default: return oci_error_set(err, 0, "attach '%s': lost", id);
+  }
+}

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* create's options, which `oci run` takes as well: one table for both. */
+#ifndef SIFOCI_CMD_CREATE_H
+#define SIFOCI_CMD_CREATE_H
+
+#include <stdbool.h>
+
+#include "cli.h"
+#include "container.h"
+
+/* keys CLI_OPT_LONG .. CLI_OPT_LONG + 9 are create's */
+extern const struct cli_option cli_create_options[];
+
+/* KEY is one of create's options: its value goes to O; false otherwise. */
+bool cli_create_option(int key, const char *value, struct container_create_opts *o);
+
+/* After the options: the ID, and the options create cannot do without. */
+int cli_create_finish(const struct cli_context *ctx, int argc, char **argv,
+                      struct container_create_opts *o, oci_error **err);
+
+#endif

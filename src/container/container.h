@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A container, the object under the verbs: its state dir (state-dir.h), the
+ * runtime recorded at its create (runtime.h) and its monitor
+ * (monitor-launch.h).  container.c opens it and runs the runtime on it,
+ * create.c brings one up, delete.c takes one away.  Nothing here prints or
+ * chooses an exit status: errors carry a kind (error.h).
+ */
+#ifndef SIFOCI_CONTAINER_H
+#define SIFOCI_CONTAINER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "runtime.h"
+#include "state-dir.h"
+
+struct container {
+  struct ctr *c;
+  struct rt_runtime rt; /* the runtime recorded at create */
+  char *rt_root;        /* ROOT/ID/runtime */
+  char *rt_log;         /* ROOT/ID/runtime.log */
+  bool incomplete;      /* no state.json (yet) */
+  bool creating;        /* ... because a create holds the lock */
+};
+
+enum {
+  CONTAINER_ALLOW_INCOMPLETE = 1 << 0, /* open a dir without state.json (state, delete -f) */
+};
+
+int container_open(const char *root, const char *id, enum ctr_lock lock, int flags,
+                   struct container *ret, oci_error **err);
+void container_close(struct container *ct);
+static inline void container_closep(struct container *ct)
+{
+  container_close(ct);
+}
+#define cleanup_container __attribute__((cleanup(container_closep)))
+
+/* CT takes state dir C (container_close frees it, after a failure too) and
+ * the runtime's paths under it; CT->rt is left as it is. */
+int container_adopt(struct container *ct, struct ctr *c, oci_error **err);
+
+/* BUNDLE/config.json, parsed (a JSON object), or NULL with *err set. */
+#define CONTAINER_CONFIG_JSON_MAX (4 << 20)
+json_t *container_load_bundle_config(const char *bundle, oci_error **err);
+
+/* start / pause / resume / delete through the runtime; the error is the
+ * runtime's own message. */
+int container_runtime_op(struct container *ct, enum rt_op op, oci_error **err);
+int container_kill(struct container *ct, int signum, oci_error **err);
+/* RESOURCES: a file, or "-" for our stdin */
+int container_update(struct container *ct, const char *resources, oci_error **err);
+/* Returns the exit status `oci exec` should use (see rt_exec_status). */
+int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error **err);
+/* Best effort: the runtime forgets the container, killing what is left. */
+void container_force_runtime_delete(struct container *ct);
+
+/* The runtime's status of the container: "created", "running", "paused",
+ * "stopped"; "gone" when the runtime no longer has it. */
+int container_runtime_status(struct container *ct, char **ret_status, json_t **ret_state,
+                             oci_error **err);
+
+/* `oci state`: the runtime's state plus attachSocket, monitorPid, monitor,
+ * logPath and, once stopped, exitCode and finishedAt. */
+int container_state_json(struct container *ct, json_t **ret, oci_error **err);
+
+/* What `oci state` and `oci list` show for a container without
+ * state.json: its ID and "creating" or "incomplete". */
+json_t *container_incomplete_json(const struct container *ct);
+
+/* create.c */
+struct container_create_opts {
+  const char *root, *id;
+  const char *runtime; /* --runtime spec */
+  const char *self_path;
+  const char *bundle;
+  const char *pid_file, *log_path, *log_format; /* may be NULL */
+  bool run_mode;
+};
+
+/* Make the state dir, start the monitor, wait for its report, write
+ * state.json.  On success ret is open and exclusively locked.  On failure
+ * nothing is left: no dir, no monitor, no runtime container. */
+int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
+                     oci_error **err);
+
+/* delete.c */
+
+/* Remove the container: runtime delete, monitor stopped, dir removed.
+ * Without FORCE a running or paused container is refused.  CT must be
+ * exclusively locked. */
+int container_destroy(struct container *ct, bool force, oci_error **err);
+
+/* For `oci umount`: does a live container use BUNDLE_ABS?  Live means its
+ * runtime status is not "stopped", or its monitor is alive, or it is being
+ * created.  Returns 1 and *ret_id (allocated), 0 when none does, -1 on
+ * error. */
+int container_using_bundle(const char *root, const char *bundle_abs, char **ret_id,
+                           oci_error **err);
+
+#endif

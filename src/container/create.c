@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Bringing a container up: its state dir, its monitor (which runs the
+ * runtime's create), the monitor's report, state.json.  Undone entirely
+ * when any of it fails. */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "container.h"
+#include "monitor-launch.h"
+#include "signals.h"
+#include "timefmt.h"
+
+#define CREATE_TIMEOUT_S 60
+
+static int read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
+{
+  json_auto_t *config = container_load_bundle_config(bundle, err);
+  if (config == NULL)
+    return -1;
+  json_t *process = json_object_get(config, "process");
+  if (!json_is_object(process))
+    return oci_error_set(err, 0, "bundle '%s': config.json has no process", bundle);
+  *ret_terminal = json_is_true(json_object_get(process, "terminal"));
+  return 0;
+}
+
+/* PATH made absolute against our cwd (the monitor runs elsewhere). */
+static char *absolute(const char *path)
+{
+  char *out = NULL;
+  if (path == NULL)
+    return NULL;
+  if (path[0] == '/')
+    return strdup(path);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&out, "%s/%s", cwd, path) < 0)
+    return NULL;
+  return out;
+}
+
+static int write_initial_state(struct container *ct, const struct container_create_opts *o,
+                               const char *bundle, const char *created, bool terminal,
+                               const char *log_path, const char *log_format, const char *pid_file,
+                               pid_t monitor_pid, oci_error **err)
+{
+  json_auto_t *st = json_pack("{s:s, s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:I}", "id", o->id,
+                              "bundle", bundle, "created", created, "runtime", ct->rt.name,
+                              "runtimePath", ct->rt.path, "terminal", terminal, "logPath", log_path,
+                              "logFormat", log_format, "monitorPid", (json_int_t)monitor_pid);
+  if (st == NULL)
+    return oci_error_set(err, ENOMEM, "state.json");
+  json_object_set_new(st, "pidFile", pid_file ? json_string(pid_file) : json_null());
+  json_object_set_new(st, "runMode", json_boolean(o->run_mode));
+  return ctr_write_state(ct->c, st, err);
+}
+
+/* Block the stop signals (signals.h); a signalfd that reads them, or -1. */
+static int stop_signals_hold(sigset_t *ret_old)
+{
+  sigset_t stop;
+  sigemptyset(&stop);
+  signals_add_stop(&stop);
+  sigprocmask(SIG_BLOCK, &stop, ret_old);
+  return signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+}
+
+/* Unblock them again, dropping those SFD has queued when DROP. */
+static void stop_signals_release(int sfd, const sigset_t *old, bool drop)
+{
+  struct signalfd_siginfo si;
+  while (drop && sfd >= 0 && read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+    ;
+  sigprocmask(SIG_SETMASK, old, NULL);
+}
+
+/* Undo a create that failed after its state dir was made.  A monitor that
+ * reported an error cleans up and exits by itself; one that hangs or lost
+ * its report is killed, and so is the one that stayed after a detach fork
+ * (MON).  Then whatever they left: the runtime's container, the dir. */
+static void create_abort(struct container *ct, const struct monitor_report *rep, pid_t mon)
+{
+  monitor_stop(rep->monitor_pidfd, rep->monitor_pid, 5000);
+  if (mon > 0 && mon != rep->monitor_pid) {
+    cleanup_close int mfd = (int)pidfd_open(mon, 0);
+    if (ctr_pid_is_monitor_of(mon, ct->c->dirfd, NULL))
+      monitor_stop(mfd, mon, 1000);
+  }
+  container_force_runtime_delete(ct);
+  ctr_remove(ct->c, NULL);
+}
+
+int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
+                     oci_error **err)
+{
+  *ret = (struct container){0};
+  const char *log_format = o->log_format ? o->log_format : "kubernetes";
+  if (strcmp(log_format, "kubernetes") != 0 && strcmp(log_format, "json") != 0)
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-format '%s': use kubernetes or json",
+                              log_format);
+  cleanup_container struct container ct = {0};
+  if (rt_resolve(o->runtime, &ct.rt, err) < 0)
+    return -1;
+  char bundle[PATH_MAX];
+  if (realpath(o->bundle, bundle) == NULL)
+    return oci_error_set(err, errno, "bundle '%s'", o->bundle);
+  bool terminal = false;
+  if (read_bundle_config(bundle, &terminal, err) < 0)
+    return -1;
+  cleanup_free char *pid_file = absolute(o->pid_file);
+  cleanup_free char *log_path = absolute(o->log_path);
+  if ((o->pid_file && !pid_file) || (o->log_path && !log_path))
+    return oci_error_set(err, errno ? errno : ENOMEM, "path");
+  char created[TIMEFMT_RFC3339_SIZE];
+  timefmt_now(created);
+
+  struct ctr *c = NULL;
+  if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&ct, c, err) < 0)
+    return -1;
+  if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
+    return oci_error_set(err, ENOMEM, "path");
+
+  struct monitor_launch ml = {
+      .self_path = o->self_path,
+      .rt = &ct.rt,
+      .id = o->id,
+      .bundle = bundle,
+      .state_dir = ct.c->dir,
+      .log_path = log_path,
+      .log_format = log_format,
+      .pid_file = pid_file,
+      .terminal = terminal,
+      .run_mode = o->run_mode,
+      .create_timeout = CREATE_TIMEOUT_S,
+  };
+  /* ^C while we wait for the report must not leave a monitor and a
+   * half-made dir behind: signals wait, and end the wait, until the
+   * container is recorded. */
+  sigset_t old;
+  cleanup_close int sfd = stop_signals_hold(&old);
+  ml.cancel_fd = sfd;
+  struct monitor_report rep;
+  int r = monitor_start(&ml, &rep, err);
+  /* The monitor may fork to detach: the pid that stays is the one it
+   * wrote to monitor.pid, not necessarily the one we started. */
+  pid_t mon = ctr_monitor_pid(ct.c);
+  if (r == 0)
+    r = write_initial_state(&ct, o, bundle, created, terminal, log_path, log_format, pid_file,
+                            mon > 0 ? mon : rep.monitor_pid, err);
+  if (r < 0)
+    create_abort(&ct, &rep, mon);
+  if (rep.monitor_pidfd >= 0)
+    close(rep.monitor_pidfd);
+  /* failed: the signal that stopped us is this error's cause, not a second
+   * one.  Done: a signal that came now is delivered now, the container is
+   * complete. */
+  stop_signals_release(sfd, &old, r < 0);
+  if (r < 0)
+    return oci_error_prefix(err, "create '%s'", o->id);
+  *ret_pid = rep.container_pid;
+  *ret = ct;
+  ct = (struct container){0};
+  return 0;
+}
