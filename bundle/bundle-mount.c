@@ -66,8 +66,8 @@ static int check_image(struct mount_job *job, oci_error **err)
 {
   json_auto_t *config = NULL;
   if (sif_open(job->image_arg, &job->img, err) < 0 ||
-      image_config_load(job->img, &config, err) < 0 ||
-      image_rootfs_object(job->img, &job->rootfs, err) < 0)
+      bundle_image_config_load(job->img, &config, err) < 0 ||
+      bundle_image_rootfs_object(job->img, &job->rootfs, err) < 0)
     return -1;
   char what[48];
   snprintf(what, sizeof(what), "%s %u",

@@ -177,7 +177,7 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
   return load_json_object(img, md, "OCI manifest", ret, err);
 }
 
-int image_config_load(const struct sif_image *img, json_t **ret, oci_error **err)
+int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_error **err)
 {
   *ret = NULL;
   if (sif_is_oci(img)) {
@@ -221,8 +221,8 @@ static int check_rootfs_object(const struct sif_descriptor *d, oci_error **err)
   return 0;
 }
 
-int image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
-                        oci_error **err)
+int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
+                               oci_error **err)
 {
   if (!sif_is_oci(img)) {
     const struct sif_descriptor *d;

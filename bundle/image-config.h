@@ -19,16 +19,16 @@
 /* Load and validate the image config.  *ret is the inner "config" object
  * (new reference), or NULL when the image has none.  Every field that is
  * present must have the type the OCI image spec gives it. */
-int image_config_load(const struct sif_image *img, json_t **ret, oci_error **err);
+int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_error **err);
 
-/* Check the types of an image config object (used by image_config_load and
+/* Check the types of an image config object (used by bundle_image_config_load and
  * the fuzz harness). */
 int image_config_validate(json_t *config, oci_error **err);
 
 /* The object holding the root filesystem: the primary system partition of a
  * native SIF, or the single squashfs layer of an OCI-SIF.  Also checks that
  * it is squashfs and that the host can run its architecture. */
-int image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
-                        oci_error **err);
+int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
+                               oci_error **err);
 
 #endif

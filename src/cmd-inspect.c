@@ -143,7 +143,7 @@ static int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error
   const char *path = argv[optind];
   cleanup_sif struct sif_image *img = NULL;
   json_auto_t *config = NULL;
-  if (sif_open(path, &img, err) < 0 || image_config_load(img, &config, err) < 0)
+  if (sif_open(path, &img, err) < 0 || bundle_image_config_load(img, &config, err) < 0)
     return oci_error_prefix(err, "inspect '%s'", path);
   if (as_json)
     return print_json(img, config, err) < 0 ? oci_error_prefix(err, "inspect '%s'", path) : 0;

@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     oci_error_free(&err);
     (void)sif_primary_partition(img, &d, &err);
     oci_error_free(&err);
-    (void)image_rootfs_object(img, &d, &err);
+    (void)bundle_image_rootfs_object(img, &d, &err);
     oci_error_free(&err);
-    if (image_config_load(img, &config, &err) == 0)
+    if (bundle_image_config_load(img, &config, &err) == 0)
       json_decref(config);
     sif_close(img);
   }
