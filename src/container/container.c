@@ -166,11 +166,12 @@ int container_update(struct container *ct, const char *resources, oci_error **er
  * needed where the runtime replaces the environment on exec --env). */
 static char **bundle_env(const struct container *ct)
 {
-  const char *bundle = ctr_state_str(ct->c, "bundle");
+  /* what the container runs with: its own bundle's config */
+  cleanup_free char *own = ctr_path(ct->c, OWN_BUNDLE_DIR);
   cleanup_error oci_error *ignored = NULL;
-  if (bundle == NULL)
+  if (own == NULL)
     return NULL;
-  json_auto_t *config = container_load_bundle_config(bundle, &ignored);
+  json_auto_t *config = container_load_bundle_config(own, &ignored);
   json_t *env = json_object_get(json_object_get(config, "process"), "env");
   size_t n = json_array_size(env), k = 0;
   char **v = calloc(n + 1, sizeof(char *));
@@ -290,6 +291,10 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err)
   int have_exit = ctr_read_exit(c, &ex, err);
   if (have_exit < 0)
     return -1;
+  /* the runtime knows the container's own bundle (own-bundle.h); the
+   * user's is the one they gave */
+  if (st != NULL && ctr_state_str(c, "bundle") != NULL)
+    json_object_set_new(st, "bundle", json_string(ctr_state_str(c, "bundle")));
   if (st == NULL) {
     /* The runtime has forgotten it (deleted after its exit, or never got
      * that far): what we recorded stands in. */

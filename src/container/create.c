@@ -15,21 +15,24 @@
 #include "cleanup.h"
 #include "container.h"
 #include "monitor-launch.h"
+#include "own-bundle.h"
 #include "signals.h"
 #include "timefmt.h"
 
 #define CREATE_TIMEOUT_S 60
 
-static int read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
+static json_t *read_bundle_config(const char *bundle, bool *ret_terminal, oci_error **err)
 {
   json_auto_t *config = container_load_bundle_config(bundle, err);
   if (config == NULL)
-    return -1;
+    return NULL;
   json_t *process = json_object_get(config, "process");
-  if (!json_is_object(process))
-    return oci_error_set(err, 0, "bundle '%s': config.json has no process", bundle);
+  if (!json_is_object(process)) {
+    oci_error_set(err, 0, "bundle '%s': config.json has no process", bundle);
+    return NULL;
+  }
   *ret_terminal = json_is_true(json_object_get(process, "terminal"));
-  return 0;
+  return steal_ptr(&config);
 }
 
 /* PATH made absolute against our cwd (the monitor runs elsewhere). */
@@ -112,7 +115,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   if (realpath(o->bundle, bundle) == NULL)
     return oci_error_set(err, errno, "bundle '%s'", o->bundle);
   bool terminal = false;
-  if (read_bundle_config(bundle, &terminal, err) < 0)
+  json_auto_t *config = read_bundle_config(bundle, &terminal, err);
+  if (config == NULL)
     return -1;
   cleanup_free char *pid_file = absolute(o->pid_file);
   cleanup_free char *log_path = absolute(o->log_path);
@@ -126,12 +130,23 @@ int container_create(const struct container_create_opts *o, struct container *re
     return -1;
   if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
     return oci_error_set(err, ENOMEM, "path");
+  /* the runtime runs the container from a bundle of its own (own-bundle.h) */
+  json_auto_t *own = own_bundle_config(config, bundle, ct.c->root, o->id);
+  cleanup_free char *own_dir = ctr_path(ct.c, OWN_BUNDLE_DIR);
+  if (own == NULL || own_dir == NULL) {
+    ctr_remove(ct.c, NULL);
+    return oci_error_set(err, ENOMEM, "create '%s'", o->id);
+  }
+  if (own_bundle_write(ct.c, own, err) < 0) {
+    ctr_remove(ct.c, NULL);
+    return oci_error_prefix(err, "create '%s'", o->id);
+  }
 
   struct monitor_launch ml = {
       .self_path = o->self_path,
       .rt = &ct.rt,
       .id = o->id,
-      .bundle = bundle,
+      .bundle = own_dir,
       .state_dir = ct.c->dir,
       .log_path = log_path,
       .log_format = log_format,

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 
 #include "cleanup.h"
+#include "own-bundle.h"
 #include "container-id.h"
 #include "container.h"
 #include "fs.h"
@@ -105,8 +106,11 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
   pid_t mon = ctr_monitor_pid(l.c);
   if (l.incomplete) {
     cleanup_free char *mb = NULL;
-    if (mon > 0 && ctr_pid_is_monitor_of(mon, l.c->dirfd, &mb))
-      return same_dir(mb, bundle_abs);
+    if (mon > 0 && ctr_pid_is_monitor_of(mon, l.c->dirfd, &mb)) {
+      /* the monitor was given the container's own bundle */
+      cleanup_free char *src = mb ? own_bundle_source(mb) : NULL;
+      return same_dir(src ? src : mb, bundle_abs);
+    }
     /* Being created and no monitor yet: its bundle is not known.  Saying
      * yes would make every umount fail while any create runs; if this
      * create is on the bundle, its runtime create fails cleanly once the

@@ -51,6 +51,10 @@ static inline void ctr_freep(struct ctr **c)
 }
 #define cleanup_ctr __attribute__((cleanup(ctr_freep)))
 
+/* ROOT/ID/bundle: the bundle directory the runtime is given, with the
+ * config the container runs with (own-bundle.h) */
+#define OWN_BUNDLE_DIR "bundle"
+
 /* ROOT/ID/NAME, allocated (NULL on OOM). */
 char *ctr_path(const struct ctr *c, const char *name);
 /* Is someone (a create in progress) holding the lock?  Only meaningful when

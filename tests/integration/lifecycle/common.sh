@@ -108,10 +108,19 @@ wait_bounded() {
 
 monitors_of() { pgrep -f -- "--state-dir $ROOT/$1" 2>/dev/null | wc -l; }
 
+# The cgroup of container ID's init for CONTROLLER (v1), or its v2 cgroup.
+cgroup_of() { # cgroup_of ID [CONTROLLER]
+  local pid; pid=$(state_field "$1" .pid)
+  [ -n "$pid" ] && [ "$pid" != 0 ] || return 1
+  awk -F: -v c="${2:-}" 'c != "" && $2 ~ "(^|,)" c "(,|$)" {print $3; exit} c == "" && $1 == 0 {print $3; exit}' "/proc/$pid/cgroup"
+}
+
 # The container's pids.max as the host sees it (cgroup v1 or v2), or "".
 pids_max() {
-  local f
-  for f in "/sys/fs/cgroup/pids/$1/pids.max" "/sys/fs/cgroup/$1/pids.max"; do
+  local f cg
+  cg=$(cgroup_of "$1" pids) || cg=
+  [ -n "$cg" ] || cg=$(cgroup_of "$1") || return 0
+  for f in "/sys/fs/cgroup/pids$cg/pids.max" "/sys/fs/cgroup$cg/pids.max"; do
     [ -r "$f" ] && { cat "$f"; return; }
   done
 }
