@@ -69,7 +69,7 @@ static void client_drop(MonClient *c, const char *why)
 {
   MonState *m = c->m;
   if (why)
-    mon_note(m, "attach client dropped: %s", why);
+    mon_note(m->notes, "attach client dropped: %s", why);
   else
     discard_input(c);
   g_ptr_array_remove_fast(m->clients, c); /* frees it */
@@ -100,10 +100,7 @@ static void stall_timer_arm(MonState *m)
     if (holds_output(c))
       first = MIN(first, c->waiting_since);
   }
-  if (m->stall_timer) {
-    g_source_remove(m->stall_timer);
-    m->stall_timer = 0;
-  }
+  g_clear_handle_id(&m->stall_timer, g_source_remove);
   if (first == G_MAXINT64) {
     output_maybe_resume(m);
     return;
@@ -148,10 +145,7 @@ static void output_maybe_resume(MonState *m)
     if (holds_output(g_ptr_array_index(m->clients, i)))
       return;
   }
-  if (m->stall_timer) {
-    g_source_remove(m->stall_timer);
-    m->stall_timer = 0;
-  }
+  g_clear_handle_id(&m->stall_timer, g_source_remove);
   mon_io_resume_output(m);
 }
 
@@ -409,8 +403,7 @@ gboolean mon_attach_listen(MonState *m, GError **error)
   m->listen_src = mon_watch_new(m->listen_fd, G_IO_IN, on_accept, m);
   return TRUE;
 fail:
-  g_set_error(error, MON_ERROR, 0, "attach socket '%s/attach': %s", m->state_dir,
-              g_strerror(errno));
+  mon_set_error_errno(error, errno, "attach socket '%s/attach'", m->state_dir);
   return FALSE;
 }
 

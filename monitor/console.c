@@ -22,7 +22,7 @@ static gboolean on_console_event(gpointer data, GIOCondition cond)
   MonState *m = data;
   g_autoptr(GError) error = NULL;
   if (!mon_console_try_receive(m, &error)) {
-    mon_note(m, "%s", error->message);
+    mon_note(m->notes, "%s", error->message);
     mon_console_cleanup(m); /* create then fails with "no terminal" */
   }
   return G_SOURCE_CONTINUE;
@@ -46,7 +46,7 @@ gboolean mon_console_listen(MonState *m, char **ret_path, GError **error)
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   m->console_dir = make_dir();
   if (m->console_dir == NULL) {
-    g_set_error(error, MON_ERROR, 0, "console socket dir: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "console socket dir");
     return FALSE;
   }
   g_autofree char *path = g_build_filename(m->console_dir, SOCK_NAME, NULL);
@@ -54,7 +54,7 @@ gboolean mon_console_listen(MonState *m, char **ret_path, GError **error)
   m->console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (m->console_fd < 0 || bind(m->console_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
       listen(m->console_fd, 1) < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket '%s': %s", path, g_strerror(errno));
+    mon_set_error_errno(error, errno, "console socket '%s'", path);
     return FALSE;
   }
   m->console_src = mon_watch_new(m->console_fd, G_IO_IN, on_console_event, m);
@@ -92,7 +92,7 @@ static gboolean receive(MonState *m, GError **error)
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return TRUE;
   if (n < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "console socket");
     return FALSE;
   }
   int master = -1;
@@ -110,12 +110,12 @@ static gboolean receive(MonState *m, GError **error)
     }
   }
   if (master < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket: the runtime sent no terminal");
+    mon_set_error(error, "console socket: the runtime sent no terminal");
     return FALSE;
   }
   if (!isatty(master)) {
     close(master);
-    g_set_error(error, MON_ERROR, 0, "console socket: the runtime sent an fd that is no terminal");
+    mon_set_error(error, "console socket: the runtime sent an fd that is no terminal");
     return FALSE;
   }
   mon_console_cleanup(m);

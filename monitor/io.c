@@ -33,11 +33,8 @@ static gboolean on_stderr(gpointer data, GIOCondition cond)
 
 static gboolean pipe_pair(int p[2], GError **error)
 {
-  if (pipe2(p, O_CLOEXEC) < 0) {
-    int errsv = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errsv), "pipe: %s", g_strerror(errsv));
-    return FALSE;
-  }
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return mon_set_error_errno(error, errno, "pipe");
   return TRUE;
 }
 
@@ -56,7 +53,7 @@ static gboolean alloc_rbuf(MonState *m, GError **error)
   void *p =
       mmap(NULL, MON_READ_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) {
-    g_set_error(error, MON_ERROR, 0, "mmap: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "mmap");
     return FALSE;
   }
   m->rbuf = p;
@@ -107,7 +104,7 @@ void mon_io_set_pty(MonState *m, int master)
   if (m->stdin_fd >= 0)
     (void)mon_set_nonblock(m->stdin_fd, NULL);
   if (m->have_winsize && ioctl(master, TIOCSWINSZ, &m->winsize) < 0)
-    mon_note(m, "resize terminal: %s", g_strerror(errno));
+    mon_note(m->notes, "resize terminal: %s", g_strerror(errno));
   mon_io_watch(m);
   if (m->pty_eof_pending) /* CLOSE_STDIN came before the terminal */
     mon_io_close_stdin(m);
@@ -210,7 +207,7 @@ static gboolean read_once(MonState *m, int i)
     return FALSE;
   }
   if (n < 0)
-    mon_note(m, "read container %s: %s", i == 0 ? "stdout" : "stderr", g_strerror(errno));
+    mon_note(m->notes, "read container %s: %s", i == 0 ? "stdout" : "stderr", g_strerror(errno));
   close_output(m, i); /* EOF: every writer is gone */
   return FALSE;
 }
@@ -258,7 +255,7 @@ static gboolean on_runtime_stderr(gpointer data, GIOCondition cond)
     if (m->phase == MON_PHASE_CREATING)
       keep_runtime_message(m, buf, (size_t)n);
     else
-      mon_note(m, "runtime: %.*s", (int)n, (const char *)buf);
+      mon_note(m->notes, "runtime: %.*s", (int)n, (const char *)buf);
   } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
     mon_watch_destroy(&m->rt_err_src);
     mon_close(&m->rt_err_fd);
@@ -319,10 +316,7 @@ static gboolean drain_again(gpointer data)
  * does not count. */
 void mon_io_drain(MonState *m)
 {
-  if (m->pty_retry_timer) {
-    g_source_remove(m->pty_retry_timer);
-    m->pty_retry_timer = 0;
-  }
+  g_clear_handle_id(&m->pty_retry_timer, g_source_remove);
   for (int i = 0; i < 2; i++)
     mon_watch_destroy(&m->out_src[i]);
   m->draining = TRUE;
@@ -412,7 +406,7 @@ void mon_io_stdin_push(MonState *m, const guint8 *data, size_t len)
   /* The queue's limit leaves room for one frame past MON_STDIN_QUEUE_MAX:
    * readers pause at the bound, so this push does not fail. */
   if (len > 0 && !mon_queue_push(&m->stdin_q, 0, data, len))
-    mon_note(m, "stdin queue full, %zu bytes dropped", len);
+    mon_note(m->notes, "stdin queue full, %zu bytes dropped", len);
   stdin_arm(m);
 }
 
@@ -447,7 +441,7 @@ void mon_io_resize(MonState *m, guint16 rows, guint16 cols)
   m->winsize.ws_col = cols;
   m->have_winsize = TRUE;
   if (m->pty_fd >= 0 && ioctl(m->pty_fd, TIOCSWINSZ, &m->winsize) < 0)
-    mon_note(m, "resize terminal: %s", g_strerror(errno));
+    mon_note(m->notes, "resize terminal: %s", g_strerror(errno));
 }
 
 void mon_io_close(MonState *m)
@@ -459,13 +453,7 @@ void mon_io_close(MonState *m)
   mon_close(&m->stdin_fd);
   mon_close(&m->pty_fd);
   m->stdin_done = TRUE;
-  if (m->pty_retry_timer) {
-    g_source_remove(m->pty_retry_timer);
-    m->pty_retry_timer = 0;
-  }
-  if (m->drain_idle) {
-    g_source_remove(m->drain_idle);
-    m->drain_idle = 0;
-  }
+  g_clear_handle_id(&m->pty_retry_timer, g_source_remove);
+  g_clear_handle_id(&m->drain_idle, g_source_remove);
   m->draining = FALSE;
 }

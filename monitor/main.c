@@ -122,34 +122,32 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
       break;
     case OPT_LOG_MAX_SIZE:
       if (!parse_u64(optarg, G_MAXINT64, &v)) {
-        g_set_error(error, MON_ERROR, 0, "bad --log-max-size '%s'", optarg);
+        mon_set_error(error, "bad --log-max-size '%s'", optarg);
         return 1;
       }
       m->log_max_size = v;
       break;
     case OPT_CREATE_TIMEOUT:
       if (!parse_u64(optarg, 86400, &v) || v == 0) {
-        g_set_error(error, MON_ERROR, 0, "bad --create-timeout '%s' (1..86400 s)", optarg);
+        mon_set_error(error, "bad --create-timeout '%s' (1..86400 s)", optarg);
         return 1;
       }
       m->create_timeout = (int)v;
       break;
     case OPT_REPORT_FD:
       if (!parse_u64(optarg, G_MAXINT, &v)) {
-        g_set_error(error, MON_ERROR, 0, "bad --report-fd '%s'", optarg);
+        mon_set_error(error, "bad --report-fd '%s'", optarg);
         return 1;
       }
       m->report_fd = (int)v;
       break;
     case OPT_HELP: fputs(usage, stdout); return 2;
     case OPT_VERSION: printf("oci-monitor %s\n", SIFOCI_VERSION); return 2;
-    default:
-      g_set_error(error, MON_ERROR, 0, "unknown or incomplete option '%s'", argv[optind - 1]);
-      return 1;
+    default: mon_set_error(error, "unknown or incomplete option '%s'", argv[optind - 1]); return 1;
     }
   }
   if (optind < argc) {
-    g_set_error(error, MON_ERROR, 0, "unexpected argument '%s'", argv[optind]);
+    mon_set_error(error, "unexpected argument '%s'", argv[optind]);
     return 1;
   }
   g_ptr_array_add(rargs, NULL);
@@ -162,19 +160,19 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
                         : m->report_fd < 0 ? "--report-fd"
                                            : NULL;
   if (missing) {
-    g_set_error(error, MON_ERROR, 0, "%s is required", missing);
+    mon_set_error(error, "%s is required", missing);
     return 1;
   }
   if (!container_id_is_valid(m->id)) {
-    g_set_error(error, MON_ERROR, 0, "invalid container ID '%s'", m->id);
+    mon_set_error(error, "invalid container ID '%s'", m->id);
     return 1;
   }
   if (!g_path_is_absolute(m->bundle) || !g_path_is_absolute(m->state_dir)) {
-    g_set_error(error, MON_ERROR, 0, "--bundle and --state-dir must be absolute paths");
+    mon_set_error(error, "--bundle and --state-dir must be absolute paths");
     return 1;
   }
   if (!mon_log_parse_format(format, &m->log_format)) {
-    g_set_error(error, MON_ERROR, 0, "unknown --log-format '%s' (kubernetes or json)", format);
+    mon_set_error(error, "unknown --log-format '%s' (kubernetes or json)", format);
     return 1;
   }
   return 0;
@@ -200,10 +198,9 @@ static void report(MonState *m, const char *line)
 
 static void report_error(MonState *m, const char *msg)
 {
-  json_t *o = json_object();
+  json_auto_t *o = json_object();
   json_object_set_new(o, "error", json_string(msg));
   char *s = json_dumps(o, JSON_PRESERVE_ORDER);
-  json_decref(o);
   g_autofree char *line = g_strconcat(s ? s : "{\"error\": \"out of memory\"}", "\n", NULL);
   free(s);
   report(m, line);
@@ -224,13 +221,13 @@ static gboolean detach(MonState *m, GError **error)
 {
   int fl = fcntl(m->report_fd, F_GETFD);
   if (fl < 0) {
-    g_set_error(error, MON_ERROR, 0, "--report-fd %d is not open", m->report_fd);
+    mon_set_error(error, "--report-fd %d is not open", m->report_fd);
     return FALSE;
   }
   if (m->report_fd < 3) {
     int fd = fcntl(m->report_fd, F_DUPFD_CLOEXEC, 3);
     if (fd < 0) {
-      g_set_error(error, MON_ERROR, 0, "dup report fd: %s", g_strerror(errno));
+      mon_set_error_errno(error, errno, "dup report fd");
       return FALSE;
     }
     m->report_fd = fd;
@@ -248,23 +245,23 @@ static gboolean detach(MonState *m, GError **error)
      * pid to use is always the one in monitor.pid. */
     pid_t pid = fork();
     if (pid < 0) {
-      g_set_error(error, MON_ERROR, 0, "fork: %s", g_strerror(errno));
+      mon_set_error_errno(error, errno, "fork");
       return FALSE;
     }
     if (pid > 0)
       _exit(0);
     if (setsid() < 0) {
-      g_set_error(error, MON_ERROR, 0, "setsid: %s", g_strerror(errno));
+      mon_set_error_errno(error, errno, "setsid");
       return FALSE;
     }
   }
   if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0) {
-    g_set_error(error, MON_ERROR, 0, "PR_SET_CHILD_SUBREAPER: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "PR_SET_CHILD_SUBREAPER");
     return FALSE;
   }
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0 || dup2(null, 2) < 0) {
-    g_set_error(error, MON_ERROR, 0, "/dev/null: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "/dev/null");
     return FALSE;
   }
   if (null > 2)
@@ -304,11 +301,8 @@ void mon_create_failed(MonState *m, const char *message)
   if (m->phase == MON_PHASE_DONE)
     return;
   m->phase = MON_PHASE_DONE;
-  mon_note(m, "create failed: %s", message);
-  if (m->create_timer) {
-    g_source_remove(m->create_timer);
-    m->create_timer = 0;
-  }
+  mon_note(m->notes, "create failed: %s", message);
+  g_clear_handle_id(&m->create_timer, g_source_remove);
   if (m->create_pid > 0) {
     kill(-m->create_pid, SIGKILL);
     kill(m->create_pid, SIGKILL);
@@ -340,15 +334,14 @@ static gboolean read_pid(MonState *m, pid_t *ret, GError **error)
   if (fd >= 0)
     close(fd);
   if (n < 0) {
-    g_set_error(error, MON_ERROR, 0, "read '%s/container.pid': %s", m->state_dir,
-                g_strerror(errsv));
+    mon_set_error_errno(error, errsv, "read '%s/container.pid'", m->state_dir);
     return FALSE;
   }
   buf[n] = '\0';
   g_strstrip(buf);
   guint64 v;
   if (!parse_u64(buf, G_MAXINT32, &v) || v < 1) {
-    g_set_error(error, MON_ERROR, 0, "'%s/container.pid' holds no pid", m->state_dir);
+    mon_set_error(error, "'%s/container.pid' holds no pid", m->state_dir);
     return FALSE;
   }
   *ret = (pid_t)v;
@@ -362,7 +355,7 @@ static gboolean write_user_pid_file(MonState *m, GError **error)
   g_autofree char *text = g_strdup_printf("%d", (int)m->ctr_pid);
   int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0) {
-    g_set_error(error, MON_ERROR, 0, "pid file dir '%s': %s", dir, g_strerror(errno));
+    mon_set_error_errno(error, errno, "pid file dir '%s'", dir);
     return FALSE;
   }
   gboolean ok = mon_write_file_at(dfd, base, text, strlen(text), 0644, FALSE, error);
@@ -396,7 +389,7 @@ void mon_create_succeeded(MonState *m)
   m->phase = MON_PHASE_RUNNING;
   report_pid(m, pid);
   if (m->rt_msg && m->rt_msg->len > 0) /* warnings: noted after the report */
-    mon_note(m, "runtime said: %s", m->rt_msg->str);
+    mon_note(m->notes, "runtime said: %s", m->rt_msg->str);
   if (m->rt_msg) {
     g_string_free(m->rt_msg, TRUE);
     m->rt_msg = NULL;
@@ -410,7 +403,7 @@ static gboolean on_flush_timeout(gpointer data)
 {
   MonState *m = data;
   m->flush_timer = 0;
-  mon_note(m, "%u attach client(s) did not take the end of the output in time; closed",
+  mon_note(m->notes, "%u attach client(s) did not take the end of the output in time; closed",
            m->clients->len);
   mon_attach_close_all(m);
   mon_maybe_finish(m);
@@ -435,13 +428,27 @@ void mon_container_output_done(MonState *m)
   clock_gettime(CLOCK_REALTIME, &now);
   mon_log_finish(m->log, &now);
   if (!mon_log_sync(m->log))
-    mon_note(m, "fsync log '%s': %s", m->log_path, g_strerror(errno));
+    mon_note(m->notes, "fsync log '%s': %s", m->log_path, g_strerror(errno));
   if (!mon_write_exit_record(m, &error))
-    mon_note(m, "%s", error->message);
+    mon_note(m->notes, "%s", error->message);
   m->flush_timer = g_timeout_add(MON_CLIENT_FLUSH_TIMEOUT_MS, on_flush_timeout, m);
   m->exit_announced = TRUE;
   mon_attach_send_exit(m);
   mon_maybe_finish(m);
+}
+
+/* Run mode: the whole state dir goes.  Through its parent: lib's rm -rf
+ * does not cross mounts, and "/" (our cwd) is another mount than /run.
+ * Best effort: with the dir gone there is nowhere left to note a failure. */
+static void remove_state_dir(MonState *m)
+{
+  g_autofree char *parent = g_path_get_dirname(m->state_dir);
+  g_autofree char *base = g_path_get_basename(m->state_dir);
+  int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return;
+  (void)mon_rm_rf_at(dfd, base, NULL);
+  close(dfd);
 }
 
 void mon_maybe_finish(MonState *m)
@@ -449,16 +456,13 @@ void mon_maybe_finish(MonState *m)
   if (m->phase != MON_PHASE_EXITING || !m->exit_announced || m->clients->len > 0)
     return;
   m->phase = MON_PHASE_DONE;
-  if (m->flush_timer) {
-    g_source_remove(m->flush_timer);
-    m->flush_timer = 0;
-  }
+  g_clear_handle_id(&m->flush_timer, g_source_remove);
   mon_attach_unlink(m);
   unlinkat(m->state_dfd, "monitor.pid", 0);
   if (m->run_mode) {
     mon_runtime_delete(m);
-    mon_close(&m->note_fd);
-    mon_rm_rf_at(AT_FDCWD, m->state_dir);
+    mon_notes_close(m->notes);
+    remove_state_dir(m);
   }
   quit(m, 0);
 }
@@ -467,16 +471,18 @@ void mon_maybe_finish(MonState *m)
 
 static void on_log_error(const char *message, gpointer data)
 {
-  mon_note(data, "%s", message);
+  MonState *m = data;
+  mon_note(m->notes, "%s", message);
 }
 
 static gboolean setup(MonState *m, GError **error)
 {
   m->state_dfd = open(m->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (m->state_dfd < 0) {
-    g_set_error(error, MON_ERROR, 0, "state dir '%s': %s", m->state_dir, g_strerror(errno));
+    mon_set_error_errno(error, errno, "state dir '%s'", m->state_dir);
     return FALSE;
   }
+  m->notes = mon_notes_new(m->state_dfd);
   g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
   if (!mon_write_file_at(m->state_dfd, "monitor.pid", pid, strlen(pid), 0600, FALSE, error))
     return FALSE;
@@ -495,7 +501,7 @@ static void state_init(MonState *m)
   memset(m, 0, sizeof(*m));
   m->create_timeout = 60;
   m->report_fd = -1;
-  m->state_dfd = m->note_fd = m->sig_fd = m->rt_err_fd = -1;
+  m->state_dfd = m->sig_fd = m->rt_err_fd = -1;
   m->console_fd = m->console_conn = m->pidfd = m->pty_fd = m->stdin_fd = -1;
   m->out_fd[0] = m->out_fd[1] = m->listen_fd = -1;
   mon_queue_init(&m->stdin_q, MON_STDIN_QUEUE_MAX + PROTO_MAX_FRAME + MON_QUEUE_RECORD_OVERHEAD);
@@ -507,21 +513,19 @@ static void state_clear(MonState *m)
   mon_attach_close_all(m);
   mon_attach_unlink(m);
   mon_io_close(m);
-  if (m->trim_timer)
-    g_source_remove(m->trim_timer);
-  if (m->create_timer)
-    g_source_remove(m->create_timer);
-  if (m->stall_timer)
-    g_source_remove(m->stall_timer);
-  if (m->drain_idle)
-    g_source_remove(m->drain_idle);
+  g_clear_handle_id(&m->trim_timer, g_source_remove);
+  g_clear_handle_id(&m->create_timer, g_source_remove);
+  g_clear_handle_id(&m->stall_timer, g_source_remove);
+  g_clear_handle_id(&m->drain_idle, g_source_remove);
+  g_clear_handle_id(&m->flush_timer, g_source_remove);
+  g_clear_handle_id(&m->pty_retry_timer, g_source_remove);
   mon_watch_destroy(&m->sig_src);
   mon_watch_destroy(&m->rt_err_src);
   mon_watch_destroy(&m->pidfd_src);
   mon_close(&m->sig_fd);
   mon_close(&m->rt_err_fd);
   mon_close(&m->pidfd);
-  mon_close(&m->note_fd);
+  g_clear_pointer(&m->notes, mon_notes_free);
   mon_close(&m->state_dfd);
   mon_close(&m->report_fd);
   g_clear_pointer(&m->clients, g_ptr_array_unref);

@@ -13,13 +13,15 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "errors.h"
+#include "files.h"
 #include "log-writer.h"
-#include "timefmt.h"
+#include "notes.h"
+#include "proc.h"
 #include "proto.h"
 #include "queue.h"
-
-#define MON_ERROR (mon_error_quark())
-GQuark mon_error_quark(void);
+#include "timefmt.h"
+#include "watch.h"
 
 /* Bounds. */
 #define MON_STDIN_QUEUE_MAX (1u << 20) /* stdin queued for the container */
@@ -29,8 +31,6 @@ GQuark mon_error_quark(void);
 #define MON_CLIENT_FLUSH_TIMEOUT_MS 5000 /* at exit: wait this long for slow clients */
 #define MON_DRAIN_TIMEOUT_MS 1000        /* at exit: read leftover output this long at most */
 #define MON_CLEANUP_TIMEOUT_MS 10000     /* `runtime delete --force` */
-#define MON_KILL_TIMEOUT_MS 2000         /* reaping leftover children after a failed create */
-#define MON_NOTE_MAX (1u << 20)          /* bytes written to monitor.log per monitor */
 
 /* Backpressure (attach-server.c, README "Attach socket"): once a client has
  * HIGH bytes queued the monitor stops reading the container's output (the
@@ -67,8 +67,7 @@ typedef struct {
   int exit_code; /* of the monitor process */
   MonPhase phase;
   int state_dfd;
-  int note_fd;
-  size_t note_bytes;
+  MonNotes *notes;
 
   /* signals (signalfd) */
   int sig_fd;
@@ -130,22 +129,6 @@ typedef struct {
   gboolean exit_announced; /* EXIT handed to every client */
 } MonState;
 
-/* util.c */
-void mon_note(MonState *m, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
-gboolean mon_write_file_at(int dfd, const char *name, const char *data, size_t len, int mode,
-                           gboolean durable, GError **error);
-gboolean mon_set_nonblock(int fd, GError **error);
-void mon_rm_rf_at(int dfd, const char *name);
-void mon_close(int *fd);
-char *mon_one_line(const char *s, size_t max);
-void mon_trim_mappings(void);
-
-/* watch.c: a GSource for one fd whose condition can change */
-typedef gboolean (*MonWatchFunc)(gpointer data, GIOCondition cond);
-GSource *mon_watch_new(int fd, GIOCondition cond, MonWatchFunc func, gpointer data);
-void mon_watch_set(GSource *src, GIOCondition cond);
-void mon_watch_destroy(GSource **src);
-
 /* runtime.c */
 gboolean mon_runtime_spawn_create(MonState *m, GError **error);
 void mon_runtime_create_exited(MonState *m, int status);
@@ -187,8 +170,6 @@ gboolean mon_signals_setup(MonState *m, GError **error);
 void mon_reap(MonState *m);
 void mon_container_known(MonState *m);
 gboolean mon_write_exit_record(MonState *m, GError **error);
-gboolean mon_wait_child(pid_t pid, int timeout_ms, int *ret_status);
-void mon_kill_children(void);
 
 /* main.c: lifecycle steps the parts trigger */
 void mon_create_failed(MonState *m, const char *message);

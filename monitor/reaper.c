@@ -26,7 +26,7 @@ static void forward(MonState *m, int sig)
   else if (m->phase == MON_PHASE_CREATING && m->create_pid > 0)
     target = m->create_pid;
   if (target > 0 && kill(target, sig) < 0)
-    mon_note(m, "forward signal %d to pid %d: %s", sig, (int)target, g_strerror(errno));
+    mon_note(m->notes, "forward signal %d to pid %d: %s", sig, (int)target, g_strerror(errno));
 }
 
 static gboolean on_signal(gpointer data, GIOCondition cond)
@@ -56,7 +56,7 @@ gboolean mon_signals_setup(MonState *m, GError **error)
   signal(SIGPIPE, SIG_IGN);
   if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
       (m->sig_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
-    g_set_error(error, MON_ERROR, 0, "signalfd: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "signalfd");
     return FALSE;
   }
   m->sig_src = mon_watch_new(m->sig_fd, G_IO_IN, on_signal, m);
@@ -72,7 +72,7 @@ static void container_unknown(MonState *m, const char *reason)
   m->exit_status = m->exit_signal = 0;
   m->exit_reason = g_strdup(reason);
   clock_gettime(CLOCK_REALTIME, &m->finished);
-  mon_note(m, "container %d ended, exit status unknown: %s", (int)m->ctr_pid, reason);
+  mon_note(m->notes, "container %d ended, exit status unknown: %s", (int)m->ctr_pid, reason);
   mon_container_exited(m);
 }
 
@@ -141,7 +141,8 @@ void mon_container_known(MonState *m)
     container_unknown(m, "the container process was gone before the monitor could watch it");
     return;
   }
-  mon_note(m, "container pid %d is not a child of the monitor: its exit status will be unknown",
+  mon_note(m->notes,
+           "container pid %d is not a child of the monitor: its exit status will be unknown",
            (int)pid);
   m->pidfd_src = mon_watch_new(m->pidfd, G_IO_IN, on_pidfd, m);
 }
@@ -150,7 +151,7 @@ gboolean mon_write_exit_record(MonState *m, GError **error)
 {
   char when[32];
   timefmt_rfc3339(&m->finished, when);
-  json_t *o = json_object();
+  json_auto_t *o = json_object();
   if (m->exit_known) {
     json_object_set_new(o, "exitCode", json_integer(m->exit_status));
     json_object_set_new(o, "signal", json_integer(m->exit_signal));
@@ -162,118 +163,11 @@ gboolean mon_write_exit_record(MonState *m, GError **error)
     json_object_set_new(o, "error", json_string(m->exit_reason ? m->exit_reason : "unknown"));
   }
   char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-  json_decref(o);
   if (s == NULL) {
-    g_set_error(error, MON_ERROR, 0, "exit.json: out of memory");
+    mon_set_error(error, "exit.json: out of memory");
     return FALSE;
   }
   g_autofree char *line = g_strconcat(s, "\n", NULL);
   free(s);
   return mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error);
-}
-
-/* ---- waiting for children outside the main loop (cleanup) ---- */
-
-/* SIGCHLD is blocked (it arrives through the signalfd), so a wait for it
- * is a sigtimedwait().  One taken here is raised again at the end, so the
- * main loop's signalfd still sees it. */
-typedef struct {
-  gint64 deadline;
-  gboolean took;
-} ChildWait;
-
-static void child_wait_begin(ChildWait *w, int timeout_ms)
-{
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  sigprocmask(SIG_BLOCK, &set, NULL); /* already, unless setup failed early */
-  w->deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
-  w->took = FALSE;
-}
-
-/* Until some child changed state (TRUE) or the deadline (FALSE). */
-static gboolean child_wait_next(ChildWait *w)
-{
-  sigset_t set;
-  sigemptyset(&set);
-  sigaddset(&set, SIGCHLD);
-  for (;;) {
-    gint64 left = w->deadline - g_get_monotonic_time();
-    if (left <= 0)
-      return FALSE;
-    struct timespec ts = {.tv_sec = left / G_USEC_PER_SEC,
-                          .tv_nsec = (left % G_USEC_PER_SEC) * 1000};
-    if (sigtimedwait(&set, NULL, &ts) == SIGCHLD) {
-      w->took = TRUE;
-      return TRUE;
-    }
-    if (errno != EINTR)
-      return FALSE; /* EAGAIN: timed out */
-  }
-}
-
-static void child_wait_end(ChildWait *w)
-{
-  if (w->took)
-    raise(SIGCHLD);
-}
-
-/* Reaps PID, waiting at most TIMEOUT_MS.  FALSE: still running (or not our
- * child). */
-gboolean mon_wait_child(pid_t pid, int timeout_ms, int *ret_status)
-{
-  ChildWait w;
-  int status = 0;
-  pid_t r;
-  child_wait_begin(&w, timeout_ms);
-  do
-    r = waitpid(pid, &status, WNOHANG);
-  while ((r == 0 && child_wait_next(&w)) || (r < 0 && errno == EINTR));
-  child_wait_end(&w);
-  if (r != pid)
-    return FALSE;
-  if (ret_status)
-    *ret_status = status;
-  return TRUE;
-}
-
-/* Our children, from /proc (subreaper: leftovers of a failed create). */
-static GArray *list_children(void)
-{
-  GArray *pids = g_array_new(FALSE, FALSE, sizeof(pid_t));
-  g_autofree char *path = g_strdup_printf("/proc/self/task/%d/children", (int)getpid());
-  g_autofree char *text = NULL;
-  if (!g_file_get_contents(path, &text, NULL, NULL))
-    return pids;
-  for (char *p = text; *p;) {
-    char *end;
-    long v = strtol(p, &end, 10);
-    if (end == p)
-      break;
-    pid_t pid = (pid_t)v;
-    g_array_append_val(pids, pid);
-    p = end;
-  }
-  return pids;
-}
-
-/* SIGKILL and reap every child we still have, and what their deaths hand
- * down to us (we are a subreaper); bounded in time. */
-void mon_kill_children(void)
-{
-  ChildWait w;
-  child_wait_begin(&w, MON_KILL_TIMEOUT_MS);
-  for (;;) {
-    while (waitpid(-1, NULL, WNOHANG) > 0)
-      ;
-    g_autoptr(GArray) pids = list_children();
-    if (pids->len == 0)
-      break;
-    for (guint i = 0; i < pids->len; i++)
-      kill(g_array_index(pids, pid_t, i), SIGKILL);
-    if (!child_wait_next(&w))
-      break;
-  }
-  child_wait_end(&w);
 }

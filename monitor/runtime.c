@@ -28,7 +28,7 @@ pid_t mon_spawn(char *const argv[], int fd0, int fd1, int fd2, gboolean new_pgrp
   pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) {
-    g_set_error(error, MON_ERROR, 0, "fork: %s", g_strerror(errno));
+    mon_set_error_errno(error, errno, "fork");
     return -1;
   }
   if (pid > 0)
@@ -95,10 +95,7 @@ static gboolean argv_result(int r, oci_error **e, GError **error)
 {
   if (r == 0)
     return TRUE;
-  g_autofree char *text = oci_error_format(*e);
-  g_set_error(error, MON_ERROR, 0, "runtime command line: %s", text ? text : "out of memory");
-  oci_error_free(e);
-  return FALSE;
+  return mon_set_error_from_oci(error, e, "runtime command line");
 }
 
 static gboolean on_create_timeout(gpointer data)
@@ -148,10 +145,7 @@ gboolean mon_runtime_spawn_create(MonState *m, GError **error)
 
 void mon_runtime_create_exited(MonState *m, int status)
 {
-  if (m->create_timer) {
-    g_source_remove(m->create_timer);
-    m->create_timer = 0;
-  }
+  g_clear_handle_id(&m->create_timer, g_source_remove);
   mon_io_drain_runtime_stderr(m);
   if (m->create_timed_out) {
     g_autofree char *msg =
@@ -213,12 +207,12 @@ void mon_runtime_delete(MonState *m)
   mon_rt_call_clear(&c);
   pid_t pid = built ? mon_spawn(argv.v, -1, -1, -1, FALSE, &error) : -1;
   if (pid < 0) {
-    mon_note(m, "runtime delete: %s", error->message);
+    mon_note(m->notes, "runtime delete: %s", error->message);
     return;
   }
   if (mon_wait_child(pid, MON_CLEANUP_TIMEOUT_MS, NULL))
     return;
-  mon_note(m, "'%s delete --force %s' timed out; killed", m->runtime, m->id);
+  mon_note(m->notes, "'%s delete --force %s' timed out; killed", m->runtime, m->id);
   kill(pid, SIGKILL);
   (void)mon_wait_child(pid, MON_KILL_TIMEOUT_MS, NULL);
 }
