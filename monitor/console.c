@@ -119,13 +119,13 @@ static gboolean receive(MonState *m, GError **error)
     return FALSE;
   }
   mon_console_cleanup(m);
-  mon_io_set_pty(m, master);
+  mon_got_pty(m, master);
   return TRUE;
 }
 
 gboolean mon_console_try_receive(MonState *m, GError **error)
 {
-  if (m->pty_fd >= 0)
+  if (m->have_pty)
     return TRUE;
   if (m->console_conn < 0 && m->console_fd >= 0) {
     m->console_conn = accept4(m->console_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);

@@ -275,7 +275,7 @@ static gboolean detach(MonState *m, GError **error)
 
 /* ---- lifecycle ---- */
 
-enum proto_state mon_proto_state(MonState *m)
+static enum proto_state proto_state(MonState *m)
 {
   if (m->phase >= MON_PHASE_EXITING)
     return PROTO_STATE_STOPPED;
@@ -310,9 +310,12 @@ void mon_create_failed(MonState *m, const char *message)
     m->create_pid = 0;
   }
   mon_console_cleanup(m);
-  mon_attach_close_all(m);
-  mon_attach_unlink(m);
-  mon_io_close(m);
+  if (m->attach) {
+    mon_attach_close_all(m->attach);
+    mon_attach_unlink(m->attach);
+  }
+  if (m->stdio)
+    mon_stdio_close(m->stdio);
   if (m->create_spawned)
     mon_runtime_delete(m);
   mon_kill_children();
@@ -369,11 +372,11 @@ void mon_create_succeeded(MonState *m)
 {
   g_autoptr(GError) error = NULL;
   pid_t pid;
-  if (m->terminal && m->pty_fd < 0 && !mon_console_try_receive(m, &error)) {
+  if (m->terminal && !m->have_pty && !mon_console_try_receive(m, &error)) {
     mon_create_failed(m, error->message);
     return;
   }
-  if (m->terminal && m->pty_fd < 0) {
+  if (m->terminal && !m->have_pty) {
     mon_create_failed(m, "the runtime did not send the container's terminal");
     return;
   }
@@ -404,27 +407,28 @@ static gboolean on_flush_timeout(gpointer data)
   MonState *m = data;
   m->flush_timer = 0;
   mon_note(m->notes, "%u attach client(s) did not take the end of the output in time; closed",
-           m->clients->len);
-  mon_attach_close_all(m);
+           mon_attach_n_clients(m->attach));
+  mon_attach_close_all(m->attach);
   mon_maybe_finish(m);
   return G_SOURCE_REMOVE;
 }
 
 /* The container is gone: read what is left of its output, then
- * mon_container_output_done().  The drain waits for clients that fall
- * behind like reading does while the container runs. */
+ * output_done().  The drain waits for clients that fall behind like
+ * reading does while the container runs. */
 void mon_container_exited(MonState *m)
 {
   m->phase = MON_PHASE_EXITING;
-  mon_io_drain(m);
+  mon_stdio_drain(m->stdio);
 }
 
-void mon_container_output_done(MonState *m)
+static void output_done(gpointer data)
 {
+  MonState *m = data;
   g_autoptr(GError) error = NULL;
   struct timespec now;
-  mon_io_close(m);
-  mon_attach_resume_readers(m); /* paused on a full stdin queue: now they read (and drop) */
+  mon_stdio_close(m->stdio);
+  mon_attach_resume_readers(m->attach); /* paused on a full stdin queue: now they read (and drop) */
   clock_gettime(CLOCK_REALTIME, &now);
   mon_log_finish(m->log, &now);
   if (!mon_log_sync(m->log))
@@ -433,7 +437,7 @@ void mon_container_output_done(MonState *m)
     mon_note(m->notes, "%s", error->message);
   m->flush_timer = g_timeout_add(MON_CLIENT_FLUSH_TIMEOUT_MS, on_flush_timeout, m);
   m->exit_announced = TRUE;
-  mon_attach_send_exit(m);
+  mon_attach_send_exit(m->attach, m->exit_known, m->exit_status, m->exit_signal);
   mon_maybe_finish(m);
 }
 
@@ -453,11 +457,11 @@ static void remove_state_dir(MonState *m)
 
 void mon_maybe_finish(MonState *m)
 {
-  if (m->phase != MON_PHASE_EXITING || !m->exit_announced || m->clients->len > 0)
+  if (m->phase != MON_PHASE_EXITING || !m->exit_announced || mon_attach_n_clients(m->attach) > 0)
     return;
   m->phase = MON_PHASE_DONE;
   g_clear_handle_id(&m->flush_timer, g_source_remove);
-  mon_attach_unlink(m);
+  mon_attach_unlink(m->attach);
   unlinkat(m->state_dfd, "monitor.pid", 0);
   if (m->run_mode) {
     mon_runtime_delete(m);
@@ -466,6 +470,102 @@ void mon_maybe_finish(MonState *m)
   }
   quit(m, 0);
 }
+
+/* ---- routing: what the parts report ---- */
+
+G_STATIC_ASSERT(MON_READ_BUF_SIZE <= MON_ATTACH_BROADCAST_MAX);
+
+/* Output goes to the log first, then to the clients.  Before the container
+ * can run, stderr carries the runtime's own words. */
+static void on_output(enum proto_frame_type stream, const guint8 *data, size_t len, gpointer user)
+{
+  MonState *m = user;
+  if (stream == PROTO_STDERR && m->phase == MON_PHASE_CREATING) {
+    mon_runtime_keep_message(m, data, len);
+    return;
+  }
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  mon_log_write(m->log, stream == PROTO_STDOUT ? MON_STREAM_STDOUT : MON_STREAM_STDERR, &ts, data,
+                len);
+  mon_attach_broadcast(m->attach, stream, data, len);
+}
+
+static void on_stdin_room(gpointer user)
+{
+  MonState *m = user;
+  mon_attach_resume_readers(m->attach);
+}
+
+/* Quiet for a while: give buffers back. */
+static void on_quiet(gpointer user)
+{
+  MonState *m = user;
+  mon_log_trim(m->log);
+  mon_attach_trim(m->attach);
+  malloc_trim(0);
+  if (m->phase == MON_PHASE_RUNNING)
+    mon_trim_mappings();
+}
+
+static gboolean on_stdin(const guint8 *data, size_t len, gpointer user)
+{
+  MonState *m = user;
+  return mon_stdio_stdin_push(m->stdio, data, len);
+}
+
+static void on_resize(guint16 rows, guint16 cols, gpointer user)
+{
+  MonState *m = user;
+  mon_stdio_resize(m->stdio, rows, cols);
+}
+
+static void on_close_stdin(gpointer user)
+{
+  MonState *m = user;
+  mon_stdio_close_stdin(m->stdio);
+}
+
+static void on_backpressure(gboolean pause, gpointer user)
+{
+  MonState *m = user;
+  if (pause)
+    mon_stdio_pause(m->stdio);
+  else
+    mon_stdio_resume(m->stdio);
+}
+
+static void on_idle(gpointer user)
+{
+  mon_maybe_finish(user);
+}
+
+static enum proto_state on_state(gpointer user)
+{
+  return proto_state(user);
+}
+
+void mon_got_pty(MonState *m, int master)
+{
+  m->have_pty = TRUE;
+  mon_stdio_set_pty(m->stdio, master);
+}
+
+static const MonStdioEvents stdio_events = {
+    .on_output = on_output,
+    .on_drained = output_done,
+    .on_stdin_room = on_stdin_room,
+    .on_quiet = on_quiet,
+};
+
+static const MonAttachEvents attach_events = {
+    .on_stdin = on_stdin,
+    .on_resize = on_resize,
+    .on_close_stdin = on_close_stdin,
+    .on_backpressure = on_backpressure,
+    .on_idle = on_idle,
+    .state = on_state,
+};
 
 /* ---- setup ---- */
 
@@ -491,7 +591,9 @@ static gboolean setup(MonState *m, GError **error)
   m->log = mon_log_new(m->log_path, m->log_format, m->log_max_size, on_log_error, m);
   if (!mon_log_open(m->log, &m->log_created, error))
     return FALSE;
-  if (!mon_attach_listen(m, error))
+  m->stdio = mon_stdio_new(m->terminal, m->notes, &stdio_events, m);
+  m->attach = mon_attach_new(m->terminal, m->notes, &attach_events, m);
+  if (!mon_attach_listen(m->attach, m->state_dfd, m->state_dir, error))
     return FALSE;
   return mon_runtime_spawn_create(m, error);
 }
@@ -502,23 +604,16 @@ static void state_init(MonState *m)
   m->create_timeout = 60;
   m->report_fd = -1;
   m->state_dfd = m->sig_fd = m->rt_err_fd = -1;
-  m->console_fd = m->console_conn = m->pidfd = m->pty_fd = m->stdin_fd = -1;
-  m->out_fd[0] = m->out_fd[1] = m->listen_fd = -1;
-  mon_queue_init(&m->stdin_q, MON_STDIN_QUEUE_MAX + PROTO_MAX_FRAME + MON_QUEUE_RECORD_OVERHEAD);
+  m->console_fd = m->console_conn = m->pidfd = -1;
 }
 
 static void state_clear(MonState *m)
 {
   mon_console_cleanup(m);
-  mon_attach_close_all(m);
-  mon_attach_unlink(m);
-  mon_io_close(m);
-  g_clear_handle_id(&m->trim_timer, g_source_remove);
+  g_clear_pointer(&m->attach, mon_attach_free);
+  g_clear_pointer(&m->stdio, mon_stdio_free);
   g_clear_handle_id(&m->create_timer, g_source_remove);
-  g_clear_handle_id(&m->stall_timer, g_source_remove);
-  g_clear_handle_id(&m->drain_idle, g_source_remove);
   g_clear_handle_id(&m->flush_timer, g_source_remove);
-  g_clear_handle_id(&m->pty_retry_timer, g_source_remove);
   mon_watch_destroy(&m->sig_src);
   mon_watch_destroy(&m->rt_err_src);
   mon_watch_destroy(&m->pidfd_src);
@@ -528,14 +623,11 @@ static void state_clear(MonState *m)
   g_clear_pointer(&m->notes, mon_notes_free);
   mon_close(&m->state_dfd);
   mon_close(&m->report_fd);
-  g_clear_pointer(&m->clients, g_ptr_array_unref);
   g_clear_pointer(&m->early_exits, g_hash_table_unref);
   g_clear_pointer(&m->log, mon_log_free);
   g_clear_pointer(&m->loop, g_main_loop_unref);
   if (m->rt_msg)
     g_string_free(m->rt_msg, TRUE);
-  if (m->rbuf)
-    munmap(m->rbuf, MON_READ_BUF_SIZE);
   g_free(m->id);
   g_free(m->bundle);
   g_free(m->state_dir);

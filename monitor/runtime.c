@@ -22,6 +22,7 @@
 
 #define MSG_MAX 4096
 #define RUNTIME_LOG_TAIL (64 * 1024)
+#define RT_MSG_MAX (64u * 1024)
 
 pid_t mon_spawn(char *const argv[], int fd0, int fd1, int fd2, gboolean new_pgrp, GError **error)
 {
@@ -110,6 +111,63 @@ static gboolean on_create_timeout(gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+void mon_runtime_keep_message(MonState *m, const guint8 *data, size_t len)
+{
+  if (m->rt_msg == NULL)
+    m->rt_msg = g_string_new(NULL);
+  g_string_append_len(m->rt_msg, (const char *)data, (gssize)len);
+  if (m->rt_msg->len > RT_MSG_MAX) /* keep the end: the error is last */
+    g_string_erase(m->rt_msg, 0, (gssize)(m->rt_msg->len - RT_MSG_MAX));
+}
+
+/* Terminal mode: the runtime's own stderr, a pipe of its own (the
+ * container's output is the pty).  What comes after create is noted. */
+static gboolean on_runtime_stderr(gpointer data, GIOCondition cond)
+{
+  MonState *m = data;
+  guint8 buf[4096];
+  ssize_t n = read(m->rt_err_fd, buf, sizeof(buf));
+  if (n > 0) {
+    if (m->phase == MON_PHASE_CREATING)
+      mon_runtime_keep_message(m, buf, (size_t)n);
+    else
+      mon_note(m->notes, "runtime: %.*s", (int)n, (const char *)buf);
+  } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+    mon_watch_destroy(&m->rt_err_src);
+    mon_close(&m->rt_err_fd);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Everything the runtime wrote before it exited. */
+static void drain_runtime_stderr(MonState *m)
+{
+  guint8 buf[4096];
+  ssize_t n;
+  if (!m->terminal) {
+    mon_stdio_read_stderr_now(m->stdio); /* the container's stderr pipe */
+    return;
+  }
+  if (m->rt_err_fd < 0)
+    return;
+  while ((n = read(m->rt_err_fd, buf, sizeof(buf))) > 0)
+    mon_runtime_keep_message(m, buf, (size_t)n);
+}
+
+static gboolean setup_pipes(MonState *m, int child[3], GError **error)
+{
+  int p[2];
+  if (!mon_stdio_open(m->stdio, child, error))
+    return FALSE;
+  if (!m->terminal)
+    return TRUE;
+  if (pipe2(p, O_CLOEXEC) < 0)
+    return mon_set_error_errno(error, errno, "pipe");
+  m->rt_err_fd = p[0];
+  child[2] = p[1];
+  return mon_set_nonblock(m->rt_err_fd, error);
+}
+
 gboolean mon_runtime_spawn_create(MonState *m, GError **error)
 {
   g_autofree char *console = NULL;
@@ -127,7 +185,7 @@ gboolean mon_runtime_spawn_create(MonState *m, GError **error)
   if (!built)
     return FALSE;
 
-  gboolean ok = mon_io_setup_pipes(m, child, error);
+  gboolean ok = setup_pipes(m, child, error);
   if (ok) {
     m->create_pid = mon_spawn(argv.v, child[0], child[1], child[2], TRUE, error);
     ok = m->create_pid > 0;
@@ -138,15 +196,16 @@ gboolean mon_runtime_spawn_create(MonState *m, GError **error)
   if (!ok)
     return FALSE;
   m->create_timer = g_timeout_add((guint)m->create_timeout * 1000, on_create_timeout, m);
-  mon_io_watch(m);
-  mon_io_watch_runtime_stderr(m);
+  mon_stdio_start(m->stdio);
+  if (m->rt_err_fd >= 0)
+    m->rt_err_src = mon_watch_new(m->rt_err_fd, G_IO_IN, on_runtime_stderr, m);
   return TRUE;
 }
 
 void mon_runtime_create_exited(MonState *m, int status)
 {
   g_clear_handle_id(&m->create_timer, g_source_remove);
-  mon_io_drain_runtime_stderr(m);
+  drain_runtime_stderr(m);
   if (m->create_timed_out) {
     g_autofree char *msg =
         g_strdup_printf("'%s create' timed out after %d s", m->runtime, m->create_timeout);
