@@ -1,9 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * oci-monitor: options, detaching, and the lifecycle
- *   CREATING --create ok--> RUNNING --container gone--> EXITING --clients done--> DONE
- *       \--create failed--> DONE (exit 1)
- * on one GMainLoop.  The contract is monitor/README.md.
+ * oci-monitor: main(), its options and detaching from the CLI; the rest is
+ * the owner's (monitor.c).  The contract is monitor/README.md.
  */
 #include "monitor.h"
 
@@ -24,6 +22,10 @@
 
 #include "config.h"
 #include "container-id.h"
+#include "errors.h"
+#include "files.h"
+#include "options.h"
+#include "report.h"
 
 static const char usage[] =
     "usage: oci-monitor --id ID --bundle ABS_BUNDLE --state-dir ABS_DIR\n"
@@ -83,7 +85,7 @@ static char *absolute(const char *path)
 }
 
 /* 0 ok, 1 error (ERROR set), 2 --help/--version done. */
-static int parse_args(MonState *m, int argc, char **argv, GError **error)
+static int parse_args(MonOptions *m, int argc, char **argv, GError **error)
 {
   g_autoptr(GPtrArray) rargs = g_ptr_array_new_with_free_func(g_free);
   const char *format = "kubernetes";
@@ -178,46 +180,9 @@ static int parse_args(MonState *m, int argc, char **argv, GError **error)
   return 0;
 }
 
-/* ---- reporting ---- */
-
-/* Writes LINE (one line of JSON with its newline) and closes the fd. */
-static void report(MonState *m, const char *line)
-{
-  size_t len = strlen(line);
-  while (m->report_fd >= 0 && len > 0) {
-    ssize_t n = write(m->report_fd, line, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break; /* the CLI went away: nothing to tell it */
-    line += n;
-    len -= (size_t)n;
-  }
-  mon_close(&m->report_fd);
-}
-
-static void report_error(MonState *m, const char *msg)
-{
-  json_auto_t *o = json_object();
-  json_object_set_new(o, "error", json_string(msg));
-  char *s = json_dumps(o, JSON_PRESERVE_ORDER);
-  g_autofree char *line = g_strconcat(s ? s : "{\"error\": \"out of memory\"}", "\n", NULL);
-  free(s);
-  report(m, line);
-}
-
-/* By hand: the first jansson object of a process seeds its hash from
- * /dev/urandom, three syscalls between `runtime create` and the report. */
-static void report_pid(MonState *m, pid_t pid)
-{
-  char line[40];
-  g_snprintf(line, sizeof(line), "{\"pid\": %d}\n", (int)pid);
-  report(m, line);
-}
-
 /* ---- detaching ---- */
 
-static gboolean detach(MonState *m, GError **error)
+static gboolean detach(MonOptions *m, GError **error)
 {
   int fl = fcntl(m->report_fd, F_GETFD);
   if (fl < 0) {
@@ -273,398 +238,46 @@ static gboolean detach(MonState *m, GError **error)
   return TRUE;
 }
 
-/* ---- lifecycle ---- */
-
-static enum proto_state proto_state(MonState *m)
+void mon_options_init(MonOptions *o)
 {
-  if (m->phase >= MON_PHASE_EXITING)
-    return PROTO_STATE_STOPPED;
-  if (m->phase == MON_PHASE_CREATING)
-    return PROTO_STATE_CREATED;
-  /* runc and crun remove exec.fifo when `start` opens it. */
-  g_autofree char *fifo = g_strdup_printf("runtime/%s/exec.fifo", m->id);
-  if (faccessat(m->state_dfd, fifo, F_OK, AT_SYMLINK_NOFOLLOW) == 0)
-    return PROTO_STATE_CREATED;
-  return PROTO_STATE_RUNNING;
+  memset(o, 0, sizeof(*o));
+  o->create_timeout = 60;
+  o->report_fd = -1;
 }
 
-static void quit(MonState *m, int code)
+void mon_options_clear(MonOptions *o)
 {
-  m->phase = MON_PHASE_DONE;
-  m->exit_code = code;
-  if (m->loop)
-    g_main_loop_quit(m->loop);
-}
-
-void mon_create_failed(MonState *m, const char *message)
-{
-  if (m->phase == MON_PHASE_DONE)
-    return;
-  m->phase = MON_PHASE_DONE;
-  mon_note(m->notes, "create failed: %s", message);
-  g_clear_handle_id(&m->create_timer, g_source_remove);
-  if (m->create_pid > 0) {
-    kill(-m->create_pid, SIGKILL);
-    kill(m->create_pid, SIGKILL);
-    (void)mon_wait_child(m->create_pid, MON_KILL_TIMEOUT_MS, NULL);
-    m->create_pid = 0;
-  }
-  mon_console_cleanup(m);
-  if (m->attach) {
-    mon_attach_close_all(m->attach);
-    mon_attach_unlink(m->attach);
-  }
-  if (m->stdio)
-    mon_stdio_close(m->stdio);
-  if (m->create_spawned)
-    mon_runtime_delete(m);
-  mon_kill_children();
-  if (m->log_created && m->log_path)
-    unlink(m->log_path);
-  if (m->state_dfd >= 0)
-    unlinkat(m->state_dfd, "monitor.pid", 0);
-  /* Report last: when the CLI reads it, nothing of ours is left. */
-  report_error(m, message);
-  quit(m, 1);
-}
-
-static gboolean read_pid(MonState *m, pid_t *ret, GError **error)
-{
-  char buf[32];
-  int fd = openat(m->state_dfd, "container.pid", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-  int errsv = errno;
-  if (fd >= 0)
-    close(fd);
-  if (n < 0) {
-    mon_set_error_errno(error, errsv, "read '%s/container.pid'", m->state_dir);
-    return FALSE;
-  }
-  buf[n] = '\0';
-  g_strstrip(buf);
-  guint64 v;
-  if (!parse_u64(buf, G_MAXINT32, &v) || v < 1) {
-    mon_set_error(error, "'%s/container.pid' holds no pid", m->state_dir);
-    return FALSE;
-  }
-  *ret = (pid_t)v;
-  return TRUE;
-}
-
-static gboolean write_user_pid_file(MonState *m, GError **error)
-{
-  g_autofree char *dir = g_path_get_dirname(m->pid_file);
-  g_autofree char *base = g_path_get_basename(m->pid_file);
-  g_autofree char *text = g_strdup_printf("%d", (int)m->ctr_pid);
-  int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0) {
-    mon_set_error_errno(error, errno, "pid file dir '%s'", dir);
-    return FALSE;
-  }
-  gboolean ok = mon_write_file_at(dfd, base, text, strlen(text), 0644, FALSE, error);
-  close(dfd);
-  if (!ok)
-    g_prefix_error(error, "pid file '%s': ", m->pid_file);
-  return ok;
-}
-
-void mon_create_succeeded(MonState *m)
-{
-  g_autoptr(GError) error = NULL;
-  pid_t pid;
-  if (m->terminal && !m->have_pty && !mon_console_try_receive(m, &error)) {
-    mon_create_failed(m, error->message);
-    return;
-  }
-  if (m->terminal && !m->have_pty) {
-    mon_create_failed(m, "the runtime did not send the container's terminal");
-    return;
-  }
-  if (!read_pid(m, &pid, &error)) {
-    mon_create_failed(m, error->message);
-    return;
-  }
-  m->ctr_pid = pid;
-  if (m->pid_file && !write_user_pid_file(m, &error)) {
-    mon_create_failed(m, error->message);
-    return;
-  }
-  m->phase = MON_PHASE_RUNNING;
-  report_pid(m, pid);
-  if (m->rt_msg && m->rt_msg->len > 0) /* warnings: noted after the report */
-    mon_note(m->notes, "runtime said: %s", m->rt_msg->str);
-  if (m->rt_msg) {
-    g_string_free(m->rt_msg, TRUE);
-    m->rt_msg = NULL;
-  }
-  mon_container_known(m);
-  if (m->phase == MON_PHASE_RUNNING)
-    mon_trim_mappings(); /* from here on the monitor mostly waits */
-}
-
-static gboolean on_flush_timeout(gpointer data)
-{
-  MonState *m = data;
-  m->flush_timer = 0;
-  mon_note(m->notes, "%u attach client(s) did not take the end of the output in time; closed",
-           mon_attach_n_clients(m->attach));
-  mon_attach_close_all(m->attach);
-  mon_maybe_finish(m);
-  return G_SOURCE_REMOVE;
-}
-
-/* The container is gone: read what is left of its output, then
- * output_done().  The drain waits for clients that fall behind like
- * reading does while the container runs. */
-void mon_container_exited(MonState *m)
-{
-  m->phase = MON_PHASE_EXITING;
-  mon_stdio_drain(m->stdio);
-}
-
-static void output_done(gpointer data)
-{
-  MonState *m = data;
-  g_autoptr(GError) error = NULL;
-  struct timespec now;
-  mon_stdio_close(m->stdio);
-  mon_attach_resume_readers(m->attach); /* paused on a full stdin queue: now they read (and drop) */
-  clock_gettime(CLOCK_REALTIME, &now);
-  mon_log_finish(m->log, &now);
-  if (!mon_log_sync(m->log))
-    mon_note(m->notes, "fsync log '%s': %s", m->log_path, g_strerror(errno));
-  if (!mon_write_exit_record(m, &error))
-    mon_note(m->notes, "%s", error->message);
-  m->flush_timer = g_timeout_add(MON_CLIENT_FLUSH_TIMEOUT_MS, on_flush_timeout, m);
-  m->exit_announced = TRUE;
-  mon_attach_send_exit(m->attach, m->exit_known, m->exit_status, m->exit_signal);
-  mon_maybe_finish(m);
-}
-
-/* Run mode: the whole state dir goes.  Through its parent: lib's rm -rf
- * does not cross mounts, and "/" (our cwd) is another mount than /run.
- * Best effort: with the dir gone there is nowhere left to note a failure. */
-static void remove_state_dir(MonState *m)
-{
-  g_autofree char *parent = g_path_get_dirname(m->state_dir);
-  g_autofree char *base = g_path_get_basename(m->state_dir);
-  int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return;
-  (void)mon_rm_rf_at(dfd, base, NULL);
-  close(dfd);
-}
-
-void mon_maybe_finish(MonState *m)
-{
-  if (m->phase != MON_PHASE_EXITING || !m->exit_announced || mon_attach_n_clients(m->attach) > 0)
-    return;
-  m->phase = MON_PHASE_DONE;
-  g_clear_handle_id(&m->flush_timer, g_source_remove);
-  mon_attach_unlink(m->attach);
-  unlinkat(m->state_dfd, "monitor.pid", 0);
-  if (m->run_mode) {
-    mon_runtime_delete(m);
-    mon_notes_close(m->notes);
-    remove_state_dir(m);
-  }
-  quit(m, 0);
-}
-
-/* ---- routing: what the parts report ---- */
-
-G_STATIC_ASSERT(MON_READ_BUF_SIZE <= MON_ATTACH_BROADCAST_MAX);
-
-/* Output goes to the log first, then to the clients.  Before the container
- * can run, stderr carries the runtime's own words. */
-static void on_output(enum proto_frame_type stream, const guint8 *data, size_t len, gpointer user)
-{
-  MonState *m = user;
-  if (stream == PROTO_STDERR && m->phase == MON_PHASE_CREATING) {
-    mon_runtime_keep_message(m, data, len);
-    return;
-  }
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  mon_log_write(m->log, stream == PROTO_STDOUT ? MON_STREAM_STDOUT : MON_STREAM_STDERR, &ts, data,
-                len);
-  mon_attach_broadcast(m->attach, stream, data, len);
-}
-
-static void on_stdin_room(gpointer user)
-{
-  MonState *m = user;
-  mon_attach_resume_readers(m->attach);
-}
-
-/* Quiet for a while: give buffers back. */
-static void on_quiet(gpointer user)
-{
-  MonState *m = user;
-  mon_log_trim(m->log);
-  mon_attach_trim(m->attach);
-  malloc_trim(0);
-  if (m->phase == MON_PHASE_RUNNING)
-    mon_trim_mappings();
-}
-
-static gboolean on_stdin(const guint8 *data, size_t len, gpointer user)
-{
-  MonState *m = user;
-  return mon_stdio_stdin_push(m->stdio, data, len);
-}
-
-static void on_resize(guint16 rows, guint16 cols, gpointer user)
-{
-  MonState *m = user;
-  mon_stdio_resize(m->stdio, rows, cols);
-}
-
-static void on_close_stdin(gpointer user)
-{
-  MonState *m = user;
-  mon_stdio_close_stdin(m->stdio);
-}
-
-static void on_backpressure(gboolean pause, gpointer user)
-{
-  MonState *m = user;
-  if (pause)
-    mon_stdio_pause(m->stdio);
-  else
-    mon_stdio_resume(m->stdio);
-}
-
-static void on_idle(gpointer user)
-{
-  mon_maybe_finish(user);
-}
-
-static enum proto_state on_state(gpointer user)
-{
-  return proto_state(user);
-}
-
-void mon_got_pty(MonState *m, int master)
-{
-  m->have_pty = TRUE;
-  mon_stdio_set_pty(m->stdio, master);
-}
-
-static const MonStdioEvents stdio_events = {
-    .on_output = on_output,
-    .on_drained = output_done,
-    .on_stdin_room = on_stdin_room,
-    .on_quiet = on_quiet,
-};
-
-static const MonAttachEvents attach_events = {
-    .on_stdin = on_stdin,
-    .on_resize = on_resize,
-    .on_close_stdin = on_close_stdin,
-    .on_backpressure = on_backpressure,
-    .on_idle = on_idle,
-    .state = on_state,
-};
-
-/* ---- setup ---- */
-
-static void on_log_error(const char *message, gpointer data)
-{
-  MonState *m = data;
-  mon_note(m->notes, "%s", message);
-}
-
-static gboolean setup(MonState *m, GError **error)
-{
-  m->state_dfd = open(m->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (m->state_dfd < 0) {
-    mon_set_error_errno(error, errno, "state dir '%s'", m->state_dir);
-    return FALSE;
-  }
-  m->notes = mon_notes_new(m->state_dfd);
-  g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
-  if (!mon_write_file_at(m->state_dfd, "monitor.pid", pid, strlen(pid), 0600, FALSE, error))
-    return FALSE;
-  if (!mon_signals_setup(m, error))
-    return FALSE;
-  m->log = mon_log_new(m->log_path, m->log_format, m->log_max_size, on_log_error, m);
-  if (!mon_log_open(m->log, &m->log_created, error))
-    return FALSE;
-  m->stdio = mon_stdio_new(m->terminal, m->notes, &stdio_events, m);
-  m->attach = mon_attach_new(m->terminal, m->notes, &attach_events, m);
-  if (!mon_attach_listen(m->attach, m->state_dfd, m->state_dir, error))
-    return FALSE;
-  return mon_runtime_spawn_create(m, error);
-}
-
-static void state_init(MonState *m)
-{
-  memset(m, 0, sizeof(*m));
-  m->create_timeout = 60;
-  m->report_fd = -1;
-  m->state_dfd = m->sig_fd = m->rt_err_fd = -1;
-  m->console_fd = m->console_conn = m->pidfd = -1;
-}
-
-static void state_clear(MonState *m)
-{
-  mon_console_cleanup(m);
-  g_clear_pointer(&m->attach, mon_attach_free);
-  g_clear_pointer(&m->stdio, mon_stdio_free);
-  g_clear_handle_id(&m->create_timer, g_source_remove);
-  g_clear_handle_id(&m->flush_timer, g_source_remove);
-  mon_watch_destroy(&m->sig_src);
-  mon_watch_destroy(&m->rt_err_src);
-  mon_watch_destroy(&m->pidfd_src);
-  mon_close(&m->sig_fd);
-  mon_close(&m->rt_err_fd);
-  mon_close(&m->pidfd);
-  g_clear_pointer(&m->notes, mon_notes_free);
-  mon_close(&m->state_dfd);
-  mon_close(&m->report_fd);
-  g_clear_pointer(&m->early_exits, g_hash_table_unref);
-  g_clear_pointer(&m->log, mon_log_free);
-  g_clear_pointer(&m->loop, g_main_loop_unref);
-  if (m->rt_msg)
-    g_string_free(m->rt_msg, TRUE);
-  g_free(m->id);
-  g_free(m->bundle);
-  g_free(m->state_dir);
-  g_free(m->runtime);
-  g_free(m->log_path);
-  g_free(m->pid_file);
-  g_free(m->exit_reason);
-  g_strfreev(m->runtime_args);
+  g_free(o->id);
+  g_free(o->bundle);
+  g_free(o->state_dir);
+  g_free(o->runtime);
+  g_free(o->log_path);
+  g_free(o->pid_file);
+  g_strfreev(o->runtime_args);
+  mon_options_init(o);
 }
 
 int main(int argc, char **argv)
 {
-  MonState m;
+  MonOptions o;
   g_autoptr(GError) error = NULL;
-  state_init(&m);
+  mon_options_init(&o);
   signal(SIGPIPE, SIG_IGN); /* a CLI that stopped reading the report must not kill us */
   /* Big buffers always from mmap, so freeing them gives memory back. */
   mallopt(M_MMAP_THRESHOLD, 64 * 1024);
 
-  int r = parse_args(&m, argc, argv, &error);
+  int r = parse_args(&o, argc, argv, &error);
   if (r == 2) {
-    state_clear(&m);
+    mon_options_clear(&o);
     return 0;
   }
-  if (r == 1 || !detach(&m, &error)) {
+  if (r == 1 || !detach(&o, &error)) {
     fprintf(stderr, "oci-monitor: %s\n", error->message);
-    if (m.report_fd >= 0 && fcntl(m.report_fd, F_GETFD) >= 0)
-      report_error(&m, error->message);
-    state_clear(&m);
+    if (o.report_fd >= 0 && fcntl(o.report_fd, F_GETFD) >= 0)
+      mon_report_error(&o.report_fd, error->message);
+    mon_options_clear(&o);
     return 1;
   }
-  m.loop = g_main_loop_new(NULL, FALSE);
-  if (!setup(&m, &error))
-    mon_create_failed(&m, error->message);
-  if (m.phase != MON_PHASE_DONE)
-    g_main_loop_run(m.loop);
-  int code = m.exit_code;
-  state_clear(&m);
-  return code;
+  g_autoptr(MonMonitor) m = mon_monitor_new(&o);
+  return mon_monitor_run(m);
 }
