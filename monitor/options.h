@@ -19,5 +19,8 @@ typedef struct {
 
 void mon_options_init(MonOptions *o);
 void mon_options_clear(MonOptions *o);
+/* 0: parsed and checked; 1: a bad command line (ERROR set); 2: --help or
+ * --version, printed. */
+int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error);
 
 #endif
