@@ -74,17 +74,13 @@ gboolean mon_console_listen(MonConsole *c, char **ret_path, GError **error)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   c->dir = make_dir();
-  if (c->dir == NULL) {
-    mon_set_error_errno(error, errno, "console socket dir");
-    return FALSE;
-  }
+  if (c->dir == NULL)
+    return mon_set_error_errno(error, errno, "console socket dir");
   g_autofree char *path = g_build_filename(c->dir, SOCK_NAME, NULL);
   g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
   c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->fd, 1) < 0) {
-    mon_set_error_errno(error, errno, "console socket '%s'", path);
-    return FALSE;
-  }
+  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->fd, 1) < 0)
+    return mon_set_error_errno(error, errno, "console socket '%s'", path);
   c->src = mon_watch_new(c->fd, G_IO_IN, on_console_event, c);
   *ret_path = g_steal_pointer(&path);
   return TRUE;
@@ -119,10 +115,8 @@ static gboolean receive(MonConsole *c, GError **error)
   ssize_t n = recvmsg(c->conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return TRUE;
-  if (n < 0) {
-    mon_set_error_errno(error, errno, "console socket");
-    return FALSE;
-  }
+  if (n < 0)
+    return mon_set_error_errno(error, errno, "console socket");
   int master = -1;
   for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
     if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
@@ -137,10 +131,8 @@ static gboolean receive(MonConsole *c, GError **error)
         close(fd);
     }
   }
-  if (master < 0) {
-    mon_set_error(error, "console socket: the runtime sent no terminal");
-    return FALSE;
-  }
+  if (master < 0)
+    return mon_set_error(error, "console socket: the runtime sent no terminal");
   if (!isatty(master)) {
     close(master);
     mon_set_error(error, "console socket: the runtime sent an fd that is no terminal");
