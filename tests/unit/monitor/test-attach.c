@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "attach.h"
+#include "spin.h"
 #include "tap.h"
 
 typedef struct {
@@ -90,19 +91,6 @@ static void owner_clear(Owner *o)
 {
   mon_attach_free(o->a);
   g_string_free(o->in, TRUE);
-}
-
-#define SPIN_UNTIL(cond, ms)                                                                       \
-  do {                                                                                             \
-    gint64 spin_end_ = g_get_monotonic_time() + (ms)*1000;                                         \
-    while (!(cond) && g_get_monotonic_time() < spin_end_)                                          \
-      if (!g_main_context_iteration(NULL, FALSE))                                                  \
-        g_usleep(1000);                                                                            \
-  } while (0)
-
-static void spin(int ms)
-{
-  SPIN_UNTIL(FALSE, ms);
 }
 
 /* A client on a socketpair; returns the test's end. */

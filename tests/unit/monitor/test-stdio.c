@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "ctr-stdio.h"
+#include "spin.h"
 #include "tap.h"
 
 typedef struct {
@@ -60,21 +61,6 @@ static void events_clear(Events *e)
   g_string_free(e->out, TRUE);
   g_string_free(e->err, TRUE);
   g_string_free(e->order, TRUE);
-}
-
-/* Dispatches whatever is ready, for at most MS milliseconds or until COND
- * (re-evaluated) holds. */
-#define SPIN_UNTIL(cond, ms)                                                                       \
-  do {                                                                                             \
-    gint64 spin_end_ = g_get_monotonic_time() + (ms)*1000;                                         \
-    while (!(cond) && g_get_monotonic_time() < spin_end_)                                          \
-      if (!g_main_context_iteration(NULL, FALSE))                                                  \
-        g_usleep(1000);                                                                            \
-  } while (0)
-
-static void spin(int ms)
-{
-  SPIN_UNTIL(FALSE, ms);
 }
 
 static void write_str(int fd, const char *s)
