@@ -1,10 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/*
- * Terminal mode: the console socket.  The runtime connects once and sends
- * the pty master as SCM_RIGHTS (the payload is the pty's name).  The socket
- * lives in a private mkdtemp() dir that goes away as soon as the fd is here.
- */
-#include "monitor.h"
+/* Terminal mode's console socket (console.h). */
+#include "console.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,16 +10,49 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "errors.h"
+#include "files.h"
+#include "watch.h"
+
 #define SOCK_NAME "console.sock"
 #define MAX_FDS 4
 
+struct MonConsole {
+  MonNotes *notes;
+  MonConsoleEvents ev;
+  gpointer user_data;
+  int fd;   /* listening */
+  int conn; /* the runtime's connection */
+  char *dir;
+  GSource *src, *conn_src;
+  gboolean got; /* the pty came */
+};
+
+MonConsole *mon_console_new(MonNotes *notes, const MonConsoleEvents *events, gpointer user_data)
+{
+  MonConsole *c = g_new0(MonConsole, 1);
+  c->notes = notes;
+  c->ev = *events;
+  c->user_data = user_data;
+  c->fd = c->conn = -1;
+  return c;
+}
+
+void mon_console_free(MonConsole *c)
+{
+  if (c == NULL)
+    return;
+  mon_console_close(c);
+  g_free(c);
+}
+
 static gboolean on_console_event(gpointer data, GIOCondition cond)
 {
-  MonState *m = data;
+  MonConsole *c = data;
   g_autoptr(GError) error = NULL;
-  if (!mon_console_try_receive(m, &error)) {
-    mon_note(m, "%s", error->message);
-    mon_console_cleanup(m); /* create then fails with "no terminal" */
+  if (!mon_console_try_receive(c, &error)) {
+    mon_note(c->notes, "%s", error->message);
+    mon_console_close(c); /* create then fails with "no terminal" */
   }
   return G_SOURCE_CONTINUE;
 }
@@ -41,44 +70,39 @@ static char *make_dir(void)
   return g_steal_pointer(&tmpl);
 }
 
-gboolean mon_console_listen(MonState *m, char **ret_path, GError **error)
+gboolean mon_console_listen(MonConsole *c, char **ret_path, GError **error)
 {
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
-  m->console_dir = make_dir();
-  if (m->console_dir == NULL) {
-    g_set_error(error, MON_ERROR, 0, "console socket dir: %s", g_strerror(errno));
-    return FALSE;
-  }
-  g_autofree char *path = g_build_filename(m->console_dir, SOCK_NAME, NULL);
+  c->dir = make_dir();
+  if (c->dir == NULL)
+    return mon_set_error_errno(error, errno, "console socket dir");
+  g_autofree char *path = g_build_filename(c->dir, SOCK_NAME, NULL);
   g_strlcpy(sa.sun_path, path, sizeof(sa.sun_path));
-  m->console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (m->console_fd < 0 || bind(m->console_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-      listen(m->console_fd, 1) < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket '%s': %s", path, g_strerror(errno));
-    return FALSE;
-  }
-  m->console_src = mon_watch_new(m->console_fd, G_IO_IN, on_console_event, m);
+  c->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(c->fd, 1) < 0)
+    return mon_set_error_errno(error, errno, "console socket '%s'", path);
+  c->src = mon_watch_new(c->fd, G_IO_IN, on_console_event, c);
   *ret_path = g_steal_pointer(&path);
   return TRUE;
 }
 
-void mon_console_cleanup(MonState *m)
+void mon_console_close(MonConsole *c)
 {
-  mon_watch_destroy(&m->console_src);
-  mon_watch_destroy(&m->console_conn_src);
-  mon_close(&m->console_conn);
-  mon_close(&m->console_fd);
-  if (m->console_dir) {
-    g_autofree char *path = g_build_filename(m->console_dir, SOCK_NAME, NULL);
+  mon_watch_destroy(&c->src);
+  mon_watch_destroy(&c->conn_src);
+  mon_close(&c->conn);
+  mon_close(&c->fd);
+  if (c->dir) {
+    g_autofree char *path = g_build_filename(c->dir, SOCK_NAME, NULL);
     unlink(path);
-    rmdir(m->console_dir);
-    g_clear_pointer(&m->console_dir, g_free);
+    rmdir(c->dir);
+    g_clear_pointer(&c->dir, g_free);
   }
 }
 
 /* Receives the fd if it is there.  TRUE: got it or not yet; FALSE: the
  * runtime hung up or sent garbage. */
-static gboolean receive(MonState *m, GError **error)
+static gboolean receive(MonConsole *c, GError **error)
 {
   char name[4096];
   union {
@@ -88,55 +112,52 @@ static gboolean receive(MonState *m, GError **error)
   struct iovec iov = {.iov_base = name, .iov_len = sizeof(name) - 1};
   struct msghdr msg = {
       .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf)};
-  ssize_t n = recvmsg(m->console_conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+  ssize_t n = recvmsg(c->conn, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EINTR))
     return TRUE;
-  if (n < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket: %s", g_strerror(errno));
-    return FALSE;
-  }
+  if (n < 0)
+    return mon_set_error_errno(error, errno, "console socket");
   int master = -1;
-  for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+  for (struct cmsghdr *h = CMSG_FIRSTHDR(&msg); h; h = CMSG_NXTHDR(&msg, h)) {
+    if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
       continue;
-    size_t nfds = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+    size_t nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
     for (size_t i = 0; i < nfds; i++) {
       int fd;
-      memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+      memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(int));
       if (master < 0)
         master = fd;
       else
         close(fd);
     }
   }
-  if (master < 0) {
-    g_set_error(error, MON_ERROR, 0, "console socket: the runtime sent no terminal");
-    return FALSE;
-  }
+  if (master < 0)
+    return mon_set_error(error, "console socket: the runtime sent no terminal");
   if (!isatty(master)) {
     close(master);
-    g_set_error(error, MON_ERROR, 0, "console socket: the runtime sent an fd that is no terminal");
+    mon_set_error(error, "console socket: the runtime sent an fd that is no terminal");
     return FALSE;
   }
-  mon_console_cleanup(m);
-  mon_io_set_pty(m, master);
+  mon_console_close(c);
+  c->got = TRUE;
+  c->ev.on_pty(master, c->user_data);
   return TRUE;
 }
 
-gboolean mon_console_try_receive(MonState *m, GError **error)
+gboolean mon_console_try_receive(MonConsole *c, GError **error)
 {
-  if (m->pty_fd >= 0)
+  if (c->got)
     return TRUE;
-  if (m->console_conn < 0 && m->console_fd >= 0) {
-    m->console_conn = accept4(m->console_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-    if (m->console_conn < 0)
+  if (c->conn < 0 && c->fd >= 0) {
+    c->conn = accept4(c->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (c->conn < 0)
       return TRUE; /* not yet */
     /* One connection only. */
-    mon_watch_destroy(&m->console_src);
-    mon_close(&m->console_fd);
-    m->console_conn_src = mon_watch_new(m->console_conn, G_IO_IN, on_console_event, m);
+    mon_watch_destroy(&c->src);
+    mon_close(&c->fd);
+    c->conn_src = mon_watch_new(c->conn, G_IO_IN, on_console_event, c);
   }
-  if (m->console_conn < 0)
+  if (c->conn < 0)
     return TRUE;
-  return receive(m, error);
+  return receive(c, error);
 }

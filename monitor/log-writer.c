@@ -9,6 +9,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "errors.h"
 #include "timefmt.h"
 
 #define IOV_BATCH 512              /* below IOV_MAX */
@@ -126,12 +127,8 @@ gboolean mon_log_open(MonLog *log, gboolean *ret_created, GError **error)
 {
   gboolean created = FALSE;
   int fd = open_file(log->path, &created);
-  if (fd < 0) {
-    int errsv = errno;
-    g_set_error(error, G_FILE_ERROR, g_file_error_from_errno(errsv), "open log '%s': %s", log->path,
-                g_strerror(errsv));
-    return FALSE;
-  }
+  if (fd < 0)
+    return mon_set_error_errno(error, errno, "open log '%s'", log->path);
   log->fd = fd;
   log->size = file_size(fd);
   log->writeback_from = log->size;

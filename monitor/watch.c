@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* A GSource watching one fd whose condition can change (e.g. G_IO_OUT only
  * while a queue is non-empty).  g_unix_fd_add() cannot change it. */
-#include "monitor.h"
+#include "watch.h"
 
 typedef struct {
   GSource source;

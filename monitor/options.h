@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* oci-monitor's command line (README.md "Invocation"). */
+#ifndef SIFOCI_MON_OPTIONS_H
+#define SIFOCI_MON_OPTIONS_H
+
+#include <glib.h>
+
+#include "log-writer.h"
+
+typedef struct {
+  char *id, *bundle, *state_dir, *runtime, *log_path, *pid_file;
+  char **runtime_args; /* NULL-terminated */
+  MonLogFormat log_format;
+  guint64 log_max_size;
+  gboolean terminal, run_mode;
+  int create_timeout; /* seconds */
+  int report_fd;
+} MonOptions;
+
+void mon_options_init(MonOptions *o);
+void mon_options_clear(MonOptions *o);
+/* 0: parsed and checked; 1: a bad command line (ERROR set); 2: --help or
+ * --version, printed. */
+int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error);
+
+#endif
