@@ -28,7 +28,11 @@
  *
  * Exit record (STATE_DIR/exit.json, written atomically by the monitor):
  *   {"exitCode": N, "signal": S, "finishedAt": "RFC3339Nano"}
- * with "signal" 0 for a normal exit.
+ * with "signal" 0 for a normal exit.  When the status cannot be known (the
+ * container's init was not the monitor's child, so no waitpid() could tell):
+ *   {"exitCode": null, "signal": null, "finishedAt": "RFC3339Nano", "error": "why"}
+ * and attach clients get no EXIT frame, only the end of the connection
+ * (monitor/README.md).
  */
 #ifndef SIFOCI_PROTO_H
 #define SIFOCI_PROTO_H
