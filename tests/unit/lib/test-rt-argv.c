@@ -4,6 +4,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "argv.h"
 #include "runtime.h"
@@ -58,6 +60,87 @@ static void test_ops(void)
   rt_argv_update(&c, "/tmp/r.json", &b, NULL);
   TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime update --resources /tmp/r.json c1",
              "crun update from a file");
+}
+
+/* create: the command line every container depends on, built by the
+ * monitor through the adapter; and delete, plain and forced */
+static void test_create_delete(void)
+{
+  struct argv_builder b = {0};
+  char *globals[] = {"--systemd-cgroup", NULL};
+  struct rt_call c = {.rt = &runc,
+                      .state_root = "/run/x/c1/runtime",
+                      .log_path = "/run/x/c1/runtime.log",
+                      .id = "c1"};
+  TAP_IS_INT(rt_argv_create(&c, "/run/x/c1/bundle", "/run/x/c1/container.pid", NULL, &b, NULL), 0,
+             "create builds");
+  TAP_IS_STR(joined(&b),
+             "/usr/sbin/runc --root /run/x/c1/runtime --log /run/x/c1/runtime.log create --bundle "
+             "/run/x/c1/bundle --pid-file /run/x/c1/container.pid c1",
+             "runc create without a terminal: no console socket");
+  c.rt = &crun;
+  c.globals = globals;
+  rt_argv_create(&c, "/b with space", "/p", "/tmp/sifoci-console.x/sock", &b, NULL);
+  TAP_IS_STR(joined(&b),
+             "/usr/bin/crun --systemd-cgroup --root /run/x/c1/runtime --log /run/x/c1/runtime.log "
+             "create --bundle '/b with space' --pid-file /p --console-socket "
+             "/tmp/sifoci-console.x/sock c1",
+             "crun create with a terminal: extra globals first, the console socket, one "
+             "argument per path");
+  c.globals = NULL;
+  c.log_path = NULL;
+  rt_argv_op(&c, RT_OP_DELETE, &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime delete c1", "crun delete");
+  rt_argv_op(&c, RT_OP_DELETE_FORCE, &b, NULL);
+  TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime delete --force c1",
+             "crun delete --force");
+}
+
+/* runc or crun is decided by the file a name resolves to: a `runc` that is
+ * a link to crun is crun, by name in PATH and by path alike */
+static void test_resolve(void)
+{
+  char dir[] = "/tmp/sifoci-test-rt-XXXXXX";
+  if (mkdtemp(dir) == NULL) {
+    TAP_OK(false, "mkdtemp");
+    return;
+  }
+  char crun_path[64], runc_link[64], real_runc[64];
+  snprintf(crun_path, sizeof(crun_path), "%s/crun", dir);
+  snprintf(runc_link, sizeof(runc_link), "%s/runc", dir);
+  snprintf(real_runc, sizeof(real_runc), "%s/bin", dir);
+  FILE *f = fopen(crun_path, "we");
+  if (f)
+    fclose(f);
+  TAP_OK(chmod(crun_path, 0755) == 0 && symlink("crun", runc_link) == 0, "a crun and runc -> crun");
+  char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+  setenv("PATH", dir, 1);
+  struct rt_runtime rt;
+  oci_error *e = NULL;
+  TAP_IS_INT(rt_resolve("runc", &rt, &e), 0, "'runc' found in PATH");
+  TAP_IS_INT(rt.kind, RT_CRUN, "... and it is crun: crun's flags");
+  TAP_IS_STR(rt.name, "runc", "... under the name it was found by");
+  rt_clear(&rt);
+  TAP_IS_INT(rt_resolve(runc_link, &rt, &e), 0, "the link by path");
+  TAP_IS_INT(rt.kind, RT_CRUN, "... is crun too");
+  rt_clear(&rt);
+  /* a real runc: the same file under its own name */
+  TAP_OK(mkdir(real_runc, 0755) == 0 && link(crun_path, strcat(real_runc, "/runc")) == 0,
+         "a file named runc");
+  TAP_IS_INT(rt_kind_of(real_runc), RT_RUNC, "a file named runc is runc");
+  TAP_IS_INT(rt_resolve("nosuchruntime", &rt, &e), -1, "an unknown name is an error");
+  TAP_OK(e && strstr(e->msg, "'nosuchruntime' not found") != NULL, "... naming it");
+  oci_error_free(&e);
+  if (old_path) {
+    setenv("PATH", old_path, 1);
+    free(old_path);
+  }
+  unlink(real_runc);
+  *strrchr(real_runc, '/') = '\0';
+  rmdir(real_runc);
+  unlink(runc_link);
+  unlink(crun_path);
+  rmdir(dir);
 }
 
 static void test_exec(void)
@@ -222,6 +305,8 @@ static void test_state(void)
 int main(void)
 {
   test_ops();
+  test_create_delete();
+  test_resolve();
   test_exec();
   test_signals();
   test_messages();
