@@ -36,6 +36,11 @@ int rt_resolve(const char *spec, struct rt_runtime *ret, oci_error **err);
 int rt_from_record(const char *name, const char *path, struct rt_runtime *ret, oci_error **err);
 enum rt_kind rt_kind_of(const char *path);
 void rt_clear(struct rt_runtime *rt);
+static inline void rt_clearp(struct rt_runtime *rt)
+{
+  rt_clear(rt);
+}
+#define cleanup_rt __attribute__((cleanup(rt_clearp)))
 
 /* One call's context: the container's private runtime root (ROOT/ID/runtime)
  * and the runtime log (ROOT/ID/runtime.log, or NULL). */

@@ -150,7 +150,7 @@ int runc_personality_main(int argc, char **argv)
   const char *spec = getenv("SIFOCI_RUNTIME");
   if (spec == NULL || spec[0] == '\0')
     spec = SIFOCI_DEFAULT_RUNTIME;
-  struct rt_runtime rt;
+  cleanup_rt struct rt_runtime rt = {0};
   if (rt_resolve(spec, &rt, &err) < 0)
     return report(&g, err);
   char *runtime = rt.path;

@@ -232,8 +232,18 @@ BIG=$IMG/big.sif
 # A new bundle dir appears only with its first record in it; a kill during a
 # later record update leaves a .tmp that umount removes too.
 bad=0 made=0 never=0 complete=0 n=0
+# The kill points are spread over how long one whole mount takes here:
+# fixed delays all landed before the bundle dir existed on a loaded machine
+# (a sanitizer build starts slowly), and would all land after it on a fast
+# one.
+t0=$(date +%s%N)
+"$OCI" mount "$BIG" "$T/bundles/timing" >/dev/null 2>&1 && "$OCI" umount "$T/bundles/timing" >/dev/null 2>&1
+full_us=$((($(date +%s%N) - t0) / 2000)) # about one mount, in µs
+kill_points=$(awk -v f="$full_us" 'BEGIN { n = split("0 2 5 10 15 20 25 30 40 50 60 70 80 90 100 120 150", p, " ");
+  for (i = 1; i <= n; i++) printf "%.6f ", p[i] * f / 100 / 1e6 }')
+tap_diag "one mount takes about ${full_us} µs here; kills at: $kill_points"
 for pass in 1 2; do
-  for k in 0 0.001 0.0015 0.002 0.0025 0.003 0.004 0.005 0.006 0.008 0.01 0.012 0.015 0.02 0.03 0.05 0.1; do
+  for k in $kill_points; do
     n=$((n + 1))
     mb=$T/bundles/mk$n
     "$OCI" mount "$BIG" "$mb" >/dev/null 2>&1 &
