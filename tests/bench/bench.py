@@ -6,6 +6,7 @@ same run, repetitions interleaved, medians compared. See README.md.
 Run through run.sh (it builds oci and sets OCI / OCI_MONITOR)."""
 
 import argparse
+import atexit
 import datetime
 import json
 import os
@@ -17,17 +18,29 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 sys.dont_write_bytecode = True  # nothing written into the source tree
 
+from cleanup import Cleanup, remove_tree  # noqa: E402
 from rows_io import IoRows  # noqa: E402
 from rows_mount import MountRows  # noqa: E402
 from rows_run import RunRows  # noqa: E402
 from util import DEVNULL, MiB, BenchError, fmt, median, run, version_of, wait_gone  # noqa: E402
 
 
+ROW_TITLES = {1: "oci run /bin/true", 2: "create/start/wait/delete", 3: "idle monitor memory",
+              4: "log throughput", 5: "mount+umount SIF", 6: "attach and PTY"}
+
+
+def one_line(e):
+    """An exception as one line: why a row failed."""
+    msg = " ".join(str(e).split()) or type(e).__name__
+    return msg if isinstance(e, BenchError) else f"{type(e).__name__}: {msg}"
+
+
 # ---------------------------------------------------------------- the bench
-class Bench(RunRows, IoRows, MountRows):
+class Bench(Cleanup, RunRows, IoRows, MountRows):
     def __init__(self, a):
         self.a = a
         self.oci = os.path.abspath(os.environ.get("OCI", "build-bench/src/oci"))
@@ -48,7 +61,9 @@ class Bench(RunRows, IoRows, MountRows):
         self.bundles = []          # oci-mounted bundles
         self.fuse = []             # fuse mountpoints, mount order
         self.children = set()      # pids we forked (pty sessions)
+        self.cleaned = False
         self.w = None
+        self.bundle = None
         self.rows = []
         self.notes = []
         self.drops = []
@@ -76,18 +91,21 @@ class Bench(RunRows, IoRows, MountRows):
 
     # ------------------------------------------------------------ setup
     def setup(self):
-        self.w = tempfile.mkdtemp(prefix="sifoci-bench.", dir=os.environ.get("BENCH_TMPDIR", "/var/tmp"))
+        # the tag in the name: every process of ours (FUSE daemons, monitors,
+        # conmons) has it in its command line
+        self.w = os.path.realpath(tempfile.mkdtemp(prefix=f"sifoci-bench.{self.tag}.",
+                                                   dir=os.environ.get("BENCH_TMPDIR", "/var/tmp")))
         os.chmod(self.w, 0o700)
         for d in ("runc-root", "runc-conmon", "conmon", "conmon-exits", "conmon-socks", "out"):
             os.makedirs(os.path.join(self.w, d))
         self.rt = os.path.join(self.w, "runc-root")
         self.rtc = os.path.join(self.w, "runc-conmon")
-        self.log(f"work dir {self.w}; building images")
+        self.log(f"tag {self.tag}; work dir {self.w}; building images")
         self.small = self.make_sif("small", 0)
         self.big = self.make_sif("big", self.a.big_mib * MiB) if self.want(5) else None
         self.bundle = os.path.join(self.w, "bundle")
+        self.bundles.append(self.bundle)  # before: a mount cut short is undone too
         run(self.ocicmd("mount", self.small, self.bundle))
-        self.bundles.append(self.bundle)
         self.set_config(["/bin/true"])
 
     def make_sif(self, name, extra_bytes):
@@ -109,7 +127,7 @@ class Bench(RunRows, IoRows, MountRows):
             flags = ["-noI", "-noD", "-noF", "-noX", "-no-duplicates"]
         sq = os.path.join(self.w, f"{name}.sqfs")
         run(["mksquashfs", r, sq, "-noappend", "-all-root", "-no-progress", "-quiet", *flags], timeout=900)
-        shutil.rmtree(r)
+        remove_tree(r)
         sif = os.path.join(self.w, f"{name}.sif")
         run(["siftool", "new", sif])
         arch = {"x86_64": "2", "aarch64": "4", "ppc64le": "6", "s390x": "11", "riscv64": "12"}.get(
@@ -186,7 +204,7 @@ class Bench(RunRows, IoRows, MountRows):
         pid = self.conmons.pop(cid, None)
         if pid:
             wait_gone(pid)
-        shutil.rmtree(os.path.join(self.w, "conmon", cid), ignore_errors=True)
+        remove_tree(os.path.join(self.w, "conmon", cid))
         try:
             os.unlink(self.conmon_exit_file(cid))
         except FileNotFoundError:
@@ -214,49 +232,15 @@ class Bench(RunRows, IoRows, MountRows):
                               ratio=ratio, goal=goal, res=res, n=n or (len(ours), len(ref))))
         self.log(f"row {row}: {what}: {fmt(mo)} vs {fmt(mr)} {unit} -> {ratio:.2f}x {res}")
 
+    def fail_row(self, row, reason):
+        """A row that could not run: one FAIL line in the table, why in it."""
+        self.rows.append(dict(row=str(row), what=ROW_TITLES[row], unit="-", fail=reason, res="FAIL"))
+        self.notes.append(f"row {row} failed: {reason}")
 
-    # ------------------------------------------------------------ cleanup
-    def cleanup(self):
-        old = signal.signal(signal.SIGINT, signal.SIG_IGN)
-        try:
-            for pid in list(self.children):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                    os.waitpid(pid, 0)
-                except (ProcessLookupError, ChildProcessError):
-                    pass
-            for cid in list(self.ours):
-                if os.path.exists(self.statedir(cid)):
-                    run(self.ocicmd("delete", "-f", cid), check=False)
-            for cid in list(self.podmans):
-                run([self.podman, "rm", "-f", "--ignore", cid], check=False)
-            if self.w:
-                for rt in (self.rt if hasattr(self, "rt") else None, getattr(self, "rtc", None)):
-                    if rt and os.path.isdir(rt):
-                        p = run([self.runc, "--root", rt, "list", "-q"], check=False, capture=True)
-                        for cid in p.stdout.decode().split():
-                            run([self.runc, "--root", rt, "delete", "--force", cid], check=False)
-                for pid in self.conmons.values():
-                    if pid:
-                        try:
-                            wait_gone(pid, 5)
-                        except BenchError:
-                            os.kill(pid, signal.SIGKILL)
-            for m in reversed(self.fuse):
-                if run([self.fusermount, "-u", m], check=False).returncode != 0:
-                    run([self.fusermount, "-u", "-z", m], check=False)
-            for b in reversed(self.bundles):
-                if os.path.exists(b):
-                    p = run(self.ocicmd("umount", b), check=False)
-                    if p.returncode != 0:
-                        self.log(f"cleanup: oci umount {b}: {p.stderr.decode().strip()}")
-            if self.w and not self.a.keep:
-                shutil.rmtree(self.w, ignore_errors=True)
-            left = [d for d in os.listdir(self.root) if d.startswith(self.tag)] if os.path.isdir(self.root) else []
-            if left:
-                self.log(f"cleanup: left behind under {self.root}: {left}")
-        finally:
-            signal.signal(signal.SIGINT, old)
+    def fail_here(self, row, what):
+        """--fail-row ROW: make that row fail on purpose, here, with `what` live."""
+        if self.a.fail_row == row:
+            raise BenchError(f"failing on purpose (--fail-row {row}) with {what}")
 
     # ------------------------------------------------------------ report
     def header(self):
@@ -292,6 +276,9 @@ class Bench(RunRows, IoRows, MountRows):
         hdr = ["#", "benchmark", "unit", "ours", "reference", "ratio", "goal", "result"]
         lines = []
         for r in self.rows:
+            if r["res"] == "FAIL":
+                lines.append([r["row"], r["what"], "-", "-", f"FAIL: {r['fail'][:140]}", "-", "-", "FAIL"])
+                continue
             g = r["goal"]
             goal = "-" if not g else (f"{1 - g[1]:g}..{1 + g[1]:g}x" if g[0] == "within" else f"{g[0]} {g[1]:g}x")
             lines.append([r["row"], r["what"], r["unit"], fmt(r["ours"]), f"{fmt(r['ref'])} ({r['refname']})",
@@ -315,6 +302,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
     ap.add_argument("--strict", action="store_true", help="exit 3 when a goal is missed")
     ap.add_argument("--verify-all", action="store_true", help="parse every row-4 log, not just the first")
+    ap.add_argument("--fail-row", type=int, metavar="N", default=int(os.environ.get("BENCH_FAIL_ROW") or 0),
+                    help="make row N fail on purpose (tests the clean-up; env BENCH_FAIL_ROW)")
     a = ap.parse_args()
     a.runs = a.runs or (5 if a.quick else 15)
     a.log_runs = min(a.runs, 3 if a.quick else 9)
@@ -343,28 +332,48 @@ def main():
     # SIGINT too: a background job of a script starts with it ignored
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, on_signal)
+    atexit.register(b.cleanup)  # any other way out (cleanup() runs once)
     rc = 0
+    head = b.header()
     try:
-        head = b.header()
-        b.setup()
+        try:
+            b.setup()
+            setup_failed = None
+        except Exception as e:  # noqa: BLE001 - no row can run without it
+            if interrupted:
+                raise KeyboardInterrupt
+            rc, setup_failed = 1, one_line(e)
+            b.log(f"set-up FAILED: {setup_failed}")
+            traceback.print_exc(file=sys.stderr)
         for row in (1, 2, 3, 4, 5, 6):
-            if b.want(row):
+            if setup_failed and b.want(row):
+                b.fail_row(row, f"set-up failed: {setup_failed}")
+            elif b.want(row):
                 b.log(f"row {row} ...")
                 t0 = time.monotonic()
                 try:
                     getattr(b, f"row{row}")()
-                except BenchError as e:
+                except Exception as e:  # noqa: BLE001 - a failed row must not stop the others
                     if interrupted:  # a clean-up error hid the interrupt
                         raise KeyboardInterrupt
                     rc = 1
-                    b.log(f"row {row} FAILED: {e}")
-                    b.notes.append(f"row {row} failed: {e}")
+                    why = one_line(e)
+                    b.log(f"row {row} FAILED: {why}")
+                    if not isinstance(e, BenchError):
+                        traceback.print_exc(file=sys.stderr)
+                    b.fail_row(row, why)
+                    # give back what the row held before the next one runs
+                    for p in b.reclaim(keep=(b.bundle,)):
+                        b.notes.append(f"row {row}: clean-up after the failure: {p}")
                 b.log(f"row {row} took {time.monotonic() - t0:.0f} s")
     except KeyboardInterrupt:
         b.log("interrupted, cleaning up")
         rc = 130
     finally:
-        b.cleanup()
+        left = b.cleanup()
+    if left:
+        b.notes += [f"clean-up: {p}" for p in left]
+        rc = rc or 1
     if rc == 130:
         sys.exit(rc)
     print("\n".join(head))

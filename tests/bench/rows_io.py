@@ -57,6 +57,7 @@ class IoRows:
         self.ours_create(cid)
         sd = self.statedir(cid)
         try:
+            self.fail_here(4, f"container {cid} created")
             with DirWatch(sd) as w:
                 t0 = now()
                 run(self.ocicmd("start", cid))
@@ -155,6 +156,7 @@ class IoRows:
                                  stdout=subprocess.PIPE if sink == "pipe" else DEVNULL,
                                  stderr=subprocess.PIPE)
             try:
+                self.fail_here(6, f"container {cid} and an attach client running")
                 time.sleep(0.2)  # let the client connect before the output starts
                 t0 = now()
                 p.stdin.write(b"go\n")

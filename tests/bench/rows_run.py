@@ -3,9 +3,9 @@
 the idle monitor's memory, against runc, podman and conmon."""
 
 import os
-import shutil
 import time
 
+from cleanup import remove_tree
 from util import BenchError, DirWatch, median, mem_of, now, run
 
 
@@ -29,6 +29,7 @@ class RunRows:
                     if os.path.exists(self.statedir(cid)):
                         raise BenchError(f"oci run left {self.statedir(cid)} behind")
                     self.ours.discard(cid)
+                    self.fail_here(1, "the bundle mounted, runc and podman containers made")
                 elif who == "runc":
                     t0 = now()
                     run([self.runc, "--root", self.rt, "run", "-b", self.bundle, cid])
@@ -54,6 +55,7 @@ class RunRows:
         t0 = now()
         self.ours_create(cid)
         t1 = now()
+        self.fail_here(2, f"container {cid} created")
         with DirWatch(self.statedir(cid)) as w:
             run(self.ocicmd("start", cid))
             t2 = now()
@@ -75,7 +77,7 @@ class RunRows:
             t4 = now()
         steps.append((t1 - t0, t2 - t1, t3 - t2, t4 - t3))
         self.conmons.pop(cid, None)
-        shutil.rmtree(os.path.join(self.w, "conmon", cid), ignore_errors=True)
+        remove_tree(os.path.join(self.w, "conmon", cid))
         os.unlink(self.conmon_exit_file(cid))
         return t4 - t0
 
@@ -141,6 +143,7 @@ class RunRows:
                     cid = self.new_id()
                     ids.append(cid)
                     pids.append(self.ours_idle(cid) if who == "ours" else self.conmon_idle(cid))
+                self.fail_here(3, f"{K} idle containers and their {who} monitors")
                 time.sleep(1.0)
                 ms = [mem_of(p) for p in pids]
                 tot[who] = (sum(m[0] for m in ms), sum(m[1] for m in ms))
