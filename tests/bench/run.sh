@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # tests/bench/run.sh [--quick] [bench.py options]: sifoci against runc,
 # conmon, podman, squashfuse and raw pipes; prints a table of medians.
-# Needs root. Installs what is missing first (packaging/deps.sh bench): runc,
+# Needs root. Installs what is missing first (tests/ci/deps.sh bench, or
+# packaging/deps.sh bench before it moved there): runc,
 # conmon, jq, squashfs-tools, siftool, busybox-static, podman, squashfuse,
 # fuse-overlayfs.
 #   OCI          the oci binary (default: build-bench/src/oci, built here
@@ -14,7 +15,9 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 [ "$(id -u)" = 0 ] || { echo "run.sh: run as root" >&2; exit 1; }
-bash "$top/packaging/deps.sh" bench >&2
+deps=$top/tests/ci/deps.sh
+[ -f "$deps" ] || deps=$top/packaging/deps.sh
+bash "$deps" bench >&2
 
 if [ -z "${OCI:-}" ]; then
   OCI=$top/build-bench/src/oci
@@ -32,4 +35,4 @@ if [ -z "${OCI_MONITOR:-}" ]; then
 fi
 export OCI OCI_MONITOR=${OCI_MONITOR:-}
 [ -n "$OCI_MONITOR" ] || unset OCI_MONITOR
-exec python3 "$here/bench.py" "$@"
+exec python3 -B "$here/bench.py" "$@"
