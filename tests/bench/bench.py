@@ -302,6 +302,7 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep the work dir")
     ap.add_argument("--strict", action="store_true", help="exit 3 when a goal is missed")
     ap.add_argument("--verify-all", action="store_true", help="parse every row-4 log, not just the first")
+    ap.add_argument("--big-mib", type=int, metavar="N", help="size of row 5's big image (default 1024)")
     ap.add_argument("--fail-row", type=int, metavar="N", default=int(os.environ.get("BENCH_FAIL_ROW") or 0),
                     help="make row N fail on purpose (tests the clean-up; env BENCH_FAIL_ROW)")
     a = ap.parse_args()
@@ -309,7 +310,7 @@ def main():
     a.log_runs = min(a.runs, 3 if a.quick else 9)
     a.log_mib = 50 if a.quick else 500
     a.attach_mib = 50 if a.quick else 200
-    a.big_mib = 1024
+    a.big_mib = a.big_mib or 1024
     a.idle = 20 if a.quick else 100
     a.keys = 50 if a.quick else 200
     a.key_sessions = 2 if a.quick else 3
