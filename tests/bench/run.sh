@@ -32,4 +32,4 @@ if [ -z "${OCI_MONITOR:-}" ]; then
 fi
 export OCI OCI_MONITOR=${OCI_MONITOR:-}
 [ -n "$OCI_MONITOR" ] || unset OCI_MONITOR
-exec python3 "$here/bench.py" "$@"
+exec python3 -B "$here/bench.py" "$@"
