@@ -34,7 +34,7 @@ daemon=
 
 daemon_client= cri_to= cri_from=
 # cri [--timeout S] METHOD [REQUEST_JSON]: one CRI call, its answer as JSON on
-start_client
+# stdout or the error on stderr; through the client started by start_client
 # (one process for every call), else a client of its own
 cri() {
   local to=30 line
@@ -43,7 +43,8 @@ cri() {
     timeout $((to + 30)) "$PY" "$HERE/cri-client.py" --socket "$SOCK" --pb "$T/pb" --timeout "$to" "$@"
     return
   fi
-  printf '%s %s %s\n' "$1" "$to" "${2:-"{}"}" >&"$cri_to" &&
+  # a subshell writes, so that a client gone (SIGPIPE) fails the call, not the test
+  (printf '%s %s %s\n' "$1" "$to" "${2:-"{}"}") 2>/dev/null >&"$cri_to" &&
     IFS= read -r -t $((to + 30)) line <&"$cri_from" || {
     echo "cri: $1: no answer from cri-client.py" >&2
     return 1
@@ -65,20 +66,24 @@ cgroup_dirs() { # every hierarchy's directory for the cgroup parent
   for d in /sys/fs/cgroup/$CG /sys/fs/cgroup/*/$CG; do [ -d "$d" ] && echo "$d"; done
 }
 cleanup() {
-  local id r m s
-  if [ -n "$daemon_client" ]; then
-    exec {cri_to}>&- {cri_from}<&-
-    kill "$daemon_client" 2>/dev/null
-    wait "$daemon_client" 2>/dev/null
-    daemon_client= cri_to= cri_from=
-  fi
+  local id r m s i
   if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then
     for id in $(cri ListPodSandbox 2>/dev/null | jq -r '.items[].id' 2>/dev/null); do
       cri StopPodSandbox "{\"pod_sandbox_id\": \"$id\"}" >/dev/null 2>&1
       cri RemovePodSandbox "{\"pod_sandbox_id\": \"$id\"}" >/dev/null 2>&1
     done
     ct images rm "$PAUSE" "$IMG" >/dev/null 2>&1
+  fi
+  if [ -n "$daemon_client" ]; then
+    exec {cri_to}>&- {cri_from}<&-
+    kill "$daemon_client" 2>/dev/null
+    wait "$daemon_client" 2>/dev/null
+    daemon_client= cri_to= cri_from=
+  fi
+  if [ -n "$daemon" ]; then
     kill "$daemon" 2>/dev/null
+    for i in $(seq 50); do kill -0 "$daemon" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$daemon" 2>/dev/null
     wait "$daemon" 2>/dev/null
   fi
   # what a failed run or a dead containerd left: containers in our runtime
@@ -94,6 +99,8 @@ cleanup() {
   rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 mkdir -p "$T/pb" "$T/cni/bin" "$T/cni/conf" "$T/logs" || tap_skip_all "cannot make $T"
 protoc -I "$HERE" --python_out="$T/pb" cri.proto || tap_skip_all "protoc cannot compile $HERE/cri.proto"
@@ -141,6 +148,14 @@ sed -e "s|^\( *BinaryName = \)\"/usr/bin/oci-runc\"$|\1\"$OCI_RUNC\"|" \
 tap_is "$(diff "$SHIPPED" "$T/handler.toml" | grep -c '^>')" 2 \
   "the shipped handler's BinaryName and Root are where the test expects them"
 cat "$T/handler.toml" >>"$T/config.toml"
+# the README shows users the files this test uses, as they are
+in_readme() { # in_readme FILE: FILE, bar its SPDX line, is in README.md word for word
+  "$PY" -c 'import sys; f = open(sys.argv[1]).read().split("\n", 1)[1]; sys.exit(f not in open(sys.argv[2]).read())' \
+    "$1" "$SIFOCI_TESTS/../README.md"
+}
+tap_run "README.md shows packaging/containerd/sifoci-cri.toml as shipped" in_readme "$SHIPPED"
+tap_run "README.md shows packaging/kubernetes/runtimeclass.yaml as shipped" \
+  in_readme "$SIFOCI_TESTS/../packaging/kubernetes/runtimeclass.yaml"
 
 # The shims inherit containerd's environment: oci-runc runs the spy, which
 # shows that the sifoci pods really went through oci-runc.
