@@ -9,7 +9,9 @@ pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-de
 case "$what" in
   build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
   demo) ;;
-  test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind squashfuse fuse-overlayfs fuse3) ;;
+  test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind
+                squashfuse fuse-overlayfs fuse3
+                python3-grpcio python3-protobuf protobuf-compiler) ;;
   bench) pkgs+=(conmon podman squashfuse fuse-overlayfs fuse3) ;;
   *) echo "usage: deps.sh [build|test|demo|bench]" >&2; exit 2 ;;
 esac
