@@ -7,11 +7,14 @@
 #include "attach-status.h"
 #include "cli.h"
 
-enum { OPT_DETACH_KEYS = CLI_OPT_LONG, OPT_NO_STDIN };
+enum { OPT_DETACH_KEYS = CLI_OPT_LONG, OPT_NO_STDIN, OPT_DROP_IF_SLOW };
 
 static const struct cli_option options[] = {
     {"detach-keys", OPT_DETACH_KEYS, "SEQ", "detach sequence (default ctrl-p,ctrl-q; '' for none)"},
     {"no-stdin", OPT_NO_STDIN, NULL, "do not forward stdin"},
+    {"drop-if-slow", OPT_DROP_IF_SLOW, NULL,
+     "when we read nothing for 2 s, let the container go on without us\n"
+     "(default: it waits for us, as for a pipe)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -46,7 +49,7 @@ static int attach(const char *root, const char *id, struct attach_opts *o, oci_e
 
 static int cmd_attach(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  struct attach_opts o = {0};
+  struct attach_opts o = {.hold = true};
   const char *keys = NULL;
   int c;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
@@ -54,6 +57,8 @@ static int cmd_attach(struct cli_context *ctx, int argc, char **argv, oci_error 
       keys = optarg;
     else if (c == OPT_NO_STDIN)
       o.no_stdin = true;
+    else if (c == OPT_DROP_IF_SLOW)
+      o.hold = false;
   }
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0 ||
       attach_parse_detach_keys(keys, &o, err) < 0)

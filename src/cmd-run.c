@@ -68,6 +68,7 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
   ao->connected = run_start;
   ao->data = &ct;
   ao->forward_pidfd = pidfd;
+  ao->hold = true; /* we are its stdout: it waits for us, as for a pipe */
   struct attach_result res;
   if (attach_session(ct.c->dirfd, o->id, ao, &res, err) < 0) {
     run_cleanup(&ct);
