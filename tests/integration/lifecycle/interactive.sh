@@ -29,4 +29,15 @@ tap_like "$(cat "$T/drop.err")" \
 tap_is "$(state_field big3 .status)" running "and the container runs on"
 oci delete -f big3 2>/dev/null
 
+# --- 2. re-attach redraws: the shell's prompt comes back without a key
+b=$(bundle tty '.process.terminal = true | .process.args = ["sh"]')
+oci create -b "$b" tty1 2>/dev/null && oci start tty1
+tap_run "attach, then detach with ctrl-p ctrl-q" \
+  python3 "$PTY_DRIVE" 'send=echo hel""lo\n' 'expect=hello' 'send=\x10\x11' \
+  'expect=\ndetached from container tty1' exit=0 -- "$OCI" --root "$ROOT" attach tty1
+tap_run "re-attach: the prompt is redrawn with nothing typed" \
+  python3 "$PTY_DRIVE" --timeout 5 'expect=/ # ' 'send=\x10\x11' exit=0 \
+  -- "$OCI" --root "$ROOT" attach tty1
+oci delete -f tty1 2>/dev/null
+
 tap_done
