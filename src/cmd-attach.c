@@ -2,6 +2,7 @@
 /* oci attach: the console (or stdio) of a container through its monitor;
  * exits with the container's status, or 0 after the detach keys. */
 #include <getopt.h>
+#include <stdio.h>
 
 #include "attach-client.h"
 #include "attach-status.h"
@@ -18,6 +19,13 @@ static const struct cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* Nothing to attach to: say so, and how it ended (its status is ours). */
+static int stopped(const char *id, int status)
+{
+  fprintf(stderr, "oci: attach '%s': the container has stopped (exit status %d)\n", id, status);
+  return status;
+}
+
 static int attach(const char *root, const char *id, struct attach_opts *o, oci_error **err)
 {
   cleanup_container struct container ct = {0};
@@ -26,13 +34,13 @@ static int attach(const char *root, const char *id, struct attach_opts *o, oci_e
     return -1;
   /* already over: nothing to show, just how it ended */
   if (attach_status_from_record(&ct, &status))
-    return status;
+    return stopped(id, status);
   o->forward_pidfd = -1;
   struct attach_result res;
   if (attach_session(ct.c->dirfd, id, o, &res, err) < 0) {
     if (attach_status_from_record(&ct, &status)) { /* it ended while we connected */
       oci_error_free(err);
-      return status;
+      return stopped(id, status);
     }
     if (ctr_monitor_pid(ct.c) <= 0) {
       /* the connect's errno would only say the same again */
