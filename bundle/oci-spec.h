@@ -12,6 +12,9 @@
 #include <jansson.h>
 
 #define BUNDLE_SPEC_OCI_VERSION "1.0.2-dev"
+/* A placeholder: the bundle is made before any container ID is known, and
+ * each container's own bundle gets its ID instead (own-bundle.c), as runc
+ * and podman name theirs.  A hostname set to anything else stands. */
 #define BUNDLE_SPEC_HOSTNAME "sifoci"
 #define BUNDLE_SPEC_DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 

@@ -61,7 +61,8 @@ int proto_parse(const uint8_t *buf, size_t len, struct proto_frame *ret)
     ret->cols = get_u16(buf + 3);
     return 0;
   case PROTO_CLOSE_STDIN:
-  case PROTO_DETACH: return ret->len == 0 ? 0 : -EINVAL;
+  case PROTO_DETACH:
+  case PROTO_HOLD: return ret->len == 0 ? 0 : -EINVAL;
   default: return -EINVAL;
   }
 }

@@ -22,6 +22,10 @@
  *     RESIZE       payload: u16 LE rows, u16 LE cols
  *     CLOSE_STDIN  no payload: close the container's stdin (EOF)
  *     DETACH       no payload: the client is going away on purpose
+ *     HOLD         no payload: wait for me.  The container's output waits
+ *                  for this client as for a pipe, however long it takes
+ *                  nothing (it is never dropped for not reading); sent by
+ *                  the client a foreground `oci run` / `oci attach` is
  *
  * Report (monitor -> `oci create`, on the inherited fd named by
  * --report-fd): one line of JSON, {"pid": N} or {"error": "text"}.
@@ -43,6 +47,9 @@
 
 #define PROTO_MAX_PAYLOAD 32768
 #define PROTO_MAX_FRAME (PROTO_MAX_PAYLOAD + 1)
+/* A client that did not send HOLD and takes nothing for this long while
+ * output waits for it is dropped (the CLI names the time when it is). */
+#define PROTO_STALL_MS 2000
 
 enum proto_frame_type {
   PROTO_HELLO = 1,
@@ -53,6 +60,7 @@ enum proto_frame_type {
   PROTO_RESIZE = 6,
   PROTO_CLOSE_STDIN = 7,
   PROTO_DETACH = 8,
+  PROTO_HOLD = 9,
   PROTO_FRAME_TYPE_MAX,
 };
 

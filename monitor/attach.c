@@ -55,6 +55,7 @@ struct MonClient {
   gboolean done;   /* EXIT (or the end) queued: close once the queue is sent */
   gboolean paused; /* not reading: stdin is blocked */
   gboolean peer_gone;
+  gboolean held;        /* HOLD: output waits for it however long (never dropped) */
   gint64 waiting_since; /* its queue's front has waited since (monotonic µs) */
 };
 
@@ -143,21 +144,28 @@ static gboolean holds_output(const MonClient *c)
   return !c->peer_gone && mon_queue_bytes(&c->q) >= MON_CLIENT_QUEUE_LOW;
 }
 
+/* Does C hold the output back, and would the stall rule drop it?  A held
+ * client (the foreground `oci run`) is waited for as a pipe is. */
+static gboolean may_be_dropped(const MonClient *c)
+{
+  return holds_output(c) && !c->held;
+}
+
 static gboolean on_stall_check(gpointer data);
 
 /* While paused: a timer for the moment the longest-waiting client that
- * holds the output has taken nothing for the stall time. */
+ * holds the output (and is not held) has taken nothing for the stall time. */
 static void stall_timer_arm(MonAttach *a)
 {
   gint64 first = G_MAXINT64;
   for (guint i = 0; i < a->clients->len; i++) {
     MonClient *c = g_ptr_array_index(a->clients, i);
-    if (holds_output(c))
+    if (may_be_dropped(c))
       first = MIN(first, c->waiting_since);
   }
   g_clear_handle_id(&a->stall_timer, g_source_remove);
   if (first == G_MAXINT64) {
-    output_maybe_resume(a);
+    output_maybe_resume(a); /* (stays paused while a held client is behind) */
     return;
   }
   gint64 due_us = first + a->stall_ms * G_GINT64_CONSTANT(1000) - g_get_monotonic_time();
@@ -176,7 +184,7 @@ static gboolean on_stall_check(gpointer data)
    * output, which a drop can do, drops nobody). */
   for (guint i = a->clients->len; i-- > 0;) {
     MonClient *c = g_ptr_array_index(a->clients, i);
-    if (a->paused && holds_output(c) &&
+    if (a->paused && may_be_dropped(c) &&
         now - c->waiting_since >= a->stall_ms * G_GINT64_CONSTANT(1000))
       client_drop(c, why);
   }
@@ -350,6 +358,11 @@ static gboolean handle_frame(MonClient *c, const guint8 *buf, size_t len)
   case PROTO_RESIZE: a->ev.on_resize(f.rows, f.cols, a->user_data); return TRUE;
   case PROTO_CLOSE_STDIN: a->ev.on_close_stdin(a->user_data); return TRUE;
   case PROTO_DETACH: client_drop(c, NULL); return FALSE;
+  case PROTO_HOLD:
+    c->held = TRUE;
+    if (a->paused)
+      stall_timer_arm(a);
+    return TRUE;
   default: client_drop(c, "unexpected frame type"); return FALSE;
   }
 }
@@ -477,6 +490,18 @@ gboolean mon_attach_listen(MonAttach *a, int dirfd, const char *shown_dir, GErro
 void mon_attach_close_all(MonAttach *a)
 {
   g_ptr_array_set_size(a->clients, 0);
+}
+
+guint mon_attach_close_unheld(MonAttach *a)
+{
+  guint closed = 0;
+  for (guint i = a->clients->len; i-- > 0;) {
+    if (((MonClient *)g_ptr_array_index(a->clients, i))->held)
+      continue;
+    g_ptr_array_remove_index_fast(a->clients, i);
+    closed++;
+  }
+  return closed;
 }
 
 void mon_attach_unlink(MonAttach *a)

@@ -8,7 +8,10 @@
  * MON_CLIENT_QUEUE_LOW (on_backpressure(FALSE)), so a client that reads,
  * however slowly, gets every byte.  A client that takes nothing for the
  * stall time (MON_CLIENT_STALL_MS) while output waits for it is dropped:
- * the container waits for readers, never for a client that stopped.
+ * the container waits for readers, never for a client that stopped --
+ * except a client that sent HOLD (the one a foreground `oci run` or
+ * `oci attach` depends on): that one is waited for as long as it lives,
+ * as a pipe is.
  * What clients send comes up through callbacks; the part never touches the
  * container's stdio itself.
  */
@@ -28,7 +31,7 @@
  * bound never drops a client that reads. */
 #define MON_CLIENT_QUEUE_HIGH (2u << 20)
 #define MON_CLIENT_QUEUE_LOW (512u << 10)
-#define MON_CLIENT_STALL_MS 2000
+#define MON_CLIENT_STALL_MS PROTO_STALL_MS
 #define MON_CLIENT_QUEUE_MAX (MON_CLIENT_QUEUE_HIGH + MON_ATTACH_BROADCAST_MAX + 4096)
 
 typedef struct {
@@ -71,6 +74,9 @@ void mon_attach_send_exit(MonAttach *attach, gboolean known, int status, int sig
 void mon_attach_resume_readers(MonAttach *attach);
 /* Closes every client now (no on_idle). */
 void mon_attach_close_all(MonAttach *attach);
+/* Closes every client that did not send HOLD (no on_idle); returns how
+ * many. */
+guint mon_attach_close_unheld(MonAttach *attach);
 /* Stops listening and removes the socket. */
 void mon_attach_unlink(MonAttach *attach);
 guint mon_attach_n_clients(const MonAttach *attach);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -396,10 +397,24 @@ void mon_stdio_close_stdin(MonStdio *s)
 
 void mon_stdio_resize(MonStdio *s, guint16 rows, guint16 cols)
 {
+  struct winsize now;
   s->winsize.ws_row = rows;
   s->winsize.ws_col = cols;
   s->have_winsize = TRUE;
-  if (s->pty_fd >= 0 && ioctl(s->pty_fd, TIOCSWINSZ, &s->winsize) < 0)
+  if (s->pty_fd < 0)
+    return;
+  /* The same size again is a client attaching (or re-attaching after the
+   * detach keys): the kernel signals nobody when nothing changed, so the
+   * screen stays blank until a key is pressed.  Tell the foreground
+   * process group as a resize would, and it redraws (podman nudges the
+   * size for the same reason). */
+  if (ioctl(s->pty_fd, TIOCGWINSZ, &now) == 0 && now.ws_row == rows && now.ws_col == cols) {
+    pid_t fg = tcgetpgrp(s->pty_fd);
+    if (fg > 0)
+      (void)kill(-fg, SIGWINCH);
+    return;
+  }
+  if (ioctl(s->pty_fd, TIOCSWINSZ, &s->winsize) < 0)
     mon_note(s->notes, "resize terminal: %s", g_strerror(errno));
 }
 

@@ -68,7 +68,9 @@ void mon_stdio_drain(MonStdio *stdio);
 gboolean mon_stdio_stdin_push(MonStdio *stdio, const guint8 *data, size_t len);
 /* Pipe: close after what is queued.  Terminal: type the EOF character. */
 void mon_stdio_close_stdin(MonStdio *stdio);
-/* TIOCSWINSZ on the pty (kept for it when it has not come yet). */
+/* TIOCSWINSZ on the pty (kept for it when it has not come yet).  The size
+ * it already has: SIGWINCH to its foreground process group, so that a
+ * client that attaches sees the screen redrawn. */
 void mon_stdio_resize(MonStdio *stdio, guint16 rows, guint16 cols);
 /* Closes every fd and stops every source (the drain too). */
 void mon_stdio_close(MonStdio *stdio);

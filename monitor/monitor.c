@@ -269,9 +269,12 @@ static gboolean on_flush_timeout(gpointer data)
 {
   MonMonitor *m = data;
   m->flush_timer = 0;
-  mon_note(m->notes, "%u attach client(s) did not take the end of the output in time; closed",
-           mon_attach_n_clients(m->attach));
-  mon_attach_close_all(m->attach);
+  /* A held client (the foreground `oci run`) gets the end however long it
+   * takes, as from a pipe: the monitor ends when it has gone. */
+  guint closed = mon_attach_close_unheld(m->attach);
+  if (closed > 0)
+    mon_note(m->notes, "%u attach client(s) did not take the end of the output in time; closed",
+             closed);
   maybe_finish(m);
   return G_SOURCE_REMOVE;
 }

@@ -2,6 +2,9 @@
 #include "attach-status.h"
 
 #include <stdio.h>
+#include <unistd.h>
+
+#include "proto.h"
 
 /* After the session: the exit record, when the socket could not say. */
 int attach_status_from_record(const struct container *ct, int *ret_status)
@@ -20,7 +23,11 @@ int attach_status(const struct container *ct, const char *id, const struct attac
   int status;
   switch (res->how) {
   case ATTACH_EXITED: return res->status;
-  case ATTACH_DETACHED: fprintf(stderr, "detached from container %s\n", id); return 0;
+  case ATTACH_DETACHED:
+    /* on a line of its own: on a terminal the cursor is wherever the
+     * container left it (after its prompt) */
+    fprintf(stderr, "%sdetached from container %s\n", res->terminal && isatty(2) ? "\n" : "", id);
+    return 0;
   case ATTACH_SIGNALLED: return 128 + res->signal;
   case ATTACH_LOST:
     /* No EXIT frame: the monitor dropped this client (it stopped reading
@@ -33,6 +40,11 @@ int attach_status(const struct container *ct, const char *id, const struct attac
               id, id);
       return status;
     }
+    if (ctr_monitor_pid(ct->c) > 0) /* it lives on: it dropped us */
+      return oci_error_set(err, 0,
+                           "attach '%s': detached: you read nothing for %d s; the container is "
+                           "still running (its output is in 'oci logs %s')",
+                           id, PROTO_STALL_MS / 1000, id);
     return oci_error_set(err, 0,
                          "attach '%s': the monitor closed the connection without an exit status "
                          "(see 'oci state %s')",

@@ -40,15 +40,87 @@ int cli_set_verb(struct cli_context *ctx, const struct cli_verb *verb, oci_error
   return 0;
 }
 
+/* The option getopt just refused (C: '?' unknown, ':' missing value), as
+ * the user wrote it.  argv[optind - 1] is not always it: "-it" stays at
+ * optind until its last letter, so it may still be "exec".  getopt's
+ * optopt is the letter of a short one and 0 for an unknown long one; a
+ * missing value is always at the end, where argv[optind - 1] is it. */
+static void refused_option(int c, char **argv, char *buf, size_t size)
+{
+  const char *arg = argv[optind - 1];
+  if ((c == '?' && optopt == 0) || (c == ':' && strncmp(arg, "--", 2) == 0))
+    snprintf(buf, size, "%.*s", (int)strcspn(arg, "="), arg);
+  else
+    snprintf(buf, size, "-%c", optopt);
+}
+
+/* The long option NAME of LEN bytes, or NULL. */
+static const struct option *long_option(const struct cli_context *ctx, const char *name, size_t len)
+{
+  for (const struct option *o = ctx->longopts; o->name; o++)
+    if (strlen(o->name) == len && strncmp(o->name, name, len) == 0)
+      return o;
+  return NULL;
+}
+
+/* Before getopt runs, over the whole command line: runc and Go spell long
+ * options with one dash ("-bundle"), which getopt would read as
+ * "-b undle": name it.  And words past the verb's last positional are
+ * named with the verb's hint, before getopt trips on an option of theirs
+ * ("run -b B ID sh -c ls"). */
+static int check_args(const struct cli_context *ctx, int argc, char **argv, oci_error **err)
+{
+  const struct cli_verb *v = ctx->verb;
+  int n_positional = 0;
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return 0;
+    if (a[0] != '-' || a[1] == '\0') {
+      if (v->flags & CLI_OPTS_END_AT_ID)
+        return 0;
+      if (v->max_args >= 0 && ++n_positional > v->max_args && v->extra_args_hint)
+        return cli_usage_error(ctx, err, "'%s' after the ID: %s", a, v->extra_args_hint);
+      continue;
+    }
+    if (a[1] == '-') { /* --name VALUE: skip the value */
+      const struct option *o = long_option(ctx, a + 2, strcspn(a + 2, "="));
+      if (o && o->has_arg && strchr(a, '=') == NULL)
+        i++;
+      continue;
+    }
+    size_t n = strcspn(a + 1, "=");
+    const struct option *o = n > 1 ? long_option(ctx, a + 1, n) : NULL;
+    if (o)
+      return cli_usage_error(ctx, err, "unknown option '%s': long options take two dashes ('-%s')",
+                             a, a);
+    /* a cluster of short ones: the first that takes a value ends it */
+    for (const char *p = a + 1; *p; p++) {
+      const char *k = strchr(ctx->shortopts, *p);
+      if (*p != ':' && *p != '+' && k && k[1] == ':') {
+        if (p[1] == '\0')
+          i++;
+        break;
+      }
+    }
+  }
+  return 0;
+}
+
 int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
+  if (optind == 0 && check_args(ctx, argc, argv, err) < 0)
+    return -1;
   int c = getopt_long(argc, argv, ctx->shortopts, ctx->longopts, NULL);
   if (c == -1)
     return 0;
-  if (c == ':')
-    return cli_usage_error(ctx, err, "option '%s' needs a value", argv[optind - 1]);
-  if (c == '?')
-    return cli_usage_error(ctx, err, "unknown option '%s'", argv[optind - 1]);
+  if (c == ':' || c == '?') {
+    char name[80];
+    refused_option(c, argv, name, sizeof(name));
+    if (c == ':')
+      return cli_usage_error(ctx, err, "option '%s': missing value", name);
+    return cli_usage_error(ctx, err, "unknown option '%s'", name);
+  }
   return c;
 }
 

@@ -54,8 +54,10 @@ struct cli_verb {
   /* tables ending with a NULL name; unused groups are NULL */
   const struct cli_option *options[CLI_OPTION_GROUPS];
   int min_args, max_args; /* positional arguments; max -1 = unlimited */
-  unsigned flags;         /* enum cli_verb_flags */
-  int data;               /* the handler's own (cmd-runtime-op.c: enum rt_op) */
+  /* what to tell a user who gave more than max_args (NULL: the usage) */
+  const char *extra_args_hint;
+  unsigned flags; /* enum cli_verb_flags */
+  int data;       /* the handler's own (cmd-runtime-op.c: enum rt_op) */
   /* Returns an exit status >= 0, or -1 with *err set: oci.c picks the
    * status from the error's kind and the verb's flags. */
   int (*handler)(struct cli_context *ctx, int argc, char **argv, oci_error **err);

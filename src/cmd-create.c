@@ -2,8 +2,17 @@
 /* oci create: a container from a bundle, under its own oci-monitor. */
 #include "cmd-create.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cleanup.h"
 
 enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT };
 
@@ -40,13 +49,63 @@ int cli_create_finish(const struct cli_context *ctx, int argc, char **argv,
   return 0;
 }
 
+/* A SIF file where a bundle directory belongs: the header has "SIF_MAGIC"
+ * after its 32-byte launch line. */
+static bool is_sif_image(const char *path)
+{
+  char head[42];
+  cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+  return fd >= 0 && pread(fd, head, sizeof(head), 0) == (ssize_t)sizeof(head) &&
+         memcmp(head + 32, "SIF_MAGIC", 10) == 0;
+}
+
+int cli_create_preflight(const struct cli_context *ctx, const struct container_create_opts *o,
+                         bool attached, oci_error **err)
+{
+  struct stat st;
+  if (stat(o->bundle, &st) == 0 && !S_ISDIR(st.st_mode)) {
+    if (S_ISREG(st.st_mode) && is_sif_image(o->bundle))
+      return cli_usage_error(ctx, err,
+                             "bundle '%s': that is an image: 'oci mount' it first "
+                             "('oci mount %s DIR', then 'oci %s -b DIR %s')",
+                             o->bundle, o->bundle, ctx->verb->name, o->id);
+    return cli_usage_error(ctx, err, "bundle '%s' is not a directory", o->bundle);
+  }
+  /* A terminal container fed from a file or a pipe would sit at its
+   * prompt: say so now, as `exec -t` does (docker: "the input device is
+   * not a TTY").  Running it without a terminal instead would change what
+   * the bundle asked for behind the user's back. */
+  if (attached && !isatty(0)) {
+    json_auto_t *config = container_load_bundle_config(o->bundle, NULL);
+    json_t *process = json_object_get(config, "process");
+    if (json_is_true(json_object_get(process, "terminal")))
+      return oci_error_set(err, 0,
+                           "run '%s': bundle '%s' asks for a terminal (process.terminal) but "
+                           "stdin is not a terminal: run it from one, use 'oci run -d', or set "
+                           "process.terminal to false",
+                           o->id, o->bundle);
+  }
+  /* Two containers on one bundle write to one writable layer (its
+   * overlay's upper dir): allowed, as runc allows it, but rarely meant. */
+  char abs[PATH_MAX];
+  cleanup_free char *user = NULL;
+  if (realpath(o->bundle, abs) != NULL && container_using_bundle(ctx->root, abs, &user, NULL) > 0 &&
+      strcmp(user, o->id) != 0) /* (that one is "already exists") */
+    fprintf(stderr,
+            "oci: warning: container '%s' runs from bundle '%s' too: the two share its "
+            "writable layer\n",
+            user, o->bundle);
+  return 0;
+}
+
 static int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
   struct container_create_opts o = {0};
   int c;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
     cli_create_option(c, optarg, &o);
-  if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0)
+  if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0 ||
+      cli_create_preflight(ctx, &o, false, err) < 0)
     return -1;
   cleanup_container struct container ct = {0};
   pid_t pid;

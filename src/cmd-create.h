@@ -18,4 +18,11 @@ bool cli_create_option(int key, const char *value, struct container_create_opts 
 int cli_create_finish(const struct cli_context *ctx, int argc, char **argv,
                       struct container_create_opts *o, oci_error **err);
 
+/* Before anything is made: a SIF image given as the bundle is named as
+ * such; ATTACHED (a foreground `oci run`): a terminal bundle needs a
+ * terminal on stdin; another live container on the same bundle is warned
+ * about (on stderr). */
+int cli_create_preflight(const struct cli_context *ctx, const struct container_create_opts *o,
+                         bool attached, oci_error **err);
+
 #endif

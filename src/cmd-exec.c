@@ -14,6 +14,7 @@ enum { OPT_CWD = CLI_OPT_LONG };
 
 static const struct cli_option options[] = {
     {"tty", 't', NULL, "allocate a terminal"},
+    {"interactive", 'i', NULL, "accepted and ignored: stdin is always forwarded"},
     {"detach", 'd', NULL, "do not wait for the command"},
     {"env", 'e', "K=V", "set an environment variable (repeatable)"},
     {"cwd", OPT_CWD, "DIR", "working directory"},

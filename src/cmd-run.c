@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "cmd-create.h"
 #include "monitor-launch.h"
+#include "runtime.h"
 #include "signals.h"
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
@@ -20,6 +21,7 @@ enum { OPT_DETACH_KEYS = CLI_OPT_LONG + 10 };
 
 static const struct cli_option run_options[] = {
     {"detach", 'd', NULL, "start in the background and return"},
+    {"interactive", 'i', NULL, "accepted and ignored: stdin is always forwarded"},
     {"detach-keys", OPT_DETACH_KEYS, "SEQ", "detach sequence (default ctrl-p,ctrl-q; '' for none)"},
     {NULL, 0, NULL, NULL},
 };
@@ -32,6 +34,21 @@ static int run_start(void *data, oci_error **err)
   /* running: other oci commands (kill, exec, state) may act on it now */
   ctr_unlock(ct->c);
   return 0;
+}
+
+/* The runtime could not find or execute process.args[0]: 127 / 126, as
+ * `oci exec` and podman say (the runtime's create tells, before start). */
+static void classify_create_failure(const char *runtime, oci_error *e)
+{
+  struct rt_runtime rt = {0};
+  if (e == NULL || e->kind != OCI_ERR_FAILED || rt_resolve(runtime, &rt, NULL) < 0)
+    return;
+  int status = rt_exec_status(rt.kind, 1, e->msg, NULL);
+  rt_clear(&rt);
+  if (status == 127)
+    e->kind = OCI_ERR_NOT_FOUND;
+  else if (status == 126)
+    e->kind = OCI_ERR_NOT_EXECUTABLE;
 }
 
 /* Undo a run that failed before its container ran: the container, its
@@ -58,8 +75,10 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
 {
   cleanup_container struct container ct = {0};
   pid_t pid;
-  if (container_create(o, &ct, &pid, err) < 0)
+  if (container_create(o, &ct, &pid, err) < 0) {
+    classify_create_failure(o->runtime, *err);
     return -1;
+  }
   if (detach)
     return run_detached(&ct, o->id, pid, err);
   cleanup_close int pidfd = (int)pidfd_open(pid, 0);
@@ -68,6 +87,7 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
   ao->connected = run_start;
   ao->data = &ct;
   ao->forward_pidfd = pidfd;
+  ao->hold = true; /* we are its stdout: it waits for us, as for a pipe */
   struct attach_result res;
   if (attach_session(ct.c->dirfd, o->id, ao, &res, err) < 0) {
     run_cleanup(&ct);
@@ -97,7 +117,8 @@ static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **e
       cli_create_option(c, optarg, &o);
   }
   if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0 ||
-      attach_parse_detach_keys(keys, &ao, err) < 0)
+      attach_parse_detach_keys(keys, &ao, err) < 0 ||
+      cli_create_preflight(ctx, &o, !detach, err) < 0)
     return -1;
   o.run_mode = !detach;
   /* From here on the signals run forwards wait for the attach session to
@@ -118,6 +139,8 @@ const struct cli_verb cli_verb_run = {
     .options = {cli_create_options, run_options},
     .min_args = 1,
     .max_args = 1,
+    .extra_args_hint = "the command comes from config.json (process.args); use 'oci exec ID "
+                       "CMD...' for another one in the running container",
     .flags = CLI_ROOT | CLI_RUN_STATUS,
     .handler = cmd_run,
 };

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -40,6 +41,46 @@ static const struct cli_verb *find_verb(const char *name)
     if (strcmp(verbs[i]->name, name) == 0)
       return verbs[i];
   return NULL;
+}
+
+/* Edits (insert, delete, replace, swap two neighbours) from A to B, up to
+ * a cap: A longer than a verb is no typo of one. */
+static size_t edit_distance(const char *a, const char *b)
+{
+  enum { MAX = 16 };
+  size_t la = strlen(a), lb = strlen(b);
+  if (la >= MAX || lb >= MAX)
+    return MAX;
+  size_t d[MAX + 1][MAX + 1];
+  for (size_t i = 0; i <= la; i++)
+    for (size_t j = 0; j <= lb; j++) {
+      if (i == 0 || j == 0) {
+        d[i][j] = i + j;
+        continue;
+      }
+      size_t best = MIN(d[i - 1][j] + 1, d[i][j - 1] + 1);
+      best = MIN(best, d[i - 1][j - 1] + (a[i - 1] != b[j - 1]));
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+        best = MIN(best, d[i - 2][j - 2] + 1);
+      d[i][j] = best;
+    }
+  return d[la][lb];
+}
+
+/* The verb NAME is a typo of (at most 2 edits, fewer than its length), or
+ * NULL. */
+static const char *closest_verb(const char *name)
+{
+  const char *best = NULL;
+  size_t best_d = 3;
+  for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++) {
+    size_t d = edit_distance(name, verbs[i]->name);
+    if (d < best_d && d < strlen(name)) {
+      best_d = d;
+      best = verbs[i]->name;
+    }
+  }
+  return best;
 }
 
 /* The option of VERB that ARG (written "--name" or "-k") names, or NULL. */
@@ -124,15 +165,23 @@ int main(int argc, char **argv)
   };
   int c;
   opterr = 0;
-  /* '+': stop at the verb; its options are its own. */
-  while ((c = getopt_long(argc, argv, "+hv", global_opts, NULL)) != -1) {
+  /* '+': stop at the verb; its options are its own.  ':': a missing value
+   * apart from an unknown option. */
+  while ((c = getopt_long(argc, argv, "+:hv", global_opts, NULL)) != -1) {
     switch (c) {
     case 'r': ctx.root = optarg; break;
     case 'R': ctx.runtime = optarg; break;
     case 'h': print_main_help(stdout); return 0;
     case 'v': printf("oci version %s\n", SIFOCI_VERSION); return 0;
+    case ':': /* always the last argument: argv[optind - 1] is it */
+      cli_usage_error(NULL, &err, "option '%s': missing value", argv[optind - 1]);
+      return report(NULL, err);
     default:
-      cli_usage_error(NULL, &err, "unknown global option '%s'", argv[optind - 1]);
+      /* optopt: the letter of an unknown short one (perhaps mid "-xy") */
+      if (optopt != 0)
+        cli_usage_error(NULL, &err, "unknown global option '-%c'", optopt);
+      else
+        cli_usage_error(NULL, &err, "unknown global option '%s'", argv[optind - 1]);
       return report(NULL, err);
     }
   }
@@ -147,7 +196,11 @@ int main(int argc, char **argv)
   const char *name = argv[optind];
   const struct cli_verb *verb = find_verb(name);
   if (verb == NULL) {
-    cli_usage_error(NULL, &err, "unknown command '%s'", name);
+    const char *guess = closest_verb(name);
+    if (guess)
+      cli_usage_error(NULL, &err, "unknown command '%s': did you mean '%s'?", name, guess);
+    else
+      cli_usage_error(NULL, &err, "unknown command '%s'", name);
     return report(NULL, err);
   }
   if (cli_set_verb(&ctx, verb, &err) < 0)

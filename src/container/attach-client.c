@@ -293,6 +293,10 @@ int attach_session(int dirfd, const char *id, const struct attach_opts *o,
     oci_error_prefix(err, "attach '%s'", id);
     goto out;
   }
+  if (o->hold) {
+    uint8_t buf[16];
+    send_frame(&s, buf, proto_encode_empty(buf, PROTO_HOLD));
+  }
   /* the size first, so the container's first look at its pty is right */
   send_resize(&s);
   if (o->connected && o->connected(o->data, err) < 0)

@@ -19,6 +19,11 @@ struct attach_opts {
   uint8_t detach_keys[ATTACH_MAX_DETACH_KEYS];
   size_t n_detach_keys; /* 0: no detach sequence */
   bool no_stdin;
+  /* Ask the monitor to wait for us as for a pipe (HOLD): the container's
+   * output waits however long we take nothing (`oci run`, and `oci attach`
+   * unless --drop-if-slow).  Without it a client that takes nothing for
+   * 2 s is dropped. */
+  bool hold;
   /* `oci run`: called once connected (so no output is lost), before the
    * session runs: starts the container. */
   int (*connected)(void *data, oci_error **err);

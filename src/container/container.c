@@ -12,6 +12,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "exec-user.h"
 #include "spawn.h"
 
 int container_adopt(struct container *ct, struct ctr *c, oci_error **err)
@@ -192,10 +193,24 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   cleanup_free char *log = ctr_path(ct->c, name);
   if (log == NULL)
     return oci_error_set(err, ENOMEM, "exec");
+  /* What the runtime would say in words that mislead: a paused container
+   * ("use --ignore-paused", a flag we do not have), a user name ("parsing
+   * nobody as int"). */
+  cleanup_free char *rt_status = NULL;
+  cleanup_error oci_error *no_status = NULL;
+  if (container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
+      strcmp(rt_status, "paused") == 0)
+    return oci_error_set(err, 0, "exec '%s': the container is paused ('oci resume %s' first)",
+                         ct->c->id, ct->c->id);
+  struct rt_exec_opts eo = *o;
+  cleanup_free char *numeric_user = NULL;
+  if (o->user && exec_user_resolve(ct, o->user, &numeric_user, err) < 0)
+    return -1;
+  if (numeric_user)
+    eo.user = numeric_user;
   struct rt_call call = call_of(ct);
   call.log_path = log;
   call.log_json = true;
-  struct rt_exec_opts eo = *o;
   cleanup_strv char **config_env = bundle_env(ct);
   eo.config_env = config_env;
   cleanup_argv struct argv_builder b = {0};
@@ -221,6 +236,16 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
   int status = rt_exec_status(ct->rt.kind, res.status, err_msg, log_msg);
   spawn_result_clear(&res);
+  /* The runtime failed before the command ran: its line went by on
+   * stderr; ours names the container, and the option where that is what
+   * failed (runc: "chdir to cwd (\"/x\") set in config.json failed", of a
+   * config.json the user never wrote). */
+  if (status == 125 && o->cwd && log_msg && strstr(log_msg, "chdir"))
+    return oci_error_set(err, 0, "exec '%s': --cwd '%s': %s", ct->c->id, o->cwd,
+                         strcasestr(log_msg, "no such file") ? "no such directory in the container"
+                                                             : log_msg);
+  if (status == 125 && !o->detach && log_msg)
+    return oci_error_set(err, 0, "exec '%s': %s", ct->c->id, log_msg);
   /* detached, nobody saw the runtime's stderr: say it ourselves */
   if (o->detach && status != 0)
     return oci_error_set_kind(err,

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fs.h"
+#include "oci-spec.h"
 
 /* FNV-1a: a short stable name for a state root, not a secret. */
 static uint64_t fnv1a(const char *s)
@@ -49,6 +50,21 @@ static bool is_bind(json_t *mount)
   {
     const char *s = json_string_value(o);
     if (s != NULL && (strcmp(s, "bind") == 0 || strcmp(s, "rbind") == 0))
+      return true;
+  }
+  return false;
+}
+
+/* Does the config give the container a UTS namespace (a hostname of its
+ * own)? */
+static bool has_uts_namespace(const json_t *linux_obj)
+{
+  size_t i;
+  json_t *ns;
+  json_array_foreach(json_object_get(linux_obj, "namespaces"), i, ns)
+  {
+    const char *type = json_string_value(json_object_get(ns, "type"));
+    if (type && strcmp(type, "uts") == 0)
       return true;
   }
   return false;
@@ -93,6 +109,14 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
         json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
       return NULL;
   }
+  /* The hostname is the container's ID (runc's `spec` and podman do
+   * likewise), unless the user set one: `oci mount`'s placeholder is no
+   * choice of theirs.  Only with a UTS namespace: without one the runtime
+   * refuses any hostname. */
+  const char *hostname = json_string_value(json_object_get(c, "hostname"));
+  if ((hostname == NULL || strcmp(hostname, BUNDLE_SPEC_HOSTNAME) == 0) &&
+      has_uts_namespace(linux_obj) && json_object_set_new(c, "hostname", json_string(id)) < 0)
+    return NULL;
   return steal_ptr(&c);
 }
 

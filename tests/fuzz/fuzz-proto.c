@@ -24,7 +24,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   case PROTO_STDERR:
   case PROTO_STDIN: n = proto_encode_data(buf, f.type, f.data, f.len); break;
   case PROTO_CLOSE_STDIN:
-  case PROTO_DETACH: n = proto_encode_empty(buf, f.type); break;
+  case PROTO_DETACH:
+  case PROTO_HOLD: n = proto_encode_empty(buf, f.type); break;
   default: abort();
   }
   if (n != size || memcmp(buf, data, n) != 0)

@@ -197,6 +197,6 @@ core_suite() {
   tap_ok $([ ! -e "$ROOT/${P}bad" ]; echo $?) "$P: failed create: no state dir"
   tap_is "$(monitors_of "${P}bad")" 0 "$P: failed create: no monitor"
   oci run -b "$b" "${P}badrun" </dev/null >/dev/null 2>&1; rc=$?
-  tap_is "$rc" 125 "$P: failed run: 125"
+  tap_is "$rc" 127 "$P: failed run of a missing command: 127"
   tap_ok $([ ! -e "$ROOT/${P}badrun" ]; echo $?) "$P: failed run: no state dir"
 }

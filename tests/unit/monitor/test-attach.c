@@ -381,6 +381,41 @@ static void test_stall(void)
   rmdir(tmpl);
 }
 
+/* A client that sent HOLD (the foreground `oci run`) is waited for as a
+ * pipe is: it reads nothing for many stall times, is not dropped, output
+ * stays paused, and once it reads it gets every byte; a client without
+ * HOLD beside it is still dropped; close_unheld() spares it. */
+static void test_hold(void)
+{
+  Owner o;
+  size_t before;
+  guint8 buf[16];
+  owner_init(&o, FALSE, NULL);
+  mon_attach_set_stall_ms(o.a, 100);
+  int held = add_client(&o);
+  int other = add_client(&o);
+  send_frame(held, buf, proto_encode_empty(buf, PROTO_HOLD));
+  spin(50); /* the part reads the HOLD */
+  size_t sent = fill_until_pause(&o, 65536, 64u << 20, &before);
+  TAP_IS_INT(o.pauses, 1, "the stuck clients paused the output");
+  spin(1000); /* ten stall times */
+  TAP_IS_INT(mon_attach_n_clients(o.a), 1, "the client without HOLD was dropped, the held one not");
+  TAP_IS_INT(o.resumes, 0, "output stays paused while the held client is behind");
+  TAP_IS_INT(mon_attach_close_unheld(o.a), 0, "close_unheld() spares the held client");
+  size_t got = 0;
+  ssize_t n = next_frame(held, 2000); /* HELLO */
+  while (got < sent && (n = next_frame(held, 2000)) > 0)
+    got += (size_t)n - 1;
+  TAP_IS_INT(got, sent, "once it reads, the held client gets every byte");
+  TAP_IS_INT(o.resumes, 1, "and output resumes");
+  while ((n = next_frame(other, 100)) > 0)
+    ;
+  TAP_IS_INT(n, 0, "the dropped one saw its connection end");
+  close(other);
+  close(held);
+  owner_clear(&o);
+}
+
 /* EXIT comes after all queued output, then the connection ends; a client
  * that connects after gets HELLO and EXIT; without a known status no EXIT
  * is sent, only the end. */
@@ -448,6 +483,7 @@ int main(void)
   test_detach_malformed();
   test_backpressure();
   test_stall();
+  test_hold();
   test_exit();
   return tap_done();
 }
