@@ -109,3 +109,31 @@ int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
   }
   return 0;
 }
+
+int bundle_find_root_user(dev_t dev, ino_t ino, pid_t *ret_pid, oci_error **err)
+{
+  *ret_pid = 0;
+  int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (proc_fd < 0)
+    return oci_error_set(err, errno, "opening /proc");
+  cleanup_dir DIR *d = fdopendir(proc_fd);
+  if (d == NULL) {
+    close(proc_fd);
+    return oci_error_set(err, errno, "reading /proc");
+  }
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!isdigit((unsigned char)e->d_name[0]))
+      continue;
+    char path[300];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/root", e->d_name);
+    /* processes we may not look at cannot be in a tree only we (and our
+     * user namespaces) can reach */
+    if (fstatat(proc_fd, path, &st, 0) < 0 || st.st_dev != dev || st.st_ino != ino)
+      continue;
+    *ret_pid = (pid_t)strtol(e->d_name, NULL, 10);
+    return 0;
+  }
+  return 0;
+}

@@ -5,6 +5,8 @@
 #include <getopt.h>
 #include <stdio.h>
 
+#include "rootless.h"
+
 enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT };
 
 const struct cli_option cli_create_options[] = {
@@ -50,6 +52,9 @@ static int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error 
     return -1;
   cleanup_container struct container ct = {0};
   pid_t pid;
+  const char *note = rootless_mapping_note(); /* what a single-ID mapping limits */
+  if (note != NULL)
+    fprintf(stderr, "oci: %s\n", note);
   if (container_create(&o, &ct, &pid, err) < 0)
     return -1;
   fprintf(stderr, "Container %s created with PID %ld\n", o.id, (long)pid);
@@ -63,6 +68,5 @@ const struct cli_verb cli_verb_create = {
     .options = {cli_create_options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_create,
 };

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "cmd-create.h"
 #include "monitor-launch.h"
+#include "rootless.h"
 #include "signals.h"
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
@@ -58,6 +59,9 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
 {
   cleanup_container struct container ct = {0};
   pid_t pid;
+  const char *note = rootless_mapping_note(); /* what a single-ID mapping limits */
+  if (note != NULL)
+    fprintf(stderr, "oci: %s\n", note);
   if (container_create(o, &ct, &pid, err) < 0)
     return -1;
   if (detach)
@@ -118,6 +122,6 @@ const struct cli_verb cli_verb_run = {
     .options = {cli_create_options, run_options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT | CLI_RUN_STATUS,
+    .flags = CLI_RUN_STATUS,
     .handler = cmd_run,
 };

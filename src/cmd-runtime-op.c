@@ -26,7 +26,6 @@ static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_er
       .summary = text,                                                                             \
       .min_args = 1,                                                                               \
       .max_args = 1,                                                                               \
-      .flags = CLI_ROOT,                                                                           \
       .data = op,                                                                                  \
       .handler = cmd_runtime_op,                                                                   \
   }
