@@ -170,6 +170,12 @@ int rootless_adjust_config(json_t *config, const char *cgroup_leaf, oci_error **
   return 0;
 }
 
+bool rootless_has_cgroup(void)
+{
+  char base[PATH_MAX];
+  return delegated_cgroup(base, sizeof(base));
+}
+
 const char *rootless_mapping_note(void)
 {
   struct idmap m;

@@ -22,6 +22,9 @@ bool rootless_active(void);
  * placed under the user's delegated cgroup when there is one. */
 int rootless_adjust_config(json_t *config, const char *cgroup_leaf, oci_error **err);
 
+/* Does this user have a delegated cgroup for containers? */
+bool rootless_has_cgroup(void);
+
 /* A one-line note when the user has no subordinate IDs (a single-ID
  * mapping), else NULL: what that limits. */
 const char *rootless_mapping_note(void);
