@@ -202,6 +202,32 @@ tap_like "$out" 'No space left on device' "disk full while extracting: one clear
 tap_is "$(ls -A "$T/small")" "" "... the partial tree is removed"
 umount "$T/small"
 
+# the progress bar: on a terminal only
+tap_run "extract on a terminal draws a progress bar" as "$UA" python3 "$PTY_DRIVE" --timeout 30 \
+  'expect=MiB/s' 'exit=0' -- "$OCI" mount "$T/busybox.sif" "$HA/p"
+tap_is "$(as "$UA" "$OCI" umount "$HA/p" 2>&1)" "" "... umount"
+tap_is "$(as "$UA" "$OCI" mount "$T/busybox.sif" "$HA/p" 2>&1 | wc -c)" 0 "silent on a pipe"
+as "$UA" "$OCI" umount "$HA/p" >/dev/null 2>&1
+
+# a mount killed at any moment of an extraction leaves what umount finishes
+mkdir -p "$T/big/bin" && cp /bin/busybox "$T/big/bin/"
+for i in $(seq 40); do head -c 1M /dev/urandom >"$T/big/f$i"; done
+mksquashfs "$T/big" "$T/big.sqfs" -noappend -noI -noD -noF -no-progress -quiet >/dev/null
+siftool new "$T/big.sif" >/dev/null
+siftool add --datatype 4 --partfs 1 --parttype 2 --partarch 2 --groupid 1 "$T/big.sif" "$T/big.sqfs" >/dev/null
+chmod 644 "$T/big.sif"
+bad=0
+for delay in 0.05 0.15 0.3; do
+  as "$UA" "$OCI" mount --quiet "$T/big.sif" "$HA/k" >/dev/null 2>&1 &
+  sleep "$delay"
+  kill -KILL $! 2>/dev/null
+  wait $! 2>/dev/null
+  # nothing, or a bundle that umount takes apart
+  if [ -e "$HA/k" ]; then as "$UA" "$OCI" umount "$HA/k" >/dev/null 2>&1 || bad=1; fi
+  [ -z "$(ls -A "$HA" | grep -v '^\.')" ] || bad=1
+done
+tap_ok $bad "mount killed during extraction (3 points): umount removes all of it"
+
 tap_like "$(as "$UA" "$OCI" mount --method kernel "$T/busybox.sif" "$HA/k" 2>&1)" 'needs root' \
   "--method kernel as a user: refused, saying why"
 tap_done
