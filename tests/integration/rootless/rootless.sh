@@ -59,7 +59,8 @@ as() {
   uid=$(id -u "$u")
   setpriv --reuid="$uid" --regid="$(id -g "$u")" --init-groups --reset-env -- \
     env HOME="/home/$u-rl" USER="$u" XDG_RUNTIME_DIR="${AS_XDG:-/run/user/$uid}" \
-    PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" "$@"
+    PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
+    ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
 }
 
 for u in "$UA" "$UB"; do
