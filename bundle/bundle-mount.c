@@ -15,18 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
+#include "idmap.h"
 #include "image-config.h"
 #include "image-to-spec.h"
 #include "loop.h"
 #include "mount-record.h"
 #include "sif.h"
 #include "squashfs-image.h"
+#include "userns-run.h"
 
 /* Overlay mount options are one page and cannot quote ',' (option
  * separator), ':' (lowerdir separator) or '\' (escape). */
@@ -45,10 +48,31 @@ struct mount_job {
   struct bundle_loop loop;
   struct bundle_record rec;
   bool record_saved;
+  enum bundle_method method;
+  bool in_userns; /* extract as root of a user namespace (not root) */
+  struct idmap map;
+  struct bundle_extract_stats *stats; /* shared with the extracting child */
 };
+
+static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract"};
+
+const char *bundle_method_name(enum bundle_method m)
+{
+  return m < BUNDLE_METHOD_MAX ? method_names[m] : NULL;
+}
+
+enum bundle_method bundle_method_from_name(const char *name)
+{
+  for (int i = 0; i < BUNDLE_METHOD_MAX; i++)
+    if (strcmp(name, method_names[i]) == 0)
+      return (enum bundle_method)i;
+  return BUNDLE_METHOD_MAX;
+}
 
 static void job_clear(struct mount_job *job)
 {
+  if (job->stats != NULL)
+    munmap(job->stats, sizeof(*job->stats));
   bundle_loop_put(&job->loop);
   bundle_record_clear(&job->rec);
   if (job->dirfd >= 0)
@@ -84,8 +108,43 @@ static int check_image(struct mount_job *job, oci_error **err)
   return 0;
 }
 
-static int check_bundle_path(const char *abs, oci_error **err)
+/* Kernel or extract, and for extract as a non-root user the mapping,
+ * before anything is made. */
+static int choose_method(struct mount_job *job, oci_error **err)
 {
+  bool root = geteuid() == 0;
+  job->method = job->opts.method;
+  if (job->method == BUNDLE_METHOD_AUTO)
+    job->method = root ? BUNDLE_METHOD_KERNEL : BUNDLE_METHOD_EXTRACT;
+  if (job->method == BUNDLE_METHOD_KERNEL && !root)
+    return oci_error_set(err, 0,
+                         "--method kernel needs root (loop devices and squashfs/overlay mounts); "
+                         "--method extract works without");
+  if (job->method != BUNDLE_METHOD_EXTRACT)
+    return 0;
+  job->stats =
+      mmap(NULL, sizeof(*job->stats), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (job->stats == MAP_FAILED) {
+    job->stats = NULL;
+    return oci_error_set(err, errno, "mmap");
+  }
+  memset(job->stats, 0, sizeof(*job->stats));
+  if (root)
+    return 0;
+  job->in_userns = true;
+  if (idmap_for_user(getuid(), getgid(), &job->map, err) < 0)
+    return -1;
+  if (idmap_has_subids(&job->map) && !idmap_helpers_found(NULL))
+    return oci_error_set(err, 0,
+                         "this user has subordinate IDs in /etc/subuid or /etc/subgid but "
+                         "newuidmap/newgidmap are not installed (Debian: apt-get install uidmap)");
+  return 0;
+}
+
+static int check_bundle_path(const struct mount_job *job, const char *abs, oci_error **err)
+{
+  if (job->method == BUNDLE_METHOD_EXTRACT)
+    return 0; /* no overlay options to carry it */
   if (strpbrk(abs, ",:\\\n") != NULL)
     return oci_error_set(err, 0,
                          "bundle path '%s' contains ',', ':', '\\' or a newline, which overlayfs "
@@ -224,12 +283,21 @@ static const struct dir_spec bundle_dirs[] = {
     {"overlay/upper", 0755}, {"overlay/work", 0700},   {"volumes", 0700},
 };
 
+/* An extracted bundle: rootfs is the tree itself, no overlay. */
+static const struct dir_spec extract_dirs[] = {
+    {"rootfs", 0700},
+    {"volumes", 0700},
+};
+
 static int make_dirs(struct mount_job *job, oci_error **err)
 {
-  size_t nfixed = sizeof(bundle_dirs) / sizeof(bundle_dirs[0]);
+  bool extract = job->method == BUNDLE_METHOD_EXTRACT;
+  const struct dir_spec *dirs = extract ? extract_dirs : bundle_dirs;
+  size_t nfixed = extract ? sizeof(extract_dirs) / sizeof(extract_dirs[0])
+                          : sizeof(bundle_dirs) / sizeof(bundle_dirs[0]);
   /* Listed first, made second: the record may name more than exists. */
   for (size_t i = 0; i < nfixed; i++)
-    if (bundle_record_add_created(&job->rec, bundle_dirs[i].name, err) < 0)
+    if (bundle_record_add_created(&job->rec, dirs[i].name, err) < 0)
       return -1;
   for (size_t i = 0; i < job->spec.n_volumes; i++) {
     char name[300];
@@ -240,7 +308,7 @@ static int make_dirs(struct mount_job *job, oci_error **err)
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
     return -1;
   for (size_t i = 0; i < nfixed; i++)
-    if (fs_mkdir_at(job->dirfd, bundle_dirs[i].name, bundle_dirs[i].mode, NULL, err) < 0)
+    if (fs_mkdir_at(job->dirfd, dirs[i].name, dirs[i].mode, NULL, err) < 0)
       return -1;
   for (size_t i = 0; i < job->spec.n_volumes; i++)
     if (fs_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
@@ -320,10 +388,31 @@ static int write_config(struct mount_job *job, oci_error **err)
   return fs_write_file_at(job->dirfd, "config.json", text, len, 0600, FS_WRITE_EXCLUSIVE, err);
 }
 
+static int extract_in_ns(void *data, oci_error **err)
+{
+  struct mount_job *job = data;
+  return bundle_sqfs_extract(job->sq, job->dirfd, "rootfs", job->stats, job->opts.progress,
+                             job->opts.progress_data, err);
+}
+
+static int extract_rootfs(struct mount_job *job, oci_error **err)
+{
+  if (bundle_userns_run(job->in_userns ? &job->map : NULL, extract_in_ns, job, err) < 0)
+    return oci_error_prefix(err, "extracting the image into 'rootfs'");
+  if (job->opts.ret_stats)
+    *job->opts.ret_stats = *job->stats;
+  return 0;
+}
+
 static int build(struct mount_job *job, oci_error **err)
 {
-  if (make_dirs(job, err) < 0 || mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0 ||
-      write_config(job, err) < 0)
+  if (make_dirs(job, err) < 0)
+    return -1;
+  if (job->method == BUNDLE_METHOD_EXTRACT
+          ? extract_rootfs(job, err) < 0
+          : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
+    return -1;
+  if (write_config(job, err) < 0)
     return -1;
   job->rec.state = BUNDLE_RECORD_MOUNTED;
   return save(job, err);
@@ -362,9 +451,12 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   if (opts != NULL)
     job.opts = *opts;
   int r = -1;
-  if (bundle_path_resolve(bundle_path, &job.path, err) < 0 ||
-      check_bundle_path(job.path.abs, err) < 0 || check_image(&job, err) < 0)
+  if (choose_method(&job, err) < 0 || bundle_path_resolve(bundle_path, &job.path, err) < 0 ||
+      check_bundle_path(&job, job.path.abs, err) < 0 || check_image(&job, err) < 0)
     goto out;
+  if (job.opts.ret_method)
+    *job.opts.ret_method = job.method;
+  job.rec.extracted = job.method == BUNDLE_METHOD_EXTRACT;
   job.rec.state = BUNDLE_RECORD_MOUNTING;
   job.rec.bundle = strdup(job.path.abs);
   job.rec.image = realpath(image_path, NULL);

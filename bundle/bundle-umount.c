@@ -8,12 +8,15 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
+#include "idmap.h"
 #include "loop.h"
 #include "mount-users.h"
+#include "userns-run.h"
 
 #define SQUASHFS_MAGIC_NUMBER 0x73717368L
 #define OVERLAYFS_MAGIC_NUMBER 0x794c7630L
@@ -112,20 +115,65 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
   return 0;
 }
 
+/* An extracted rootfs has no mount to find busy: is a container running
+ * in it? */
+static int check_tree_unused(int dirfd, oci_error **err)
+{
+  struct stat st;
+  if (fstatat(dirfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode))
+    return 0;
+  pid_t user = 0;
+  if (bundle_find_root_user(st.st_dev, st.st_ino, &user, err) < 0)
+    return -1;
+  if (user > 0)
+    return oci_error_set(err, 0,
+                         "process %d runs with 'rootfs' as its root: is a container running from "
+                         "this bundle?",
+                         (int)user);
+  return 0;
+}
+
+struct remove_job {
+  int dirfd;
+  const struct bundle_record *rec;
+};
+
+static int remove_created(void *data, oci_error **err)
+{
+  const struct remove_job *job = data;
+  for (size_t i = job->rec->n_created; i-- > 0;)
+    if (fs_rm_rf_at(job->dirfd, job->rec->created[i], err) < 0)
+      return -1;
+  return 0;
+}
+
+/* What mount made, newest first.  A non-root user's extracted tree (and
+ * what its container wrote) belongs to IDs of the user namespace, so it is
+ * removed from inside one with the same mapping. */
+static int remove_all(int dirfd, const struct bundle_record *rec, oci_error **err)
+{
+  struct remove_job job = {dirfd, rec};
+  if (!rec->extracted || geteuid() == 0)
+    return remove_created(&job, err);
+  struct idmap map;
+  if (idmap_for_user(getuid(), getgid(), &map, err) < 0)
+    return -1;
+  return bundle_userns_run(&map, remove_created, &job, err);
+}
+
 int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_record *rec,
                 bool *ret_kept, oci_error **err)
 {
   *ret_kept = false;
-  if (undo_mounts(dirfd, rec, err) < 0)
+  if (undo_mounts(dirfd, rec, err) < 0 || (rec->extracted && check_tree_unused(dirfd, err) < 0))
     return -1;
   if (rec->has_loop && rec->loop_attached) {
     struct bundle_loop_target t = {rec->image_dev, rec->image_ino, rec->offset, rec->size};
     if (bundle_loop_release(rec->loop_device, rec->loop_rdev, &t, err) < 0)
       return -1;
   }
-  for (size_t i = rec->n_created; i-- > 0;)
-    if (fs_rm_rf_at(dirfd, rec->created[i], err) < 0)
-      return -1;
+  if (remove_all(dirfd, rec, err) < 0)
+    return -1;
   /* a later record update cut short by a kill leaves its temp file */
   unlinkat(dirfd, BUNDLE_RECORD_TMP_NAME, 0);
   if (unlinkat(dirfd, BUNDLE_RECORD_NAME, 0) < 0 && errno != ENOENT)

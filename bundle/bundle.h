@@ -13,6 +13,10 @@
  *   BUNDLE/config.json  0600
  *   BUNDLE/.sifoci-mount.json  0600  what was done (mount-record.h)
  *
+ * With --method extract (bundle-extract.c) there are no mounts: rootfs is
+ * the image unpacked, owned as in the image (through the user namespace
+ * mapping when not root), and .image and overlay are not made.
+ *
  * The squashfs gets its own directory instead of being stacked under the
  * overlay on rootfs (as SingularityCE does): each mount point then holds
  * exactly one mount, so umount (and crash recovery) can check each one's
@@ -24,13 +28,36 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "squashfs-extract.h"
 
 #define BUNDLE_IMAGE_DIR ".image"
+
+/* How rootfs is made (oci mount --method). */
+enum bundle_method {
+  BUNDLE_METHOD_AUTO,    /* kernel for root, extract otherwise */
+  BUNDLE_METHOD_KERNEL,  /* loop + squashfs + overlay: root only */
+  BUNDLE_METHOD_EXTRACT, /* unpacked with libsquashfs */
+  BUNDLE_METHOD_MAX,
+};
+
+/* "auto", "kernel", "extract"; NULL for none */
+const char *bundle_method_name(enum bundle_method m);
+/* BUNDLE_METHOD_MAX for an unknown name */
+enum bundle_method bundle_method_from_name(const char *name);
 
 struct bundle_mount_options {
   /* leave linux.seccomp (the default profile, seccomp-profile.h) out of
    * config.json */
   bool no_seccomp;
+  enum bundle_method method;
+  /* extract: called as bytes are written (from a child process when not
+   * root), may be NULL */
+  bundle_progress_fn progress;
+  void *progress_data;
+  /* extract: what was done (device nodes skipped, ...); may be NULL */
+  struct bundle_extract_stats *ret_stats;
+  /* the method used (auto resolved); may be NULL */
+  enum bundle_method *ret_method;
 };
 
 /* OPTS may be NULL for the defaults. */

@@ -74,7 +74,8 @@ static json_t *record_json(const struct bundle_record *rec)
                                     rec->loop_attached)) < 0)
     goto fail;
   json_t *mounts = json_array(), *created = json_array();
-  if (json_object_set_new(o, "mounts", mounts) < 0 ||
+  if (json_object_set_new(o, "method", json_string(rec->extracted ? "extract" : "kernel")) < 0 ||
+      json_object_set_new(o, "mounts", mounts) < 0 ||
       json_object_set_new(o, "created", created) < 0)
     goto fail;
   for (size_t i = 0; i < rec->n_mounts; i++)
@@ -160,6 +161,13 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
   rec->image_dev = (dev_t)dev;
   rec->image_ino = (ino_t)ino;
 
+  json_t *method = json_object_get(o, "method");
+  const char *mname = json_string_value(method);
+  if (method != NULL &&
+      (mname == NULL || (strcmp(mname, "kernel") != 0 && strcmp(mname, "extract") != 0)))
+    return oci_error_set(err, 0, "unknown method");
+  rec->extracted = mname != NULL && strcmp(mname, "extract") == 0;
+
   json_t *loop = json_object_get(o, "loop");
   if (loop != NULL) {
     const char *device = json_string_value(json_object_get(loop, "device"));
@@ -178,6 +186,8 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
   if (!json_is_array(mounts) || json_array_size(mounts) > BUNDLE_RECORD_MAX_MOUNTS ||
       !json_is_array(created) || json_array_size(created) > BUNDLE_RECORD_MAX_CREATED)
     return oci_error_set(err, 0, "bad mounts or created list");
+  if (rec->extracted && (json_array_size(mounts) > 0 || loop != NULL))
+    return oci_error_set(err, 0, "an extracted bundle with mounts");
   size_t i;
   json_t *e;
   json_array_foreach(mounts, i, e)

@@ -11,7 +11,8 @@
  *    "loop": {"device": "/dev/loop3", "major": 7, "minor": 3, "attached": true},
  *    "mounts": [{"target": ".image", "type": "squashfs"},
  *               {"target": "rootfs", "type": "overlay"}],
- *    "created": ["rootfs", "overlay", ...]}
+ *    "created": ["rootfs", "overlay", ...],
+ *    "method": "kernel"|"extract"}          (absent: kernel)
  *
  * Names are relative to the bundle and checked against the short list of
  * things mount makes, so a damaged record cannot point umount elsewhere.
@@ -61,6 +62,7 @@ struct bundle_record {
   struct bundle_record_mount mounts[BUNDLE_RECORD_MAX_MOUNTS];
   size_t n_mounts;
   char **created; /* in creation order */
+  bool extracted; /* --method extract: rootfs is a tree, no mounts */
   size_t n_created;
 };
 

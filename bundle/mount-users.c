@@ -58,20 +58,34 @@ static bool keeps_mount(int proc_fd, const char *pid, dev_t dev)
   return true;
 }
 
+/* /proc for readdir, and its fd (owned by the DIR) in *ret_fd */
+static DIR *open_proc(int *ret_fd, oci_error **err)
+{
+  int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) {
+    oci_error_set(err, errno, "opening /proc");
+    return NULL;
+  }
+  DIR *d = fdopendir(fd);
+  if (d == NULL) {
+    oci_error_set(err, errno, "reading /proc");
+    close(fd);
+    return NULL;
+  }
+  *ret_fd = fd;
+  return d;
+}
+
 int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
 {
   *ret_pid = 0;
   struct stat self_ns;
   if (stat("/proc/self/ns/mnt", &self_ns) < 0)
     return oci_error_set(err, errno, "stat /proc/self/ns/mnt");
-  int proc_fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (proc_fd < 0)
-    return oci_error_set(err, errno, "opening /proc");
-  cleanup_dir DIR *d = fdopendir(proc_fd);
-  if (d == NULL) {
-    close(proc_fd);
-    return oci_error_set(err, errno, "reading /proc");
-  }
+  int proc_fd = -1;
+  cleanup_dir DIR *d = open_proc(&proc_fd, err);
+  if (d == NULL)
+    return -1;
   /* Namespaces already looked at: many processes share one. */
   cleanup_free ino_t *seen = NULL;
   size_t n_seen = 0, cap = 0;
@@ -106,6 +120,30 @@ int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err)
       *ret_pid = (pid_t)pid;
       return 0;
     }
+  }
+  return 0;
+}
+
+int bundle_find_root_user(dev_t dev, ino_t ino, pid_t *ret_pid, oci_error **err)
+{
+  *ret_pid = 0;
+  int proc_fd = -1;
+  cleanup_dir DIR *d = open_proc(&proc_fd, err);
+  if (d == NULL)
+    return -1;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (!isdigit((unsigned char)e->d_name[0]))
+      continue;
+    char path[300];
+    struct stat st;
+    snprintf(path, sizeof(path), "%s/root", e->d_name);
+    /* processes we may not look at cannot be in a tree only we (and our
+     * user namespaces) can reach */
+    if (fstatat(proc_fd, path, &st, 0) < 0 || st.st_dev != dev || st.st_ino != ino)
+      continue;
+    *ret_pid = (pid_t)strtol(e->d_name, NULL, 10);
+    return 0;
   }
   return 0;
 }

@@ -16,6 +16,7 @@
 #include <sqfs/super.h>
 
 #include "cleanup.h"
+#include "squashfs-internal.h"
 
 /* On-disk superblock size and the offsets we peek at before libsquashfs
  * decodes it (to say *what* is wrong, not only that something is). */
@@ -23,22 +24,6 @@
 #define SUPER_OFF_VERSION_MAJOR 28
 #define SUPER_OFF_VERSION_MINOR 30
 #define NO_TABLE UINT64_MAX
-
-/* A read-only sqfs_file_t over a window of a file we do not own. */
-struct window_file {
-  sqfs_file_t base;
-  int fd;
-  uint64_t offset;
-  uint64_t size;
-};
-
-struct bundle_sqfs {
-  struct window_file *file;
-  sqfs_super_t super; /* the dir reader keeps a pointer to this */
-  sqfs_compressor_t *cmp;
-  sqfs_dir_reader_t *dir;
-  sqfs_data_reader_t *data;
-};
 
 static int window_read_at(sqfs_file_t *f, sqfs_u64 off, void *buf, size_t len)
 {
@@ -106,7 +91,7 @@ static struct window_file *window_new(int fd, uint64_t offset, uint64_t size)
   return w;
 }
 
-static const char *sqfs_strerror(int code)
+const char *bundle_sqfs_strerror(int code)
 {
   switch (code) {
   case SQFS_ERROR_ALLOC: return "out of memory";
@@ -174,7 +159,8 @@ static int read_super(struct bundle_sqfs *sq, const char *what, int64_t size, oc
                          (long long)size);
   int r = window_read_at(&sq->file->base, 0, raw, sizeof(raw));
   if (r != 0)
-    return oci_error_set(err, 0, "%s: reading the squashfs superblock: %s", what, sqfs_strerror(r));
+    return oci_error_set(err, 0, "%s: reading the squashfs superblock: %s", what,
+                         bundle_sqfs_strerror(r));
   r = sqfs_super_read(&sq->super, &sq->file->base);
   if (r == SFQS_ERROR_SUPER_MAGIC)
     return oci_error_set(err, 0, "%s holds no squashfs (bad magic)", what);
@@ -182,7 +168,8 @@ static int read_super(struct bundle_sqfs *sq, const char *what, int64_t size, oc
     return oci_error_set(err, 0, "squashfs in %s has version %u.%u, only 4.0 is supported", what,
                          le16(raw + SUPER_OFF_VERSION_MAJOR), le16(raw + SUPER_OFF_VERSION_MINOR));
   if (r != 0)
-    return oci_error_set(err, 0, "squashfs in %s has a bad superblock: %s", what, sqfs_strerror(r));
+    return oci_error_set(err, 0, "squashfs in %s has a bad superblock: %s", what,
+                         bundle_sqfs_strerror(r));
   return check_layout(&sq->super, what, size, err);
 }
 
@@ -201,7 +188,7 @@ static int setup_readers(struct bundle_sqfs *sq, const char *what, oci_error **e
     r = sq->cmp->read_options(sq->cmp, &sq->file->base);
     if (r != 0)
       return oci_error_set(err, 0, "squashfs in %s: bad compressor options: %s", what,
-                           sqfs_strerror(r));
+                           bundle_sqfs_strerror(r));
   }
   sq->dir = sqfs_dir_reader_create(&sq->super, sq->cmp, &sq->file->base, 0);
   sq->data = sqfs_data_reader_create(&sq->file->base, sq->super.block_size, sq->cmp, 0);
@@ -209,7 +196,8 @@ static int setup_readers(struct bundle_sqfs *sq, const char *what, oci_error **e
     return oci_error_set(err, ENOMEM, "squashfs in %s", what);
   r = sqfs_data_reader_load_fragment_table(sq->data, &sq->super);
   if (r != 0)
-    return oci_error_set(err, 0, "squashfs in %s: fragment table: %s", what, sqfs_strerror(r));
+    return oci_error_set(err, 0, "squashfs in %s: fragment table: %s", what,
+                         bundle_sqfs_strerror(r));
   return 0;
 }
 
@@ -330,7 +318,7 @@ static int resolve(struct bundle_sqfs *sq, const char *path, sqfs_inode_generic_
 
   int r = sqfs_dir_reader_get_root_inode(sq->dir, &stack[0]);
   if (r != 0) {
-    oci_error_set(err, 0, "reading the root directory: %s", sqfs_strerror(r));
+    oci_error_set(err, 0, "reading the root directory: %s", bundle_sqfs_strerror(r));
     goto out;
   }
   if (!is_dir(stack[0])) {
@@ -368,7 +356,7 @@ static int resolve(struct bundle_sqfs *sq, const char *path, sqfs_inode_generic_
     if (r == 0)
       r = sqfs_dir_reader_get_inode(sq->dir, &child);
     if (r != 0) {
-      oci_error_set(err, 0, "looking up '%s': %s", path, sqfs_strerror(r));
+      oci_error_set(err, 0, "looking up '%s': %s", path, bundle_sqfs_strerror(r));
       goto out_stack;
     }
     if (!is_link(child)) {
@@ -467,7 +455,7 @@ int bundle_sqfs_read_file(struct bundle_sqfs *sq, const char *path, size_t max_s
     if (n <= 0) {
       sqfs_free(inode);
       return oci_error_set(err, 0, "reading '%s' from the image: %s", path,
-                           n < 0 ? sqfs_strerror(n) : "file ends early");
+                           n < 0 ? bundle_sqfs_strerror(n) : "file ends early");
     }
     got += (size_t)n;
   }

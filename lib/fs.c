@@ -77,8 +77,11 @@ int fs_read_file_at(int dirfd, const char *name, size_t max, unsigned flags, cha
     return oci_error_set(err, errno, "stat '%s'", name);
   if (!S_ISREG(st.st_mode))
     return oci_error_set(err, 0, "'%s' is not a regular file", name);
-  if ((flags & FS_READ_ROOT_OWNED) && (st.st_uid != 0 || (st.st_mode & 0022)))
-    return oci_error_set(err, 0, "'%s' is not a regular root-owned file writable only by root",
+  if ((flags & FS_READ_ROOT_OWNED) &&
+      ((st.st_uid != 0 && st.st_uid != geteuid()) || (st.st_mode & 0022)))
+    return oci_error_set(err, 0,
+                         "'%s' is not a root-owned (or our own) regular file writable only by "
+                         "its owner",
                          name);
   if ((uint64_t)st.st_size > max)
     return oci_error_set(err, 0, "'%s' is larger than %zu bytes", name, max);

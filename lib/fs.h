@@ -28,7 +28,8 @@ int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
                      unsigned flags, oci_error **err);
 
 enum fs_read_flags {
-  /* refuse a file not owned by root or writable by others */
+  /* refuse a file owned by neither root nor the effective user, or
+   * writable by group or others */
   FS_READ_ROOT_OWNED = 1 << 0,
 };
 

@@ -81,6 +81,6 @@ const struct cli_verb cli_verb_attach = {
     .options = {options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT | CLI_RUN_STATUS,
+    .flags = CLI_RUN_STATUS,
     .handler = cmd_attach,
 };

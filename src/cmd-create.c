@@ -14,6 +14,8 @@
 
 #include "cleanup.h"
 
+#include "rootless.h"
+
 enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT };
 
 const struct cli_option cli_create_options[] = {
@@ -109,6 +111,9 @@ static int cmd_create(struct cli_context *ctx, int argc, char **argv, oci_error 
     return -1;
   cleanup_container struct container ct = {0};
   pid_t pid;
+  const char *note = rootless_mapping_note(); /* what a single-ID mapping limits */
+  if (note != NULL)
+    fprintf(stderr, "oci: %s\n", note);
   if (container_create(&o, &ct, &pid, err) < 0)
     return -1;
   fprintf(stderr, "Container %s created with PID %ld\n", o.id, (long)pid);
@@ -122,6 +127,5 @@ const struct cli_verb cli_verb_create = {
     .options = {cli_create_options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_create,
 };

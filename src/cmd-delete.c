@@ -34,6 +34,5 @@ const struct cli_verb cli_verb_delete = {
     .options = {options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_delete,
 };

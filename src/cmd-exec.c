@@ -67,6 +67,6 @@ const struct cli_verb cli_verb_exec = {
     .options = {options},
     .min_args = 2,
     .max_args = -1,
-    .flags = CLI_ROOT | CLI_OPTS_END_AT_ID | CLI_RUN_STATUS,
+    .flags = CLI_OPTS_END_AT_ID | CLI_RUN_STATUS,
     .handler = cmd_exec,
 };

@@ -110,6 +110,5 @@ const struct cli_verb cli_verb_kill = {
     .options = {options},
     .min_args = 1,
     .max_args = 2,
-    .flags = CLI_ROOT,
     .handler = cmd_kill,
 };

@@ -183,6 +183,5 @@ const struct cli_verb cli_verb_list = {
     .options = {options},
     .min_args = 0,
     .max_args = 0,
-    .flags = CLI_ROOT,
     .handler = cmd_list,
 };

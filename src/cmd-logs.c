@@ -82,6 +82,5 @@ const struct cli_verb cli_verb_logs = {
     .options = {options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_logs,
 };

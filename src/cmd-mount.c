@@ -1,40 +1,113 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* oci mount [--no-seccomp] IMAGE BUNDLE: a SIF image as an OCI bundle
- * (bundle/bundle.h). */
+/* oci mount [--no-seccomp] [--method M] [--quiet] IMAGE BUNDLE: a SIF image
+ * as an OCI bundle (bundle/bundle.h). */
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "bundle.h"
 #include "cli.h"
 
-enum { OPT_NO_SECCOMP = CLI_OPT_LONG };
+enum { OPT_NO_SECCOMP = CLI_OPT_LONG, OPT_METHOD, OPT_QUIET };
 
 static const struct cli_option options[] = {
     {"no-seccomp", OPT_NO_SECCOMP, NULL, "leave the default seccomp profile out of config.json"},
+    {"method", OPT_METHOD, "M",
+     "auto (default: kernel for root, extract otherwise), kernel (loop + squashfs +\n"
+     "overlay, root only) or extract (unpack the image into BUNDLE/rootfs)"},
+    {"quiet", OPT_QUIET, NULL, "no progress bar while extracting"},
     {NULL, 0, NULL, NULL},
 };
+
+struct progress_bar {
+  struct timespec start, last;
+  bool drawn;
+};
+
+static double since(const struct timespec *a, const struct timespec *b)
+{
+  return (double)(b->tv_sec - a->tv_sec) + (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+/* bytes done of total, rate, time left; redrawn at most 10 times a second */
+static void draw_progress(const struct bundle_extract_stats *s, void *data)
+{
+  struct progress_bar *bar = data;
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  bool done = s->bytes_done >= s->bytes_total;
+  if (!done && bar->drawn && since(&bar->last, &now) < 0.1)
+    return;
+  bar->last = now;
+  bar->drawn = true;
+  double t = since(&bar->start, &now), mib = 1024.0 * 1024.0;
+  double rate = t > 0 ? (double)s->bytes_done / t : 0;
+  double left = rate > 0 ? (double)(s->bytes_total - s->bytes_done) / rate : 0;
+  int width = 30, fill = s->bytes_total ? (int)(width * s->bytes_done / s->bytes_total) : width;
+  char bar_text[31];
+  memset(bar_text, '#', (size_t)fill);
+  memset(bar_text + fill, '.', (size_t)(width - fill));
+  bar_text[width] = '\0';
+  fprintf(stderr, "\r[%s] %.1f/%.1f MiB  %.1f MiB/s  %ds left ", bar_text,
+          (double)s->bytes_done / mib, (double)s->bytes_total / mib, rate / mib,
+          done ? 0 : (int)left);
+  if (done)
+    fputc('\n', stderr);
+  fflush(stderr);
+}
 
 static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
   struct bundle_mount_options mopts = {0};
+  bool quiet = false;
   int c;
-  while ((c = cli_next_option(ctx, argc, argv, err)) > 0)
-    mopts.no_seccomp = true; /* --no-seccomp is the only one */
+  while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
+    switch (c) {
+    case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
+    case OPT_QUIET: quiet = true; break;
+    case OPT_METHOD:
+      mopts.method = bundle_method_from_name(optarg);
+      if (mopts.method == BUNDLE_METHOD_MAX)
+        return cli_usage_error(ctx, err, "unknown --method '%s' (auto, kernel or extract)", optarg);
+      break;
+    default: break;
+    }
+  }
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
+  struct progress_bar bar = {0};
+  clock_gettime(CLOCK_MONOTONIC, &bar.start);
+  struct bundle_extract_stats stats = {0};
+  enum bundle_method used = BUNDLE_METHOD_AUTO;
+  if (!quiet && isatty(STDERR_FILENO)) {
+    mopts.progress = draw_progress;
+    mopts.progress_data = &bar;
+  }
+  mopts.ret_stats = &stats;
+  mopts.ret_method = &used;
   const char *image = argv[optind];
-  if (bundle_mount(image, argv[optind + 1], &mopts, err) < 0)
+  if (bundle_mount(image, argv[optind + 1], &mopts, err) < 0) {
+    if (bar.drawn)
+      fputc('\n', stderr);
     return oci_error_prefix(err, "mount '%s'", image);
+  }
+  if (used == BUNDLE_METHOD_EXTRACT && stats.devices_skipped > 0)
+    fprintf(stderr,
+            "oci: mount '%s': note: %llu device node(s) in the image skipped (a container gets "
+            "its devices from the runtime)\n",
+            image, (unsigned long long)stats.devices_skipped);
   return 0;
 }
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] IMAGE BUNDLE",
+    .usage = "[--no-seccomp] [--method auto|kernel|extract] [--quiet] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options},
     .min_args = 2,
     .max_args = 2,
-    .flags = CLI_ROOT,
     .handler = cmd_mount,
 };

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "cmd-create.h"
 #include "monitor-launch.h"
+#include "rootless.h"
 #include "runtime.h"
 #include "signals.h"
 
@@ -75,6 +76,9 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
 {
   cleanup_container struct container ct = {0};
   pid_t pid;
+  const char *note = rootless_mapping_note(); /* what a single-ID mapping limits */
+  if (note != NULL)
+    fprintf(stderr, "oci: %s\n", note);
   if (container_create(o, &ct, &pid, err) < 0) {
     classify_create_failure(o->runtime, *err);
     return -1;
@@ -141,6 +145,6 @@ const struct cli_verb cli_verb_run = {
     .max_args = 1,
     .extra_args_hint = "the command comes from config.json (process.args); use 'oci exec ID "
                        "CMD...' for another one in the running container",
-    .flags = CLI_ROOT | CLI_RUN_STATUS,
+    .flags = CLI_RUN_STATUS,
     .handler = cmd_run,
 };

@@ -5,6 +5,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "rootless.h"
 
 static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
@@ -12,9 +13,19 @@ static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_er
   if (cli_next_option(ctx, argc, argv, err) != 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   cleanup_container struct container ct = {0};
-  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, 0, &ct, err) < 0 ||
-      container_runtime_op(&ct, (enum rt_op)ctx->verb->data, err) < 0)
+  enum rt_op op = (enum rt_op)ctx->verb->data;
+  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, 0, &ct, err) < 0)
     return -1;
+  if (container_runtime_op(&ct, op, err) < 0) {
+    /* the freezer is a cgroup's: say why rather than only what runc saw */
+    if (op != RT_OP_START && rootless_active() && !rootless_has_cgroup())
+      return oci_error_replace(err,
+                               "%s '%s': needs the container's cgroup (the freezer), and as a user "
+                               "other than root a container has one only where a cgroup v2 "
+                               "subtree is delegated to the user",
+                               ctx->verb->name, argv[optind]);
+    return -1;
+  }
   return 0;
 }
 
@@ -26,7 +37,6 @@ static int cmd_runtime_op(struct cli_context *ctx, int argc, char **argv, oci_er
       .summary = text,                                                                             \
       .min_args = 1,                                                                               \
       .max_args = 1,                                                                               \
-      .flags = CLI_ROOT,                                                                           \
       .data = op,                                                                                  \
       .handler = cmd_runtime_op,                                                                   \
   }

@@ -33,6 +33,5 @@ const struct cli_verb cli_verb_state = {
     .summary = "print a container's state as JSON",
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_state,
 };

@@ -47,6 +47,5 @@ const struct cli_verb cli_verb_umount = {
     .summary = "undo `oci mount`: unmount and remove the bundle",
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_umount,
 };

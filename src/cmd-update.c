@@ -101,6 +101,5 @@ const struct cli_verb cli_verb_update = {
     .options = {options},
     .min_args = 1,
     .max_args = 1,
-    .flags = CLI_ROOT,
     .handler = cmd_update,
 };

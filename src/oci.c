@@ -17,6 +17,7 @@
 #include "cli.h"
 #include "config.h"
 #include "runc-personality.h"
+#include "state-dir.h"
 
 #define CLI_VERB_POINTER(v) &cli_verb_##v,
 static const struct cli_verb *const verbs[] = {CLI_VERBS(CLI_VERB_POINTER)};
@@ -25,11 +26,12 @@ static const struct cli_verb *const verbs[] = {CLI_VERBS(CLI_VERB_POINTER)};
 static void print_main_help(FILE *out)
 {
   fprintf(out, "Usage: oci [--root DIR] [--runtime runc|crun|PATH] COMMAND [ARGS]\n"
-               "\nRun SIF images as OCI containers (root only).\n\nCommands:\n");
+               "\nRun SIF images as OCI containers.\n\nCommands:\n");
   for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
     fprintf(out, "  %-8s %s\n", verbs[i]->name, verbs[i]->summary);
   fprintf(out, "\nGlobal options:\n"
-               "  --root DIR        state directory (default " SIFOCI_DEFAULT_ROOT ")\n"
+               "  --root DIR        state directory (default " SIFOCI_DEFAULT_ROOT " for root,\n"
+               "                    $XDG_RUNTIME_DIR/sifoci or /tmp/sifoci-UID for others)\n"
                "  --runtime NAME    runc (default), crun, or a path to a runc-compatible runtime\n"
                "  -h, --help        this help;  oci COMMAND --help for a command's help\n"
                "  -v, --version     print the version\n");
@@ -147,7 +149,7 @@ int main(int argc, char **argv)
   self[n > 0 ? n : 0] = '\0';
 
   struct cli_context ctx = {
-      .root = SIFOCI_DEFAULT_ROOT,
+      .root = ctr_default_root(),
       .runtime = SIFOCI_DEFAULT_RUNTIME,
       .self_path = self,
   };

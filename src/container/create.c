@@ -131,10 +131,12 @@ int container_create(const struct container_create_opts *o, struct container *re
   if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
     return oci_error_set(err, ENOMEM, "path");
   /* the runtime runs the container from a bundle of its own (own-bundle.h) */
-  json_auto_t *own = own_bundle_config(config, bundle, ct.c->root, o->id);
+  json_auto_t *own = own_bundle_config(config, bundle, ct.c->root, o->id, err);
   cleanup_free char *own_dir = ctr_path(ct.c, OWN_BUNDLE_DIR);
   if (own == NULL || own_dir == NULL) {
     ctr_remove(ct.c, NULL);
+    if (own == NULL)
+      return oci_error_prefix(err, "create '%s'", o->id);
     return oci_error_set(err, ENOMEM, "create '%s'", o->id);
   }
   if (own_bundle_write(ct.c, own, err) < 0) {

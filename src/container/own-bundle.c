@@ -14,6 +14,7 @@
 #include "container.h"
 #include "fs.h"
 #include "oci-spec.h"
+#include "rootless.h"
 
 /* FNV-1a: a short stable name for a state root, not a secret. */
 static uint64_t fnv1a(const char *s)
@@ -71,29 +72,29 @@ static bool has_uts_namespace(const json_t *linux_obj)
 }
 
 json_t *own_bundle_config(const json_t *config, const char *bundle, const char *root,
-                          const char *id)
+                          const char *id, oci_error **err)
 {
   json_auto_t *c = json_deep_copy(config);
   if (c == NULL)
-    return NULL;
+    goto oom;
   json_t *rootobj = json_object_get(c, "root");
   if (json_is_object(rootobj) && make_absolute(rootobj, "path", bundle) < 0)
-    return NULL;
+    goto oom;
   size_t i;
   json_t *m;
   json_array_foreach(json_object_get(c, "mounts"), i, m)
   {
     if (json_is_object(m) && is_bind(m) && make_absolute(m, "source", bundle) < 0)
-      return NULL;
+      goto oom;
   }
   json_t *annotations = json_object_get(c, "annotations");
   if (!json_is_object(annotations)) {
     annotations = json_object();
     if (json_object_set_new(c, "annotations", annotations) < 0)
-      return NULL;
+      goto oom;
   }
   if (json_object_set_new(annotations, OWN_BUNDLE_SOURCE_ANNOTATION, json_string(bundle)) < 0)
-    return NULL;
+    goto oom;
   /* Without a cgroupsPath the runtime uses /ID: one ID under two state
    * roots, or ours and a plain runc container of that name, would share a
    * cgroup (pause of one froze the other).  A path the user set stands. */
@@ -101,13 +102,22 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
   if (!json_is_object(linux_obj)) {
     linux_obj = json_object();
     if (json_object_set_new(c, "linux", linux_obj) < 0)
-      return NULL;
+      goto oom;
   }
-  if (json_string_value(json_object_get(linux_obj, "cgroupsPath")) == NULL) {
-    cleanup_free char *path = NULL;
-    if (asprintf(&path, "/sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0 ||
-        json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
+  cleanup_free char *leaf = NULL;
+  if (asprintf(&leaf, "sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0) {
+    leaf = NULL;
+    goto oom;
+  }
+  /* not root: no cgroup of ours unless one is delegated (rootless.h) */
+  if (rootless_active()) {
+    if (rootless_adjust_config(c, leaf, err) < 0)
       return NULL;
+  } else if (json_string_value(json_object_get(linux_obj, "cgroupsPath")) == NULL) {
+    cleanup_free char *path = NULL;
+    if (asprintf(&path, "/%s", leaf) < 0 ||
+        json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
+      goto oom;
   }
   /* The hostname is the container's ID (runc's `spec` and podman do
    * likewise), unless the user set one: `oci mount`'s placeholder is no
@@ -116,8 +126,11 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
   const char *hostname = json_string_value(json_object_get(c, "hostname"));
   if ((hostname == NULL || strcmp(hostname, BUNDLE_SPEC_HOSTNAME) == 0) &&
       has_uts_namespace(linux_obj) && json_object_set_new(c, "hostname", json_string(id)) < 0)
-    return NULL;
+    goto oom;
   return steal_ptr(&c);
+oom:
+  oci_error_set(err, ENOMEM, "container config");
+  return NULL;
 }
 
 int own_bundle_write(struct ctr *c, const json_t *config, oci_error **err)

@@ -20,9 +20,10 @@
 #define OWN_BUNDLE_SOURCE_ANNOTATION "org.sifoci.bundle"
 
 /* The config the container runs with, from the user's CONFIG (not taken)
- * of bundle BUNDLE (absolute); allocated, NULL on OOM. */
+ * of bundle BUNDLE (absolute); allocated, NULL with *err set on failure
+ * (a non-root user's config that cannot run rootless: rootless.h). */
 json_t *own_bundle_config(const json_t *config, const char *bundle, const char *root,
-                          const char *id);
+                          const char *id, oci_error **err);
 
 /* Write ROOT/ID/bundle/config.json from CONFIG. */
 int own_bundle_write(struct ctr *c, const json_t *config, oci_error **err);

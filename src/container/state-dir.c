@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "config.h"
 #include "fs.h"
 #include "proto.h"
 #include "container-id.h"
@@ -145,6 +146,60 @@ bool ctr_is_locked(const struct ctr *c)
   return false;
 }
 
+const char *ctr_default_root(void)
+{
+  static char buf[PATH_MAX];
+  if (geteuid() == 0)
+    return SIFOCI_DEFAULT_ROOT;
+  const char *xdg = getenv("XDG_RUNTIME_DIR");
+  if (xdg != NULL && xdg[0] == '/' && strlen(xdg) < sizeof(buf) - 16)
+    snprintf(buf, sizeof(buf), "%s/sifoci", xdg);
+  else
+    snprintf(buf, sizeof(buf), "/tmp/sifoci-%lu", (unsigned long)geteuid());
+  return buf;
+}
+
+/* For a user other than root, ROOT must be theirs alone: a directory (not
+ * a symlink) they own, closed to others, in a directory they own or a
+ * root-owned sticky one (/tmp), so nobody else can swap it.  A ROOT that
+ * does not exist yet passes (ctr_make makes it 0700).  -1 with *err. */
+static int check_user_root(const char *root, oci_error **err)
+{
+  uid_t me = geteuid();
+  if (me == 0)
+    return 0;
+  char parent[PATH_MAX];
+  snprintf(parent, sizeof(parent), "%s", root);
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL)
+    return 0;
+  if (slash == parent)
+    slash[1] = '\0';
+  else
+    *slash = '\0';
+  struct stat st;
+  if (lstat(parent, &st) == 0 &&
+      !(S_ISDIR(st.st_mode) && (st.st_uid == me || (st.st_uid == 0 && (st.st_mode & S_ISVTX)))))
+    return oci_error_set(err, 0,
+                         "state root '%s': '%s' is %s owned by uid %lu, not by you (uid %lu)%s",
+                         root, parent, S_ISLNK(st.st_mode) ? "a symbolic link" : "a directory",
+                         (unsigned long)st.st_uid, (unsigned long)me,
+                         getenv("XDG_RUNTIME_DIR") ? " (is XDG_RUNTIME_DIR someone else's?)" : "");
+  if (lstat(root, &st) < 0)
+    return errno == ENOENT ? 0 : oci_error_set(err, errno, "state root '%s'", root);
+  if (S_ISLNK(st.st_mode))
+    return oci_error_set(err, 0, "state root '%s' is a symbolic link (refused)", root);
+  if (!S_ISDIR(st.st_mode))
+    return oci_error_set(err, 0, "state root '%s' is not a directory", root);
+  if (st.st_uid != me)
+    return oci_error_set(err, 0, "state root '%s' is owned by uid %lu, not by you (uid %lu)", root,
+                         (unsigned long)st.st_uid, (unsigned long)me);
+  if (st.st_mode & 0077)
+    return oci_error_set(err, 0, "state root '%s' is open to others (mode %04o; make it 0700)",
+                         root, (unsigned)(st.st_mode & 07777));
+  return 0;
+}
+
 /* ROOT canonical and open: 0, or -errno (ENOENT when it does not exist). */
 static int open_root(const char *root, char **ret_canon, int *ret_fd)
 {
@@ -184,7 +239,7 @@ static void sweep_stale_new_dirs(int rootfd);
 int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,
              oci_error **err)
 {
-  if (check_id(id, err) < 0)
+  if (check_id(id, err) < 0 || check_user_root(root, err) < 0)
     return -1;
   cleanup_ctr struct ctr *c = NULL;
   int r = ctr_new_at_root(root, id, &c);
@@ -257,7 +312,8 @@ static void sweep_stale_new_dirs(int rootfd)
 
 int ctr_make(const char *root, const char *id, struct ctr **ret, oci_error **err)
 {
-  if (check_id(id, err) < 0 || mkdir_p(root, err) < 0)
+  if (check_id(id, err) < 0 || check_user_root(root, err) < 0 || mkdir_p(root, err) < 0 ||
+      check_user_root(root, err) < 0)
     return -1;
   cleanup_ctr struct ctr *c = NULL;
   int r = ctr_new_at_root(root, id, &c);

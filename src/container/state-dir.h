@@ -36,6 +36,11 @@ struct ctr_exit {
   char error[160]; /* why the status is unknown, "" otherwise */
 };
 
+/* The default state root: /run/sifoci for root; for anyone else
+ * $XDG_RUNTIME_DIR/sifoci, or /tmp/sifoci-UID when that is unset.  A
+ * non-root user's root is checked before use (theirs, 0700, no symlink). */
+const char *ctr_default_root(void);
+
 /* Open an existing container ("container 'x' does not exist" otherwise) and
  * load its state.json when there is one. */
 int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,

@@ -5,7 +5,7 @@
 set -euo pipefail
 what=${1:-test}
 pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev
-      runc squashfs-tools siftool busybox-static jq util-linux e2fsprogs python3 scdoc)
+      runc squashfs-tools siftool busybox-static jq util-linux e2fsprogs python3 scdoc uidmap)
 case "$what" in
   build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
   demo) ;;

@@ -530,6 +530,19 @@ static void test_mounts(void)
   refuse_json(o, "5 mount entries (at most 4)", "bad mounts");
 }
 
+/* "method": absent or "kernel" (mounts), "extract" (a tree, no mounts) */
+static void test_method(void)
+{
+  refuse_json(with(base_json(), "method", json_string("fuse")), "method 'fuse'", "unknown method");
+  refuse_json(with(base_json(), "method", json_integer(1)), "method a number", "unknown method");
+  refuse_json(with(base_json(), "method", json_string("extract")), "extract with mounts",
+              "an extracted bundle with mounts");
+  accept_json(with(base_json(), "method", json_string("kernel")), "method 'kernel'");
+  json_t *o = with(without(base_json(), "loop"), "method", json_string("extract"));
+  json_object_set_new(o, "mounts", json_array());
+  accept_json(o, "method 'extract' without mounts or loop");
+}
+
 static void test_created(void)
 {
   static const char *const bad[] = {
@@ -734,6 +747,7 @@ int main(void)
   test_fields();
   test_loop();
   test_mounts();
+  test_method();
   test_created();
   test_text();
   test_size();

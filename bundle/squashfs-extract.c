@@ -1,0 +1,368 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+#include "squashfs-extract.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <sqfs/error.h>
+#include <sqfs/id_table.h>
+#include <sqfs/inode.h>
+#include <sqfs/xattr.h>
+#include <sqfs/xattr_reader.h>
+
+#include "cleanup.h"
+#include "squashfs-internal.h"
+
+#define CHUNK (1u << 20)
+/* Directories nested deeper than this are refused (each level holds an fd). */
+#define MAX_DEPTH 512
+
+struct hardlink {
+  uint32_t inode;
+  char *path; /* relative to the root */
+};
+
+struct extract {
+  struct bundle_sqfs *sq;
+  sqfs_xattr_reader_t *xattrs;
+  int rootfd;
+  struct bundle_extract_stats *stats;
+  bundle_progress_fn progress;
+  void *progress_data;
+  struct hardlink *links;
+  size_t n_links, cap_links;
+  char *buf;
+};
+
+static const char *node_path(const sqfs_tree_node_t *n, char *buf, size_t len)
+{
+  char *p = NULL;
+  if (sqfs_tree_node_get_path(n, &p) != 0 || p == NULL) {
+    snprintf(buf, len, "?");
+  } else {
+    snprintf(buf, len, "%s", p);
+    sqfs_free(p);
+  }
+  return buf;
+}
+
+static int fail(const sqfs_tree_node_t *n, int errnum, const char *what, oci_error **err)
+{
+  char path[512];
+  if (errnum == ENOSPC || errnum == EDQUOT)
+    return oci_error_set(err, errnum, "extracting '%s'", node_path(n, path, sizeof(path)));
+  return oci_error_set(err, errnum, "extracting '%s': %s", node_path(n, path, sizeof(path)), what);
+}
+
+/* Owner first (chown clears setuid bits), then the mode, then times. */
+static int set_owner(const sqfs_tree_node_t *n, int dirfd, const char *name, int fd,
+                     oci_error **err)
+{
+  int r = fd >= 0 ? fchown(fd, n->uid, n->gid)
+                  : fchownat(dirfd, name, n->uid, n->gid, AT_SYMLINK_NOFOLLOW);
+  if (r == 0)
+    return 0;
+  if (errno == EINVAL) {
+    char path[512];
+    return oci_error_set(err, 0,
+                         "'%s' in the image is owned by %u:%u, which the user namespace does not "
+                         "map (give the user a subordinate range in /etc/subuid and /etc/subgid "
+                         "that covers it)",
+                         node_path(n, path, sizeof(path)), n->uid, n->gid);
+  }
+  return fail(n, errno, "chown", err);
+}
+
+static int set_mode_times(const sqfs_tree_node_t *n, int fd, oci_error **err)
+{
+  if (fchmod(fd, n->inode->base.mode & 07777) < 0)
+    return fail(n, errno, "chmod", err);
+  struct timespec t[2] = {{.tv_sec = n->inode->base.mod_time}, {.tv_sec = n->inode->base.mod_time}};
+  if (futimens(fd, t) < 0)
+    return fail(n, errno, "setting times", err);
+  return 0;
+}
+
+static int set_xattrs(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_error **err)
+{
+  uint32_t idx = 0xFFFFFFFF;
+  if (x->xattrs == NULL || sqfs_inode_get_xattr_index(n->inode, &idx) != 0 || idx == 0xFFFFFFFF)
+    return 0;
+  sqfs_xattr_id_t desc;
+  int r = sqfs_xattr_reader_get_desc(x->xattrs, idx, &desc);
+  if (r == 0)
+    r = sqfs_xattr_reader_seek_kv(x->xattrs, &desc);
+  if (r != 0)
+    return fail(n, 0, bundle_sqfs_strerror(r), err);
+  for (uint32_t i = 0; i < desc.count; i++) {
+    sqfs_xattr_entry_t *key = NULL;
+    sqfs_xattr_value_t *val = NULL;
+    r = sqfs_xattr_reader_read_key(x->xattrs, &key);
+    if (r == 0)
+      r = sqfs_xattr_reader_read_value(x->xattrs, key, &val);
+    if (r != 0) {
+      sqfs_free(key);
+      return fail(n, 0, bundle_sqfs_strerror(r), err);
+    }
+    char name[512];
+    snprintf(name, sizeof(name), "%.*s", (int)key->size, (const char *)key->key);
+    /* trusted.* and some security.* need more than a user namespace gives:
+     * skipped and counted, the file itself is fine */
+    if (fsetxattr(fd, name, val->value, val->size, 0) < 0)
+      x->stats->xattrs_skipped++;
+    sqfs_free(key);
+    sqfs_free(val);
+  }
+  return 0;
+}
+
+static int finish(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_error **err)
+{
+  if (set_xattrs(x, n, fd, err) < 0 || set_mode_times(n, fd, err) < 0)
+    return -1;
+  x->stats->entries++;
+  return 0;
+}
+
+static uint32_t nlink_of(const sqfs_inode_generic_t *i)
+{
+  return i->base.type == SQFS_INODE_EXT_FILE ? i->data.file_ext.nlink : 1;
+}
+
+/* An earlier path of the same inode: link to it. 1 when linked, 0 when
+ * this is the first (remembered), -1 on error. */
+static int try_hardlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd, const char *name,
+                        oci_error **err)
+{
+  uint32_t ino = n->inode->base.inode_number;
+  for (size_t i = 0; i < x->n_links; i++) {
+    if (x->links[i].inode != ino)
+      continue;
+    if (linkat(x->rootfd, x->links[i].path, dirfd, name, 0) < 0)
+      return fail(n, errno, "hard link", err);
+    x->stats->entries++;
+    return 1;
+  }
+  if (x->n_links == x->cap_links) {
+    size_t cap = x->cap_links ? x->cap_links * 2 : 64;
+    struct hardlink *l = realloc(x->links, cap * sizeof(*l));
+    if (l == NULL)
+      return oci_error_set(err, ENOMEM, "extracting");
+    x->links = l;
+    x->cap_links = cap;
+  }
+  char *p = NULL;
+  if (sqfs_tree_node_get_path(n, &p) != 0 || p == NULL)
+    return oci_error_set(err, ENOMEM, "extracting");
+  x->links[x->n_links].path = strdup(p + 1); /* without the leading '/' */
+  sqfs_free(p);
+  if (x->links[x->n_links].path == NULL)
+    return oci_error_set(err, ENOMEM, "extracting");
+  x->links[x->n_links++].inode = ino;
+  return 0;
+}
+
+static int write_file(struct extract *x, const sqfs_tree_node_t *n, int dirfd, const char *name,
+                      oci_error **err)
+{
+  if (nlink_of(n->inode) > 1) {
+    int r = try_hardlink(x, n, dirfd, name, err);
+    if (r != 0)
+      return r < 0 ? -1 : 0;
+  }
+  cleanup_close int fd =
+      openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return fail(n, errno, "create", err);
+  sqfs_u64 size = 0;
+  sqfs_inode_get_file_size(n->inode, &size);
+  for (sqfs_u64 off = 0; off < size;) {
+    sqfs_u32 want = size - off < CHUNK ? (sqfs_u32)(size - off) : CHUNK;
+    sqfs_s32 got = sqfs_data_reader_read(x->sq->data, n->inode, off, x->buf, want);
+    if (got <= 0)
+      return fail(n, 0, got < 0 ? bundle_sqfs_strerror(got) : "file ends early", err);
+    for (sqfs_s32 w = 0; w < got;) {
+      ssize_t k = write(fd, x->buf + w, (size_t)(got - w));
+      if (k < 0 && errno == EINTR)
+        continue;
+      if (k < 0)
+        return fail(n, errno, "write", err);
+      w += (sqfs_s32)k;
+    }
+    off += (sqfs_u64)got;
+    x->stats->bytes_done += (uint64_t)got;
+    if (x->progress)
+      x->progress(x->stats, x->progress_data);
+  }
+  if (set_owner(n, dirfd, name, fd, err) < 0)
+    return -1;
+  return finish(x, n, fd, err);
+}
+
+static int write_symlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd, const char *name,
+                         oci_error **err)
+{
+  const sqfs_inode_generic_t *i = n->inode;
+  uint32_t len = i->base.type == SQFS_INODE_EXT_SLINK ? i->data.slink_ext.target_size
+                                                      : i->data.slink.target_size;
+  if (len > i->payload_bytes_used || len > 4096)
+    return fail(n, 0, "symlink target is corrupt", err);
+  char target[4097];
+  memcpy(target, i->extra, len);
+  target[len] = '\0';
+  if (strlen(target) != len)
+    return fail(n, 0, "symlink target holds a NUL byte", err);
+  if (symlinkat(target, dirfd, name) < 0)
+    return fail(n, errno, "symlink", err);
+  if (set_owner(n, dirfd, name, -1, err) < 0)
+    return -1;
+  struct timespec t[2] = {{.tv_sec = i->base.mod_time}, {.tv_sec = i->base.mod_time}};
+  (void)utimensat(dirfd, name, t, AT_SYMLINK_NOFOLLOW);
+  x->stats->entries++;
+  return 0;
+}
+
+static int write_special(struct extract *x, const sqfs_tree_node_t *n, int dirfd, const char *name,
+                         mode_t type, oci_error **err)
+{
+  if (mknodat(dirfd, name, type | 0600, 0) < 0)
+    return fail(n, errno, "mknod", err);
+  if (set_owner(n, dirfd, name, -1, err) < 0)
+    return -1;
+  if (fchmodat(dirfd, name, n->inode->base.mode & 07777, 0) < 0)
+    return fail(n, errno, "chmod", err);
+  x->stats->entries++;
+  return 0;
+}
+
+static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, int depth,
+                       oci_error **err);
+
+static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd, int depth,
+                        oci_error **err)
+{
+  const char *name = (const char *)n->name;
+  if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
+      strcmp(name, "..") == 0)
+    return fail(n, 0, "invalid name in a directory", err);
+  switch (n->inode->base.type) {
+  case SQFS_INODE_DIR:
+  case SQFS_INODE_EXT_DIR: {
+    if (depth >= MAX_DEPTH)
+      return fail(n, 0, "directories nested too deep", err);
+    if (mkdirat(dirfd, name, 0700) < 0)
+      return fail(n, errno, "mkdir", err);
+    cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+      return fail(n, errno, "open", err);
+    return extract_dir(x, n, fd, depth + 1, err);
+  }
+  case SQFS_INODE_FILE:
+  case SQFS_INODE_EXT_FILE: return write_file(x, n, dirfd, name, err);
+  case SQFS_INODE_SLINK:
+  case SQFS_INODE_EXT_SLINK: return write_symlink(x, n, dirfd, name, err);
+  case SQFS_INODE_FIFO:
+  case SQFS_INODE_EXT_FIFO: return write_special(x, n, dirfd, name, S_IFIFO, err);
+  case SQFS_INODE_SOCKET:
+  case SQFS_INODE_EXT_SOCKET: return write_special(x, n, dirfd, name, S_IFSOCK, err);
+  case SQFS_INODE_BDEV:
+  case SQFS_INODE_EXT_BDEV:
+  case SQFS_INODE_CDEV:
+  case SQFS_INODE_EXT_CDEV: x->stats->devices_skipped++; return 0;
+  default: return fail(n, 0, "unknown inode type", err);
+  }
+}
+
+/* Children first, then the directory's own owner, mode and times (a
+ * read-only directory can still be filled, and its mtime stays). */
+static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, int depth,
+                       oci_error **err)
+{
+  for (const sqfs_tree_node_t *c = dir->children; c; c = c->next)
+    if (extract_node(x, c, fd, depth, err) < 0)
+      return -1;
+  if (set_owner(dir, -1, NULL, fd, err) < 0)
+    return -1;
+  return finish(x, dir, fd, err);
+}
+
+static uint64_t total_bytes(const sqfs_tree_node_t *n)
+{
+  uint64_t sum = 0;
+  for (const sqfs_tree_node_t *c = n->children; c; c = c->next) {
+    sqfs_u64 size = 0;
+    if (sqfs_inode_get_file_size(c->inode, &size) == 0 && nlink_of(c->inode) <= 1)
+      sum += size;
+    else if (c->children)
+      sum += total_bytes(c);
+    else if (size > 0)
+      sum += size; /* a hard-linked file: counted per name, a small overcount */
+  }
+  return sum;
+}
+
+static int load_tree(struct extract *x, sqfs_tree_node_t **ret, oci_error **err)
+{
+  struct bundle_sqfs *sq = x->sq;
+  sqfs_id_table_t *ids = sqfs_id_table_create(0);
+  if (ids == NULL)
+    return oci_error_set(err, ENOMEM, "extracting");
+  int r = sqfs_id_table_read(ids, &sq->file->base, &sq->super, sq->cmp);
+  if (r == 0)
+    r = sqfs_dir_reader_get_full_hierarchy(sq->dir, ids, NULL, 0, ret);
+  sqfs_destroy(ids);
+  if (r != 0)
+    return oci_error_set(err, 0, "reading the squashfs tree: %s", bundle_sqfs_strerror(r));
+  if (!(sq->super.flags & SQFS_FLAG_NO_XATTRS) &&
+      sq->super.xattr_id_table_start != 0xFFFFFFFFFFFFFFFFull) {
+    x->xattrs = sqfs_xattr_reader_create(0);
+    if (x->xattrs == NULL ||
+        sqfs_xattr_reader_load(x->xattrs, &sq->super, &sq->file->base, sq->cmp) != 0) {
+      sqfs_destroy(x->xattrs);
+      x->xattrs = NULL; /* xattrs are "where allowed": an unreadable table drops them */
+    }
+  }
+  return 0;
+}
+
+int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
+                        struct bundle_extract_stats *stats, bundle_progress_fn progress,
+                        void *progress_data, oci_error **err)
+{
+  struct extract x = {
+      .sq = sq, .stats = stats, .progress = progress, .progress_data = progress_data, .rootfd = -1};
+  sqfs_tree_node_t *tree = NULL;
+  int r = -1;
+  x.buf = malloc(CHUNK);
+  if (x.buf == NULL) {
+    oci_error_set(err, ENOMEM, "extracting");
+    goto out;
+  }
+  if (load_tree(&x, &tree, err) < 0)
+    goto out;
+  stats->bytes_total = total_bytes(tree);
+  x.rootfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (x.rootfd < 0) {
+    oci_error_set(err, errno, "opening '%s'", name);
+    goto out;
+  }
+  r = extract_dir(&x, tree, x.rootfd, 0, err);
+  if (progress)
+    progress(stats, progress_data);
+out:
+  if (x.rootfd >= 0)
+    close(x.rootfd);
+  for (size_t i = 0; i < x.n_links; i++)
+    free(x.links[i].path);
+  free(x.links);
+  free(x.buf);
+  sqfs_destroy(x.xattrs);
+  sqfs_dir_tree_destroy(tree);
+  return r;
+}
