@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "container.h"
 #include "fs.h"
+#include "own-bundle-env.h"
 
 /* FNV-1a: a short stable name for a state root, not a secret. */
 static uint64_t fnv1a(const char *s)
@@ -58,7 +59,7 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
                           const char *id)
 {
   json_auto_t *c = json_deep_copy(config);
-  if (c == NULL)
+  if (c == NULL || own_bundle_env_last_wins(c) < 0)
     return NULL;
   json_t *rootobj = json_object_get(c, "root");
   if (json_is_object(rootobj) && make_absolute(rootobj, "path", bundle) < 0)
