@@ -9,7 +9,8 @@ pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-de
 case "$what" in
   build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
   demo) ;;
-  test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind) ;;
+  test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind
+              slurm-wlm munge) ;;
   bench) pkgs+=(conmon podman squashfuse fuse-overlayfs fuse3) ;;
   *) echo "usage: deps.sh [build|test|demo|bench]" >&2; exit 2 ;;
 esac
