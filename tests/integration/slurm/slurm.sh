@@ -56,6 +56,8 @@ cleanup() {
   [ -z "$(mounts_under "$T")" ] && rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
+trap 'exit 130' INT # meson's timeout: the EXIT trap still cleans up
+trap 'exit 143' TERM
 
 # two free TCP ports next to each other, away from the usual 6817/6818
 free_ports() {
@@ -72,7 +74,9 @@ free_ports() {
 
 # --- oci: the binary under test, found where the shipped file says /usr/bin/oci
 mkdir -p "$T/bin" "$T/etc" "$T/munge" "$T/ctld" "$T/spool" "$T/log"
-printf '#!/bin/sh\nOCI_MONITOR=%q exec %q "$@"\n' "$MONITOR" "$OCI" >"$T/bin/oci"
+# (which also notes each call Slurm makes, for the diagnostics below)
+printf '#!/bin/sh\necho "$(date +%%T.%%N) $(id -u) $*" >>%q\nOCI_MONITOR=%q exec %q "$@"\n' \
+  "$T/log/oci-calls.log" "$MONITOR" "$OCI" >"$T/bin/oci"
 chmod 755 "$T/bin/oci"
 # the shipped oci.conf with only its paths changed
 sed -e "s|/usr/bin/oci|$T/bin/oci|g" -e "s|/run/sifoci-slurm|$T/run|g" "$SHIPPED_CONF" >"$T/etc/oci.conf"
@@ -140,7 +144,8 @@ if [ -z "$idle" ]; then
 fi
 tap_ok 0 "munged, slurmctld and slurmd up, node $NODE idle after $((n / 5)).$((n % 5 * 2)) s"
 
-step() { srun -N1 -n1 --container="$B" "$@"; }
+# one container step; a hung one fails its case instead of the whole run
+step() { timeout 60 srun -N1 -n1 --container="$B" "$@"; }
 
 # what a finished step may not leave: container, state dir, monitor, spool copy, cgroup
 # (KEEP: the time-limit job's container ID part, still running meanwhile)
@@ -218,6 +223,7 @@ id=$(running_container)
 job=$(squeue -h -n cancelme -o %i)
 cpid=$("$OCI" --root "$RUNROOT" state "$id" | jq -r .pid)
 t0=$SECONDS
+scancel_at=$(date +%T.%N)
 scancel "$job"
 wait "$srun_pid"
 gone=
@@ -226,6 +232,8 @@ tap_is "${gone:-still running}" 1 "scancel: the container's process ends (after 
 out=$(wait_clean 10)
 tap_is "$?$out" 0 "scancel: no container, monitor, state or spool copy left"
 tap_ok $((SECONDS - t0 > 5 + 3)) "scancel: all gone within KillWait (5 s) + 3 s"
+tap_diag "scancel at $scancel_at; Slurm's calls for job $job:"
+grep -F ".$job." "$T/log/oci-calls.log" | sed "s|$T/||g; s/^/#   /"
 
 # --- sbatch --container: the batch script in the container, its ExitCode
 job=$(sbatch --parsable --container="$B" -o "$T/batch.%j.out" --wrap 'echo in-batch; exit 5')
@@ -256,6 +264,7 @@ KEEP=.none.
 KEEP_SPOOL=
 out=$(wait_clean 10)
 tap_is "$?$out" 0 "time limit: no container, monitor, state or spool copy left"
+tap_diag "Slurm's calls in all: $(awk '{print $5}' "$T/log/oci-calls.log" | sort | uniq -c | xargs)"
 
 if [ "${1:-}" = --bench ]; then
   bench() { # bench N: N steps of /bin/true, milliseconds
@@ -271,11 +280,15 @@ if [ "${1:-}" = --bench ]; then
     -e "s|$T/bin/oci --root \([^ ]*\) run -b %b \(.*\)\"|runc --root \1-runc run \2 -b %b\"|" \
     "$T/etc/oci.conf.sifoci" >"$T/etc/oci.conf.runc"
   for round in 1 2 3; do
+    q0=$(grep -c _try_parse "$T/log/slurmd.log")
     cp "$T/etc/oci.conf.runc" "$T/etc/oci.conf"
     r=$(bench 10)
+    q1=$(grep -c _try_parse "$T/log/slurmd.log")
     cp "$T/etc/oci.conf.sifoci" "$T/etc/oci.conf"
     s=$(bench 10)
-    tap_diag "bench round $round: 10 container steps: sifoci $s ms, plain runc $r ms"
+    q2=$(grep -c _try_parse "$T/log/slurmd.log")
+    tap_diag "bench round $round: 10 container steps: sifoci $s ms, plain runc $r ms" \
+      "(slurmstepd's Query complaints: sifoci $((q2 - q1)), runc $((q1 - q0)))"
   done
 fi
 tap_done
