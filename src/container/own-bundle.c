@@ -14,6 +14,7 @@
 #include "container.h"
 #include "fs.h"
 #include "oci-spec.h"
+#include "own-bundle-env.h"
 #include "rootless.h"
 
 /* FNV-1a: a short stable name for a state root, not a secret. */
@@ -75,7 +76,7 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
                           const char *id, oci_error **err)
 {
   json_auto_t *c = json_deep_copy(config);
-  if (c == NULL)
+  if (c == NULL || own_bundle_env_last_wins(c) < 0)
     goto oom;
   json_t *rootobj = json_object_get(c, "root");
   if (json_is_object(rootobj) && make_absolute(rootobj, "path", bundle) < 0)
