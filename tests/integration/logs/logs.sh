@@ -59,7 +59,7 @@ wait_for() { # wait_for SECONDS CMD...: until CMD succeeds
   return 1
 }
 no_monitor() { [ "$(monitors_of "$1")" = 0 ]; }
-job_done() { ! kill -0 "$1" 2>/dev/null; }
+job_done() { ! kill -0 "$1" 2>/dev/null; } # bash reaps its jobs as they end
 # nothing of ID is left: no state dir, no monitor
 left_of() {
   local what=
@@ -93,9 +93,13 @@ mkfifo "$T/log.fifo"
 S=$ROOT/direct
 mkdir -m 0700 "$S"
 start=$(date +%s%N)
-rep=$(timeout 30 "$OCI_MONITOR" --id "$P-fifo" --bundle "$B" --state-dir "$S" --runtime "$(command -v runc)" \
-  --log-path "$T/log.fifo" --report-fd 3 3>&1 2>/dev/null)
+"$OCI_MONITOR" --id "$P-fifo" --bundle "$B" --state-dir "$S" --runtime "$(command -v runc)" \
+  --log-path "$T/log.fifo" --report-fd 3 3>"$T/fifo.rep" 2>/dev/null &
+mpid=$!
+wait_for 10 job_done "$mpid" || kill -9 "$mpid" # blocked in open(): a failure
+wait "$mpid"
 rc=$?
+rep=$(cat "$T/fifo.rep")
 ms=$((($(date +%s%N) - start) / 1000000))
 tap_is "$rc:$(printf '%s' "$rep" | jq -r .error)" "1:log '$T/log.fifo' is a FIFO, not a regular file" \
   "monitor with a FIFO as --log-path: exit 1, the error says why"
@@ -106,8 +110,12 @@ rm -f "$S/monitor.log"
 rmdir "$S"
 # through the CLI: whoever checks it, create fails fast in one line
 start=$(date +%s%N)
-err=$(timeout 60 "$OCI" --root "$ROOT" create --log-path "$T/log.fifo" -b "$B" "$P-fifo" 2>&1)
+"$OCI" --root "$ROOT" create --log-path "$T/log.fifo" -b "$B" "$P-fifo" >"$T/fifo.err" 2>&1 &
+cpid=$!
+wait_for 15 job_done "$cpid" || kill -9 "$cpid"
+wait "$cpid"
 rc=$?
+err=$(cat "$T/fifo.err")
 ms=$((($(date +%s%N) - start) / 1000000))
 tap_is "$rc:$(printf '%s\n' "$err" | wc -l)" "1:1" "create --log-path FIFO: exit 1, one line"
 tap_like "$err" "FIFO" "  ... naming the FIFO: $err"
