@@ -143,6 +143,29 @@ if mount -t tmpfs -o size=2m,mode=0700 sifoci-logs "$FULL"; then
   tap_is "$(jq -c .exitCode "$ROOT/$id/exit.json" 2>/dev/null)" 7 "full --root: exit.json holds 7"
   tap_run "full --root: delete" oci delete "$id"
   tap_is "$(left_of "$id")$(ls -A "$ROOT" | tr '\n' ' ')" "" "full --root: nothing left"
+  # no reserved room (removed by hand) and not a page left when it exits:
+  # the monitor keeps the status and stays (never "dead"), and writes the
+  # record once there is room again
+  id=$P-full2
+  RB=$(bundle full2 'echo hi; exit 7')
+  oci create -b "$RB" "$id" >/dev/null 2>&1 && rm "$ROOT/$id/exit.reserve"
+  tap_ok $? "no reserve: create"
+  head -c 4m /dev/zero >"$FULL/filler" 2>/dev/null # every page left
+  oci start "$id"
+  tap_ok $? "no reserve: start on the full file system"
+  wait_for 20 is_status "$id" stopped
+  sleep 1.5
+  tap_is "$(state_field "$id" '.status + " " + .monitor + " " + (.exitCode|tostring)')" "stopped running null" \
+    "no room for the exit record: stopped, the monitor stays (not dead), no code yet"
+  rm -f "$FULL/filler"
+  : >"$ROOT/$id/container.log" # room again
+  has_exit() { [ -e "$ROOT/$1/exit.json" ]; }
+  wait_for 5 has_exit "$id"
+  wait_for 5 no_monitor "$id"
+  tap_is "$(state_field "$id" '(.exitCode|tostring) + " " + .monitor')" "7 exited" \
+    "room again: exit code 7 written, the monitor has left"
+  tap_run "no reserve: delete" oci delete "$id"
+  "$OCI" umount "$RB" >/dev/null
   # a --root that has no room at all: create fails at once, in one line
   head -c 4m /dev/zero >"$FULL/filler" 2>/dev/null
   err=$(timeout 60 "$OCI" --root "$ROOT" create -b "$FB" "$P-nospace" 2>&1)
