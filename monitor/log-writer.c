@@ -104,15 +104,55 @@ static void report(MonLog *log, const char *fmt, ...)
     log->on_error(msg, log->user_data);
 }
 
-static int open_file(const char *path, gboolean *ret_created)
+static const char *file_kind(mode_t mode)
 {
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0640);
-  if (fd >= 0 || errno != EEXIST) {
-    *ret_created = fd >= 0;
-    return fd;
+  switch (mode & S_IFMT) {
+  case S_IFIFO: return "FIFO";
+  case S_IFLNK: return "symbolic link";
+  case S_IFDIR: return "directory";
+  case S_IFSOCK: return "socket";
+  case S_IFCHR: return "character device";
+  case S_IFBLK: return "block device";
+  default: return "special file";
   }
-  *ret_created = FALSE;
-  return open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+}
+
+/* The log must be a regular file.  Opened without blocking (a FIFO with no
+ * reader fails with ENXIO, one with a reader is refused after fstat) and
+ * without following a symlink as its last part: either would block the
+ * monitor or take the output somewhere else. */
+static int open_file(const char *path, gboolean *ret_created, GError **error)
+{
+  const int flags = O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK;
+  int fd = open(path, flags | O_CREAT | O_EXCL, 0640);
+  gboolean created = fd >= 0;
+  if (fd < 0 && errno == EEXIST)
+    fd = open(path, flags);
+  struct stat st;
+  if (fd < 0) {
+    int errsv = errno;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+      mon_set_error(error, "log '%s' is a %s, not a regular file", path, file_kind(st.st_mode));
+    else
+      mon_set_error_errno(error, errsv, "open log '%s'", path);
+    return -1;
+  }
+  if (fstat(fd, &st) < 0) {
+    int errsv = errno;
+    close(fd);
+    mon_set_error_errno(error, errsv, "log '%s'", path);
+    return -1;
+  }
+  if (!S_ISREG(st.st_mode)) {
+    close(fd);
+    mon_set_error(error, "log '%s' is a %s, not a regular file", path, file_kind(st.st_mode));
+    return -1;
+  }
+  int fl = fcntl(fd, F_GETFL);
+  if (fl >= 0)
+    (void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+  *ret_created = created;
+  return fd;
 }
 
 static uint64_t file_size(int fd)
@@ -123,15 +163,23 @@ static uint64_t file_size(int fd)
   return 0;
 }
 
-gboolean mon_log_open(MonLog *log, gboolean *ret_created, GError **error)
+static void use_file(MonLog *log, int fd)
 {
-  gboolean created = FALSE;
-  int fd = open_file(log->path, &created);
-  if (fd < 0)
-    return mon_set_error_errno(error, errno, "open log '%s'", log->path);
+  if (log->fd >= 0)
+    close(log->fd);
   log->fd = fd;
   log->size = file_size(fd);
   log->writeback_from = log->size;
+  log->rotate_hold = 0;
+}
+
+gboolean mon_log_open(MonLog *log, gboolean *ret_created, GError **error)
+{
+  gboolean created = FALSE;
+  int fd = open_file(log->path, &created, error);
+  if (fd < 0)
+    return FALSE;
+  use_file(log, fd);
   if (ret_created)
     *ret_created = created;
   return TRUE;
@@ -290,18 +338,50 @@ static void rotate(MonLog *log)
     return;
   }
   gboolean created;
-  int fd = open_file(log->path, &created);
+  g_autoptr(GError) error = NULL;
+  int fd = open_file(log->path, &created, &error);
   if (fd < 0) {
-    report(log, "log '%s': cannot open a new file after rotation: %s; going on in '%s'", log->path,
-           g_strerror(errno), log->path1);
+    report(log, "%s after rotation; going on in '%s'", error->message, log->path1);
     log->rotate_hold = log->size + log->max_size;
     return;
   }
-  close(log->fd);
-  log->fd = fd;
-  log->size = file_size(fd);
-  log->writeback_from = log->size;
-  log->rotate_hold = 0;
+  use_file(log, fd);
+}
+
+gboolean mon_log_reopen(MonLog *log, GError **error)
+{
+  flush(log);
+  gboolean created;
+  int fd = open_file(log->path, &created, error);
+  if (fd < 0)
+    return FALSE;
+  struct stat a, b;
+  if (log->fd >= 0 && fstat(fd, &a) == 0 && fstat(log->fd, &b) == 0 && a.st_dev == b.st_dev &&
+      a.st_ino == b.st_ino) {
+    close(fd); /* not moved: nothing to do */
+    return TRUE;
+  }
+  use_file(log, fd);
+  return TRUE;
+}
+
+/* json: a record whose bytes are not all valid UTF-8 also carries them as
+ * base64 (log-writer.h); its worst case, added to a text of LEN bytes. */
+#define B64_FIELD "\",\"logBase64\":\""
+static size_t b64_cost(size_t len)
+{
+  return 2 * len + 40; /* 4/3 per byte, rounding, the carry, the field */
+}
+
+static size_t json_byte_cost(uint8_t c)
+{
+  if (c >= 0x80)
+    return 3; /* U+FFFD at worst */
+  if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+    return 2;
+  if (c < 0x20 || c == 0x7f)
+    return 6;
+  return 1;
 }
 
 /* An upper bound of the bytes TEXT takes in a record. */
@@ -310,18 +390,12 @@ static size_t text_cost(const MonLog *log, const uint8_t *text, size_t len)
   if (log->format == MON_LOG_KUBERNETES)
     return len;
   size_t cost = 0;
+  gboolean high = FALSE;
   for (size_t i = 0; i < len; i++) {
-    uint8_t c = text[i];
-    if (c >= 0x80)
-      cost += 3; /* U+FFFD at worst */
-    else if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
-      cost += 2;
-    else if (c < 0x20 || c == 0x7f)
-      cost += 6;
-    else
-      cost += 1;
+    cost += json_byte_cost(text[i]);
+    high |= text[i] >= 0x80;
   }
-  return cost;
+  return high ? cost + b64_cost(len) : cost;
 }
 
 /* Bytes of a record besides its text. */
@@ -340,11 +414,14 @@ static size_t text_fit(const MonLog *log, const uint8_t *text, size_t len, size_
   if (log->format == MON_LOG_KUBERNETES)
     return CLAMP(room, 1, len);
   size_t n = 0, cost = 0;
+  gboolean high = FALSE;
   while (n < len) {
-    size_t c = text_cost(log, text + n, 1);
-    if (cost + c > room)
+    size_t c = cost + json_byte_cost(text[n]);
+    gboolean h = high || text[n] >= 0x80;
+    if ((h ? c + b64_cost(n + 1) : c) > room)
       break;
-    cost += c;
+    cost = c;
+    high = h;
     n++;
   }
   return MAX(n, 1);
@@ -478,36 +555,99 @@ static void json_text(MonLog *log, MonStream stream, const uint8_t *text, size_t
   put(log, text + run, i - run);
 }
 
+/* Would json_text() keep every byte of CARRY + TEXT, i.e. is it valid
+ * UTF-8 (but for a cut character at the end when CAN_CARRY)?  The same walk
+ * as json_text(). */
+static gboolean json_text_exact(const MonLog *log, MonStream stream, const uint8_t *text,
+                                size_t len, gboolean can_carry)
+{
+  size_t i = 0;
+  size_t cl = log->carry_len[stream];
+  if (cl > 0) {
+    uint8_t tmp[8];
+    size_t take = MIN(len, 4 - cl);
+    memcpy(tmp, log->carry[stream], cl);
+    memcpy(tmp + cl, text, take);
+    int r = utf8_char(tmp, cl + take);
+    if (r < 0 && take == len && can_carry)
+      return TRUE;
+    if (r <= 0 || (size_t)r <= cl)
+      return FALSE;
+    i = (size_t)r - cl;
+  }
+  while (i < len) {
+    if (text[i] < 0x80) {
+      i++;
+      continue;
+    }
+    int r = utf8_char(text + i, len - i);
+    if (r < 0 && can_carry)
+      return TRUE;
+    if (r <= 0)
+      return FALSE;
+    i += (size_t)r;
+  }
+  return TRUE;
+}
+
+/* Appends base64 of the pieces (NULL-terminated pairs of pointer, length).
+ * Encoded in small steps: each output piece is copied into the stage, so
+ * nothing points into a buffer of ours. */
+static void put_base64(MonLog *log, const void *p1, size_t n1, const void *p2, size_t n2,
+                       const void *p3, size_t n3)
+{
+  const struct {
+    const uint8_t *p;
+    size_t n;
+  } parts[] = {{p1, n1}, {p2, n2}, {p3, n3}};
+  char out[(2048 / 3 + 1) * 4 + 4];
+  gint state = 0, save = 0;
+  for (size_t k = 0; k < G_N_ELEMENTS(parts); k++) {
+    for (size_t off = 0; off < parts[k].n; off += 2048) {
+      size_t step = MIN(parts[k].n - off, 2048);
+      put(log, out, g_base64_encode_step(parts[k].p + off, step, FALSE, out, &state, &save));
+    }
+  }
+  put(log, out, g_base64_encode_close(FALSE, out, &state, &save));
+}
+
+static void json_header(MonLog *log, MonStream stream)
+{
+  char hdr[96];
+  int n = snprintf(hdr, sizeof(hdr), "{\"time\":\"%.*s\",\"stream\":\"%s\",\"log\":\"",
+                   (int)log->ts_len, log->ts, stream_names[stream]);
+  put(log, hdr, (size_t)n);
+}
+
 static void json_body(MonLog *log, MonStream stream, const uint8_t *text, size_t len,
                       gboolean complete)
 {
-  char hdr[96];
-  int n = snprintf(hdr, sizeof(hdr), "{\"time\":\"%.*s\",\"stream\":\"%s\",\"log\":\"",
-                   (int)log->ts_len, log->ts, stream_names[stream]);
-  put(log, hdr, (size_t)n);
+  uint8_t carried[4];
+  size_t ncarried = log->carry_len[stream];
+  memcpy(carried, log->carry[stream], ncarried);
+  gboolean exact = json_text_exact(log, stream, text, len, !complete);
+  json_header(log, stream);
   json_text(log, stream, text, len, !complete);
-  if (complete) {
-    if (log->carry_len[stream] > 0) { /* a cut character that never completed */
-      for (size_t k = 0; k < log->carry_len[stream]; k++)
-        put(log, replacement, 3);
-      log->carry_len[stream] = 0;
-    }
-    put(log, "\\n\"}\n", 5);
-  } else {
-    put(log, "\"}\n", 3);
+  put(log, complete ? "\\n" : "", complete ? 2 : 0);
+  if (!exact) {
+    /* the record's own bytes: what was carried in, the text but for what
+     * is carried on, its newline */
+    put(log, B64_FIELD, strlen(B64_FIELD));
+    put_base64(log, carried, ncarried, text, len - log->carry_len[stream], "\n", complete ? 1 : 0);
   }
+  put(log, "\"}\n", 3);
 }
 
-/* The output ended inside a character: log what there is as U+FFFD. */
+/* The output ended inside a character: log what there is as U+FFFD, and
+ * its bytes. */
 static void json_flush_carry(MonLog *log, MonStream stream)
 {
-  char hdr[96];
-  int n = snprintf(hdr, sizeof(hdr), "{\"time\":\"%.*s\",\"stream\":\"%s\",\"log\":\"",
-                   (int)log->ts_len, log->ts, stream_names[stream]);
   record_begin(log);
-  put(log, hdr, (size_t)n);
+  json_header(log, stream);
   for (size_t k = 0; k < log->carry_len[stream]; k++)
     put(log, replacement, 3);
+  put(log, B64_FIELD, strlen(B64_FIELD));
+  put_base64(log, log->carry[stream], log->carry_len[stream], NULL, 0, NULL, 0);
   put(log, "\"}\n", 3);
   record_end(log);
   log->carry_len[stream] = 0;

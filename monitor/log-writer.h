@@ -9,8 +9,13 @@
  *   mon_log_finish() writes an empty F record so every line is closed.
  * json: {"time":"...","stream":"stdout","log":"text\n"} per line; a piece of
  *   a line has no "\n" at the end of "log" (Docker's json-file convention);
- *   nothing is added at the end.  Invalid UTF-8 becomes U+FFFD; a multi-byte
- *   character split between two reads is kept whole.
+ *   nothing is added at the end.  A multi-byte character split between two
+ *   reads is kept whole.  Every byte is kept: a record whose bytes are not
+ *   all valid UTF-8 has them in "log" with U+FFFD for each invalid byte (for
+ *   readers of Docker's format) and exactly, in base64 (RFC 4648, padded),
+ *   in a last field: {"time":..,"stream":..,"log":"a\ufffd\n",
+ *   "logBase64":"Yf8K"}.  A reader takes "logBase64" when it is there, else
+ *   "log".  NUL and other control bytes are JSON escapes (\u0000).
  *
  * One timestamp per mon_log_write() call (one read of the container).  Writes
  * go out with writev(): big pieces straight from the caller's buffer, small
@@ -50,8 +55,14 @@ MonLog *mon_log_new(const char *path, MonLogFormat format, uint64_t max_size,
 void mon_log_free(MonLog *log);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(MonLog, mon_log_free)
 
-/* Opens (appends to) the file; RET_CREATED tells whether it was made now. */
+/* Opens (appends to) the file; RET_CREATED tells whether it was made now.
+ * Only a regular file will do: a FIFO, device, socket, directory or a
+ * symlink as PATH's last part fails at once (never blocks). */
 gboolean mon_log_open(MonLog *log, gboolean *ret_created, GError **error);
+/* Opens PATH again (after logrotate moved it away) and writes there from
+ * now on; the same file if it was not moved.  On failure the current file
+ * stays in use. */
+gboolean mon_log_reopen(MonLog *log, GError **error);
 void mon_log_write(MonLog *log, MonStream stream, const struct timespec *ts, const void *data,
                    size_t len);
 /* Closes partial lines (kubernetes: empty F record) and flushes. */

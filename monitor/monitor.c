@@ -9,9 +9,12 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <glib-unix.h>
 
 #include "attach.h"
 #include "child.h"
@@ -25,6 +28,12 @@
 #include "proc.h"
 #include "report.h"
 #include "timefmt.h"
+
+/* exit.json is written into this file, reserved at start (files.h), so a
+ * log that fills the file system cannot take the exit code with it. */
+#define EXIT_RESERVE "exit.reserve"
+#define EXIT_RESERVE_SIZE 4096
+#define EXIT_RETRY_S 1
 
 typedef enum {
   MON_PHASE_CREATING, /* `runtime create` is running */
@@ -47,7 +56,12 @@ struct MonMonitor {
   pid_t ctr_pid;
   MonExit exit;          /* exit.reason points to exit_reason */
   char *exit_reason;     /* why the status is unknown */
-  gboolean exit_written; /* exit.json done, EXIT handed to every client */
+  gboolean exit_written; /* exit.json done */
+  gboolean exit_sent;    /* EXIT handed to every client */
+  gboolean exit_failure_noted;
+  guint exit_retry; /* writing exit.json failed: tried again every second */
+  int reopen_fd;    /* signalfd of SIGUSR1: reopen the log */
+  guint reopen_src;
   guint flush_timer;
 
   /* the parts; each reports back through the callbacks below */
@@ -66,6 +80,7 @@ MonMonitor *mon_monitor_new(MonOptions *o)
   m->o = *o;
   mon_options_init(o); /* moved: nothing left to free there */
   m->state_dfd = -1;
+  m->reopen_fd = -1;
   m->loop = g_main_loop_new(NULL, FALSE);
   return m;
 }
@@ -75,6 +90,9 @@ void mon_monitor_free(MonMonitor *m)
   if (m == NULL)
     return;
   g_clear_handle_id(&m->flush_timer, g_source_remove);
+  g_clear_handle_id(&m->exit_retry, g_source_remove);
+  g_clear_handle_id(&m->reopen_src, g_source_remove);
+  mon_close(&m->reopen_fd);
   g_clear_pointer(&m->console, mon_console_free);
   g_clear_pointer(&m->attach, mon_attach_free);
   g_clear_pointer(&m->stdio, mon_stdio_free);
@@ -125,8 +143,10 @@ static void create_failed(MonMonitor *m, const char *message)
   mon_kill_children();
   if (m->log_created)
     unlink(m->o.log_path);
-  if (m->state_dfd >= 0)
+  if (m->state_dfd >= 0) {
+    unlinkat(m->state_dfd, EXIT_RESERVE, 0);
     unlinkat(m->state_dfd, "monitor.pid", 0);
+  }
   mon_report_error(&m->o.report_fd, message);
   quit(m, 1);
 }
@@ -231,7 +251,44 @@ static gboolean write_exit_record(MonMonitor *m, GError **error)
     return mon_set_error(error, "exit.json: out of memory");
   g_autofree char *line = g_strconcat(s, "\n", NULL);
   free(s);
-  return mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error);
+  g_autoptr(GError) reserved_error = NULL;
+  if (mon_fill_reserved_at(m->state_dfd, EXIT_RESERVE, "exit.json", line, strlen(line),
+                           &reserved_error))
+    return TRUE;
+  /* the reserved file is gone or unusable: the ordinary way, which needs room */
+  if (mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error))
+    return TRUE;
+  g_prefix_error(error, "exit record (%s; then): ", reserved_error->message);
+  return FALSE;
+}
+
+/* A failed exit record is not given up: the monitor keeps the status, says
+ * it is alive (so `oci state` never calls it dead) and tries again until
+ * it is written or the container is deleted. */
+static gboolean try_exit_record(MonMonitor *m)
+{
+  g_autoptr(GError) error = NULL;
+  if (write_exit_record(m, &error)) {
+    m->exit_written = TRUE;
+    return TRUE;
+  }
+  if (!m->exit_failure_noted)
+    mon_note(m->notes, "%s; trying again every %d s", error->message, EXIT_RETRY_S);
+  m->exit_failure_noted = TRUE;
+  return FALSE;
+}
+
+static void maybe_finish(MonMonitor *m);
+
+static gboolean on_exit_retry(gpointer data)
+{
+  MonMonitor *m = data;
+  if (!try_exit_record(m))
+    return G_SOURCE_CONTINUE;
+  m->exit_retry = 0;
+  mon_note(m->notes, "exit record written");
+  maybe_finish(m);
+  return G_SOURCE_REMOVE;
 }
 
 /* Run mode: the whole state dir goes.  Through its parent: lib's rm -rf
@@ -248,13 +305,16 @@ static void remove_state_dir(MonMonitor *m)
   close(dfd);
 }
 
-/* Done once the exit is written and every client has gone. */
+/* Done once the exit is written (run mode: the dir goes anyway) and every
+ * client has gone. */
 static void maybe_finish(MonMonitor *m)
 {
-  if (m->phase != MON_PHASE_EXITING || !m->exit_written || mon_attach_n_clients(m->attach) > 0)
+  if (m->phase != MON_PHASE_EXITING || !m->exit_sent || (!m->exit_written && !m->o.run_mode) ||
+      mon_attach_n_clients(m->attach) > 0)
     return;
   m->phase = MON_PHASE_DONE;
   g_clear_handle_id(&m->flush_timer, g_source_remove);
+  g_clear_handle_id(&m->exit_retry, g_source_remove);
   mon_attach_unlink(m->attach);
   unlinkat(m->state_dfd, "monitor.pid", 0);
   if (m->o.run_mode) {
@@ -298,7 +358,6 @@ static void on_container_exit(const MonExit *exit, gpointer user)
 static void on_drained(gpointer user)
 {
   MonMonitor *m = user;
-  g_autoptr(GError) error = NULL;
   struct timespec now;
   mon_stdio_close(m->stdio);
   mon_attach_resume_readers(m->attach); /* paused on a full stdin queue: now they read (and drop) */
@@ -306,10 +365,10 @@ static void on_drained(gpointer user)
   mon_log_finish(m->log, &now);
   if (!mon_log_sync(m->log))
     mon_note(m->notes, "fsync log '%s': %s", m->o.log_path, g_strerror(errno));
-  if (!write_exit_record(m, &error))
-    mon_note(m->notes, "%s", error->message);
+  if (!try_exit_record(m) && !m->o.run_mode)
+    m->exit_retry = g_timeout_add_seconds(EXIT_RETRY_S, on_exit_retry, m);
   m->flush_timer = g_timeout_add(MON_CLIENT_FLUSH_TIMEOUT_MS, on_flush_timeout, m);
-  m->exit_written = TRUE;
+  m->exit_sent = TRUE;
   mon_attach_send_exit(m->attach, m->exit.known, m->exit.status, m->exit.signal);
   maybe_finish(m);
 }
@@ -418,6 +477,34 @@ static void on_signal(int sig, gpointer user)
     mon_note(m->notes, "forward signal %d to pid %d: %s", sig, (int)target, g_strerror(errno));
 }
 
+/* SIGUSR1 (`oci logs --reopen`): the log was moved away (logrotate).  A
+ * signalfd of its own, not g_unix_signal_add(), which needs a thread. */
+static gboolean on_reopen_signal(int fd, GIOCondition cond, gpointer user)
+{
+  MonMonitor *m = user;
+  struct signalfd_siginfo si;
+  gboolean asked = FALSE;
+  while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+    asked = TRUE;
+  g_autoptr(GError) error = NULL;
+  if (asked && !mon_log_reopen(m->log, &error))
+    mon_note(m->notes, "reopen: %s; going on in the old file", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean watch_reopen_signal(MonMonitor *m, GError **error)
+{
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGUSR1);
+  /* children get an empty mask (create.c) */
+  if (sigprocmask(SIG_BLOCK, &set, NULL) < 0 ||
+      (m->reopen_fd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+    return mon_set_error_errno(error, errno, "signalfd SIGUSR1");
+  m->reopen_src = g_unix_fd_add(m->reopen_fd, G_IO_IN, on_reopen_signal, m);
+  return TRUE;
+}
+
 static void on_log_error(const char *message, gpointer user)
 {
   MonMonitor *m = user;
@@ -481,6 +568,10 @@ static gboolean setup(MonMonitor *m, GError **error)
   if (m->state_dfd < 0)
     return mon_set_error_errno(error, errno, "state dir '%s'", m->o.state_dir);
   m->notes = mon_notes_new(m->state_dfd);
+  if (!mon_reserve_file_at(m->state_dfd, EXIT_RESERVE, EXIT_RESERVE_SIZE, error)) {
+    g_prefix_error(error, "state dir '%s': no room for the exit record: ", m->o.state_dir);
+    return FALSE;
+  }
   g_autofree char *pid = g_strdup_printf("%d\n", (int)getpid());
   if (!mon_write_file_at(m->state_dfd, "monitor.pid", pid, strlen(pid), 0600, FALSE, error))
     return FALSE;
@@ -489,6 +580,8 @@ static gboolean setup(MonMonitor *m, GError **error)
     return FALSE;
   m->log = mon_log_new(m->o.log_path, m->o.log_format, m->o.log_max_size, on_log_error, m);
   if (!mon_log_open(m->log, &m->log_created, error))
+    return FALSE;
+  if (!watch_reopen_signal(m, error))
     return FALSE;
   m->stdio = mon_stdio_new(m->o.terminal, m->notes, &stdio_events, m);
   m->attach = mon_attach_new(m->o.terminal, m->notes, &attach_events, m);

@@ -6,19 +6,26 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/pidfd.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cleanup.h"
 #include "cli.h"
 #include "container.h"
 #include "log-reader.h"
 
-enum { OPT_TAIL = CLI_OPT_LONG };
+enum { OPT_TAIL = CLI_OPT_LONG, OPT_REOPEN };
+
+#define REOPEN_WAIT_MS 2000
 
 static const struct cli_option options[] = {
     {"follow", 'f', NULL, "keep printing until the container exits"},
     {"tail", OPT_TAIL, "N", "only the last N lines"},
+    {"reopen", OPT_REOPEN, NULL, "tell the monitor to reopen the log (after logrotate moved it)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -52,9 +59,40 @@ static int logs(const char *root, const char *id, bool follow, long tail, oci_er
   return 0;
 }
 
+/* SIGUSR1 to the monitor, which opens the log's path again.  When the log
+ * was moved away, this waits (a moment) until the new file is there, so a
+ * logrotate postrotate script can rely on it. */
+static int reopen(const char *root, const char *id, oci_error **err)
+{
+  cleanup_container struct container ct = {0};
+  if (container_open(root, id, CTR_LOCK_NONE, 0, &ct, err) < 0)
+    return -1;
+  const char *path = ctr_state_str(ct.c, "logPath");
+  if (path == NULL)
+    return oci_error_set(err, 0, "container '%s' has no log", id);
+  pid_t mon = ctr_monitor_pid(ct.c);
+  cleanup_close int pidfd = mon > 0 ? (int)pidfd_open(mon, 0) : -1;
+  /* checked again through the pidfd: the pid cannot be someone else's now */
+  if (pidfd < 0 || !ctr_pid_is_monitor_of(mon, ct.c->dirfd, NULL))
+    return oci_error_set(err, 0, "container '%s' has no monitor (it has ended): no log to reopen",
+                         id);
+  struct stat st;
+  bool moved = lstat(path, &st) < 0;
+  if (pidfd_send_signal(pidfd, SIGUSR1, NULL, 0) < 0)
+    return oci_error_set(err, errno, "container '%s': signal its monitor", id);
+  for (int waited = 0; moved && waited < REOPEN_WAIT_MS; waited += 10) {
+    if (lstat(path, &st) == 0)
+      return 0;
+    nanosleep(&(struct timespec){0, 10 * 1000000L}, NULL);
+  }
+  if (moved && lstat(path, &st) < 0)
+    return oci_error_set(err, 0, "container '%s': its monitor did not reopen log '%s'", id, path);
+  return 0;
+}
+
 static int cmd_logs(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  bool follow = false;
+  bool follow = false, reopen_log = false;
   long tail = -1;
   char *end;
   int c;
@@ -67,11 +105,16 @@ static int cmd_logs(struct cli_context *ctx, int argc, char **argv, oci_error **
       if (errno || *end || end == optarg || tail < 0)
         return cli_usage_error(ctx, err, "--tail '%s': not a line count", optarg);
       break;
+    case OPT_REOPEN: reopen_log = true; break;
     default: break;
     }
   }
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
+  if (reopen_log && (follow || tail >= 0))
+    return cli_usage_error(ctx, err, "--reopen takes no other option");
+  if (reopen_log)
+    return reopen(ctx->root, argv[optind], err);
   return logs(ctx->root, argv[optind], follow, tail, err);
 }
 

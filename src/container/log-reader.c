@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,50 @@ static const char *next_field(const char *p, const char *end, const char **ret_f
   *ret_field = p;
   *ret_len = (size_t)((sp ? sp : end) - p);
   return sp ? sp + 1 : end;
+}
+
+static int base64_value(char c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '+')
+    return 62;
+  if (c == '/')
+    return 63;
+  return -1;
+}
+
+/* RFC 4648 base64, padded: bytes written to OUT (at most CAP), or -1. */
+static ssize_t base64_decode(const char *in, size_t len, char *out, size_t cap)
+{
+  if (len % 4 != 0)
+    return -1;
+  size_t n = 0;
+  for (size_t i = 0; i < len; i += 4) {
+    int v[4], pad = 0;
+    for (int k = 0; k < 4; k++) {
+      bool last = i + 4 == len;
+      if (last && in[i + k] == '=' && k >= 2 && (k == 3 || in[i + 3] == '=')) {
+        v[k] = 0;
+        pad++;
+      } else if ((v[k] = base64_value(in[i + k])) < 0) {
+        return -1;
+      }
+    }
+    uint32_t w = (uint32_t)v[0] << 18 | (uint32_t)v[1] << 12 | (uint32_t)v[2] << 6 | (uint32_t)v[3];
+    if (n + 3 - (size_t)pad > cap)
+      return -1;
+    out[n++] = (char)(w >> 16);
+    if (pad < 2)
+      out[n++] = (char)(w >> 8);
+    if (pad < 1)
+      out[n++] = (char)w;
+  }
+  return (ssize_t)n;
 }
 
 int log_parse_line(enum log_format fmt, const char *line, size_t len, char *scratch,
@@ -57,13 +102,22 @@ int log_parse_line(enum log_format fmt, const char *line, size_t len, char *scra
   json_auto_t *j = json_loadb(line, len, JSON_ALLOW_NUL, &jerr);
   const char *stream = json_string_value(json_object_get(j, "stream"));
   json_t *log = json_object_get(j, "log");
+  json_t *exact = json_object_get(j, "logBase64");
   if (stream == NULL || !json_is_string(log))
     return -1;
   ret->stream = strcmp(stream, "stderr") == 0 ? 2 : 1;
-  ret->len = json_string_length(log);
-  if (ret->len > len)
-    return -1;
-  memcpy(scratch, json_string_value(log), ret->len);
+  if (json_is_string(exact)) {
+    /* the record's bytes as they were (not UTF-8: "log" has U+FFFD) */
+    ssize_t n = base64_decode(json_string_value(exact), json_string_length(exact), scratch, len);
+    if (n < 0)
+      return -1;
+    ret->len = (size_t)n;
+  } else {
+    ret->len = json_string_length(log);
+    if (ret->len > len)
+      return -1;
+    memcpy(scratch, json_string_value(log), ret->len);
+  }
   ret->text = scratch;
   ret->ends_line = ret->len > 0 && scratch[ret->len - 1] == '\n';
   return 0;
@@ -108,6 +162,13 @@ static void out_put(struct out *o, int fd, const char *p, size_t n)
   }
 }
 
+/* A piece of a line held back (--tail): whether it is shown is known only
+ * at the line's end, which may come after other streams' lines. */
+struct held {
+  char *buf;
+  size_t len, cap;
+};
+
 /* A log file read in chunks; complete lines are handed out, a partial last
  * line waits for the rest (the monitor may be half-way through it). */
 struct reader {
@@ -116,8 +177,11 @@ struct reader {
   size_t len, cap, start;
   char *scratch;
   size_t scratch_cap;
-  long skip;  /* lines still to skip (--tail) */
-  long lines; /* lines seen */
+  long skip;     /* lines to skip (--tail); each line's pieces go with it */
+  long lines;    /* lines seen (ended) */
+  bool counting; /* count only */
+  bool open[2];  /* counting: a stream's last line has not ended (yet) */
+  struct held held[2];
 };
 
 static void reader_close(struct reader *r)
@@ -126,6 +190,50 @@ static void reader_close(struct reader *r)
     close(r->fd);
   r->fd = -1;
   r->len = r->start = 0;
+}
+
+static void reader_free(struct reader *r)
+{
+  reader_close(r);
+  free(r->buf);
+  free(r->scratch);
+  for (int s = 0; s < 2; s++)
+    free(r->held[s].buf);
+}
+
+static int hold(struct held *h, const char *p, size_t n)
+{
+  if (h->len + n > h->cap) {
+    size_t cap = h->cap ? h->cap : 4096;
+    while (cap < h->len + n)
+      cap *= 2;
+    char *b = realloc(h->buf, cap);
+    if (b == NULL)
+      return -ENOMEM;
+    h->buf = b;
+    h->cap = cap;
+  }
+  memcpy(h->buf + h->len, p, n);
+  h->len += n;
+  return 0;
+}
+
+static void held_out(struct reader *r, int stream, struct out *o)
+{
+  struct held *h = &r->held[stream - 1];
+  if (h->len > 0)
+    out_put(o, stream, h->buf, h->len);
+  h->len = 0;
+}
+
+/* All there is has been read: what was held back belongs to lines that
+ * have not ended, so they are among the last; from here on all is shown. */
+static void reader_release(struct reader *r, struct out *o)
+{
+  held_out(r, 1, o);
+  held_out(r, 2, o);
+  if (r->skip > r->lines)
+    r->skip = r->lines;
 }
 
 static int emit_line(struct reader *r, enum log_format fmt, const char *line, size_t len,
@@ -141,14 +249,26 @@ static int emit_line(struct reader *r, enum log_format fmt, const char *line, si
   struct log_record rec;
   if (log_parse_line(fmt, line, len, r->scratch, &rec) < 0)
     return 0;
-  bool show = r->lines >= r->skip;
-  if (rec.ends_line)
-    r->lines++;
-  if (!show)
+  int s = rec.stream - 1;
+  if (r->counting) {
+    if (rec.ends_line)
+      r->lines++;
+    r->open[s] = !rec.ends_line && (rec.len > 0 || r->open[s]);
     return 0;
-  out_put(o, rec.stream, rec.text, rec.len);
-  if (rec.newline)
-    out_put(o, rec.stream, "\n", 1);
+  }
+  if (r->lines >= r->skip) {
+    held_out(r, rec.stream, o); /* the start of this line, held before */
+    out_put(o, rec.stream, rec.text, rec.len);
+    if (rec.newline)
+      out_put(o, rec.stream, "\n", 1);
+    if (rec.ends_line)
+      r->lines++;
+    return 0;
+  }
+  if (!rec.ends_line)
+    return hold(&r->held[s], rec.text, rec.len);
+  r->lines++; /* a line among the skipped ones, pieces and all */
+  r->held[s].len = 0;
   return 0;
 }
 
@@ -195,20 +315,21 @@ static ssize_t reader_pump(struct reader *r, enum log_format fmt, struct out *o)
   }
 }
 
-/* Count the lines (for --tail) of a file. */
-static long count_lines(const char *path, enum log_format fmt)
+/* The lines (for --tail) of the rotated part and the log, as one; a line
+ * that has not ended counts too (it is the last of its stream). */
+static long count_lines(const char *rotated, const char *path, enum log_format fmt)
 {
-  struct reader r = {.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY), .skip = -1};
+  struct reader r = {.fd = -1, .counting = true};
   struct out sink = {.fd = -1};
-  if (r.fd < 0)
-    return 0;
-  /* skip = LONG_MAX-like: count without printing */
-  r.skip = __LONG_MAX__;
-  reader_pump(&r, fmt, &sink);
-  long n = r.lines;
-  reader_close(&r);
-  free(r.buf);
-  free(r.scratch);
+  const char *files[] = {rotated, path};
+  for (size_t i = 0; i < 2; i++) {
+    r.fd = open(files[i], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (r.fd >= 0)
+      reader_pump(&r, fmt, &sink);
+    reader_close(&r);
+  }
+  long n = r.lines + r.open[0] + r.open[1];
+  reader_free(&r);
   return n;
 }
 
@@ -216,6 +337,11 @@ static bool same_file(int fd, const char *path)
 {
   struct stat a, b;
   return fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev;
+}
+
+static int open_log(const char *path)
+{
+  return open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 }
 
 int log_print(const char *path, enum log_format fmt, long tail, const struct log_follow *follow,
@@ -227,34 +353,24 @@ int log_print(const char *path, enum log_format fmt, long tail, const struct log
   struct out o = {.fd = 1};
   struct reader r = {.fd = -1};
   if (tail >= 0) {
-    long total = count_lines(rotated, fmt) + count_lines(path, fmt);
+    long total = count_lines(rotated, path, fmt);
     r.skip = total > tail ? total - tail : 0;
   }
   int ret = 0;
-  r.fd = open(rotated, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (r.fd >= 0) {
-    reader_pump(&r, fmt, &o);
-    reader_close(&r);
-  }
-  r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (r.fd < 0 && (errno != ENOENT || follow == NULL)) {
-    if (errno != ENOENT)
-      ret = oci_error_set(err, errno, "log '%s'", path);
-    goto done;
-  }
+  /* Followed by identity: the file we read stays ours when it is renamed
+   * (logrotate's mv, or the monitor's own rotation to PATH.1); once a new
+   * file is at PATH, the rest of ours is read, then the new one.  The
+   * rotated part first: until PATH exists (a mv the monitor has not been
+   * told about yet) it may be the one still written. */
+  r.fd = open_log(rotated);
   for (;;) {
     ssize_t n = 0;
     if (r.fd >= 0 && (n = reader_pump(&r, fmt, &o)) < 0) {
       ret = oci_error_set(err, (int)-n, "log '%s'", path);
       break;
     }
-    if (follow == NULL)
-      break;
-    if (n > 0)
-      continue;
-    /* nothing new: rotated (renamed to .1, a new file started)? */
     if (r.fd < 0 || !same_file(r.fd, path)) {
-      int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      int fd = open_log(path);
       if (fd >= 0) {
         if (r.fd >= 0)
           reader_pump(&r, fmt, &o); /* the old file's last bytes */
@@ -262,27 +378,34 @@ int log_print(const char *path, enum log_format fmt, long tail, const struct log
         r.fd = fd;
         continue;
       }
+      if (errno != ENOENT && r.fd < 0 && follow == NULL) {
+        ret = oci_error_set(err, errno, "log '%s'", path);
+        break;
+      }
     }
+    if (n > 0)
+      continue;
+    reader_release(&r, &o);
+    if (follow == NULL)
+      break;
     if (follow->finished(follow->data)) {
       /* the writer is done: what it wrote before is all there is */
       if (r.fd >= 0)
         reader_pump(&r, fmt, &o);
-      if (r.fd >= 0 && !same_file(r.fd, path)) {
+      if (r.fd < 0 || !same_file(r.fd, path)) {
         reader_close(&r);
-        r.fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        r.fd = open_log(path);
         if (r.fd >= 0)
           reader_pump(&r, fmt, &o);
       }
+      reader_release(&r, &o);
       break;
     }
     out_flush(&o);
     struct timespec ts = {0, FOLLOW_INTERVAL_MS * 1000000L};
     nanosleep(&ts, NULL);
   }
-done:
   out_flush(&o);
-  reader_close(&r);
-  free(r.buf);
-  free(r.scratch);
+  reader_free(&r);
   return ret;
 }

@@ -709,14 +709,23 @@ def t_sigterm_forward():
 
 
 def t_log_enospc():
-    m = Mon("enospc", ["sh", "-c", "seq 1 20000; echo end"], log_path="/dev/full")
-    c = m.attach()
-    m.start()
-    c.pump()
-    want = "".join("%d\n" % i for i in range(1, 20001)).encode() + b"end\n"
-    ok(bytes(c.out) == want and c.exit == (0, 0), "log on a full disk: the client still gets "
-       "everything and the exit", (len(c.out), c.exit))
-    ok(m.wait_monitor() == 0, "monitor exits 0")
+    # a 16 KiB tmpfs (the log must be a regular file: /dev/full is refused)
+    full = os.path.join(WORK, "full")
+    os.mkdir(full)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=16k", "montest-full", full], check=True)
+    try:
+        m = Mon("enospc", ["sh", "-c", "seq 1 20000; echo end"],
+                log_path=os.path.join(full, "ctr.log"))
+        c = m.attach()
+        m.start()
+        c.pump()
+        want = "".join("%d\n" % i for i in range(1, 20001)).encode() + b"end\n"
+        ok(bytes(c.out) == want and c.exit == (0, 0), "log on a full disk: the client still gets "
+           "everything and the exit", (len(c.out), c.exit))
+        ok(m.wait_monitor() == 0, "monitor exits 0")
+    finally:
+        subprocess.run(["umount", full])
+        os.rmdir(full)
     with open(os.path.join(m.state, "monitor.log")) as f:
         notes = f.read()
     ok(notes.count("No space left") == 1, "the write error is reported once", notes)

@@ -2,9 +2,13 @@
 /* Log records: kubernetes P/F and the final F, JSON escaping and UTF-8,
  * rotation, write errors. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gstdio.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "log-writer.h"
@@ -128,10 +132,28 @@ static void test_json(void)
              "{\"time\":\"" TS "\",\"stream\":\"stderr\",\"log\":\"part\"}\n"
              "{\"time\":\"" TS "\",\"stream\":\"stderr\",\"log\":\"ial\\n\"}\n"
              "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"caf\"}\n"
-             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"\xc3\xa9 ok\xef\xbf\xbd\\n\"}\n"
+             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"\xc3\xa9 ok\xef\xbf\xbd\\n\","
+             "\"logBase64\":\"w6kgb2v/Cg==\"}\n"
              "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"x\"}\n"
-             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"\xef\xbf\xbd\xef\xbf\xbd\"}\n",
-             "json records: escapes, partial lines, UTF-8 kept whole across reads");
+             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"\xef\xbf\xbd\xef\xbf\xbd\","
+             "\"logBase64\":\"4oI=\"}\n",
+             "json records: escapes, partial lines, UTF-8 kept whole across reads, invalid bytes "
+             "also in base64");
+  mon_log_free(log);
+
+  /* a cut character that turns out invalid: the carried byte is in the
+   * next record's base64; a NUL is an escape */
+  g_autofree char *path2 = NULL;
+  log = open_log("j2.log", MON_LOG_JSON, 0, &path2);
+  w(log, MON_STREAM_STDOUT, "a\xc3");
+  mon_log_write(log, MON_STREAM_STDOUT, &ts, "(\0b\n", 4);
+  mon_log_finish(log, &ts);
+  g_autofree char *got2 = slurp(path2);
+  TAP_IS_STR(got2,
+             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"a\"}\n"
+             "{\"time\":\"" TS "\",\"stream\":\"stdout\",\"log\":\"\xef\xbf\xbd(\\u0000b\\n\","
+             "\"logBase64\":\"wygAYgo=\"}\n",
+             "json: a carried byte that does not complete a character is kept in base64");
   mon_log_free(log);
 }
 
@@ -196,20 +218,89 @@ static void test_rotation_json(void)
 
 static void test_errors(void)
 {
-  if (access("/dev/full", W_OK) != 0) {
-    printf("ok %d - # SKIP no /dev/full\n", ++tap_n);
-    return;
-  }
-  MonLog *log = mon_log_new("/dev/full", MON_LOG_KUBERNETES, 0, on_error, NULL);
-  g_autoptr(GError) error = NULL;
+  /* a file size limit makes every write fail (EFBIG), like a full disk */
+  g_autofree char *path = NULL;
+  MonLog *log = open_log("limited.log", MON_LOG_KUBERNETES, 0, &path);
+  w(log, MON_STREAM_STDOUT, "before\n");
+  struct rlimit old, lim;
+  getrlimit(RLIMIT_FSIZE, &old);
+  lim = old;
+  lim.rlim_cur = 40;
+  signal(SIGXFSZ, SIG_IGN);
+  setrlimit(RLIMIT_FSIZE, &lim);
   n_errors = 0;
-  TAP_OK(mon_log_open(log, NULL, &error), "open /dev/full");
   for (int i = 0; i < 100; i++)
     w(log, MON_STREAM_STDOUT, "a line\n");
   mon_log_finish(log, &ts);
-  TAP_IS_INT(n_errors, 1, "ENOSPC reported once for 100 failed writes");
-  TAP_OK(last_error && strstr(last_error, "No space left"), "message says why: %s", last_error);
+  setrlimit(RLIMIT_FSIZE, &old);
+  TAP_IS_INT(n_errors, 1, "a write error reported once for 100 failed writes");
+  TAP_OK(last_error && strstr(last_error, "File too large"), "message says why: %s", last_error);
   TAP_IS_INT(mon_log_dropped_bytes(log), 100 * (30 + 10 + 7), "dropped bytes counted");
+  g_autofree char *got = slurp(path);
+  TAP_IS_STR(got, TS " stdout F before\n", "the file keeps its whole records");
+  w(log, MON_STREAM_STDOUT, "after\n");
+  g_free(got);
+  got = slurp(path);
+  TAP_IS_STR(got, TS " stdout F before\n" TS " stdout F after\n", "logging works again");
+  TAP_IS_INT(n_errors, 2, "... and says so once");
+  mon_log_free(log);
+}
+
+/* Only a regular file: anything else fails at once, never blocks. */
+static void test_not_regular(void)
+{
+  g_autofree char *fifo = g_build_filename(tmpdir, "fifo", NULL);
+  g_autofree char *link = g_build_filename(tmpdir, "link", NULL);
+  g_autofree char *target = g_build_filename(tmpdir, "target", NULL);
+  struct {
+    const char *path, *what;
+  } cases[] = {{fifo, "FIFO"},
+               {"/dev/null", "character device"},
+               {tmpdir, "directory"},
+               {link, "symbolic link"}};
+  TAP_OK(mkfifo(fifo, 0600) == 0 && symlink(target, link) == 0, "made a FIFO and a symlink");
+  for (size_t i = 0; i < G_N_ELEMENTS(cases); i++) {
+    MonLog *log = mon_log_new(cases[i].path, MON_LOG_KUBERNETES, 0, on_error, NULL);
+    g_autoptr(GError) error = NULL;
+    gboolean ok = mon_log_open(log, NULL, &error);
+    g_autofree char *want =
+        g_strdup_printf("log '%s' is a %s, not a regular file", cases[i].path, cases[i].what);
+    TAP_IS_STR(ok ? "opened" : error->message, want, "%s refused at once", cases[i].what);
+    mon_log_free(log);
+  }
+  TAP_OK(access(target, F_OK) != 0, "the symlink's target was not created");
+  /* a FIFO with a reader opens without blocking, and is refused too */
+  int rd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  MonLog *log = mon_log_new(fifo, MON_LOG_KUBERNETES, 0, on_error, NULL);
+  g_autoptr(GError) error = NULL;
+  TAP_OK(rd >= 0 && !mon_log_open(log, NULL, &error) && strstr(error->message, "is a FIFO"),
+         "a FIFO with a reader is refused");
+  mon_log_free(log);
+  close(rd);
+  unlink(fifo);
+  unlink(link);
+}
+
+/* logrotate: mv LOG LOG.1, then reopen: new records go to a new LOG */
+static void test_reopen(void)
+{
+  g_autofree char *path = NULL;
+  MonLog *log = open_log("reopen.log", MON_LOG_KUBERNETES, 0, &path);
+  g_autofree char *moved = g_strconcat(path, ".1", NULL);
+  w(log, MON_STREAM_STDOUT, "one\npart");
+  TAP_OK(rename(path, moved) == 0, "log moved away");
+  w(log, MON_STREAM_STDOUT, "ial\n");
+  g_autoptr(GError) error = NULL;
+  TAP_OK(mon_log_reopen(log, &error), "reopen");
+  w(log, MON_STREAM_STDOUT, "two\n");
+  TAP_OK(mon_log_reopen(log, &error), "reopen of a log that was not moved");
+  w(log, MON_STREAM_STDOUT, "three\n");
+  mon_log_finish(log, &ts);
+  g_autofree char *old = slurp(moved);
+  g_autofree char *cur = slurp(path);
+  TAP_IS_STR(old, TS " stdout F one\n" TS " stdout P part\n" TS " stdout F ial\n",
+             "until the reopen, the moved file is written");
+  TAP_IS_STR(cur, TS " stdout F two\n" TS " stdout F three\n", "after it, the new file");
   mon_log_free(log);
 }
 
@@ -228,6 +319,8 @@ int main(void)
   test_rotation();
   test_rotation_json();
   test_errors();
+  test_not_regular();
+  test_reopen();
   g_autofree char *cmd = g_strdup_printf("rm -rf '%s'", tmpdir);
   if (system(cmd) != 0)
     printf("# could not remove %s\n", tmpdir);
