@@ -14,6 +14,7 @@
 #include "container-id.h"
 #include "container.h"
 #include "fs.h"
+#include "text-escape.h"
 
 enum { OPT_FORMAT = CLI_OPT_LONG };
 
@@ -80,44 +81,56 @@ static void print_cell(const char *text, size_t width, bool last)
     printf("%-*s", (int)width + 3, text);
 }
 
-/* The list columns of one container: ID, PID, STATUS, BUNDLE, CREATED. */
-static void row_cells(json_t *st, char *pid, size_t pid_len, const char *cell[5])
+enum { NCOL = 5 };
+
+/* The list columns of one container: ID, PID, STATUS, BUNDLE, CREATED,
+ * escaped (a bundle path is the user's text), newly allocated. */
+static void row_cells(json_t *st, char *cell[NCOL])
 {
-  snprintf(pid, pid_len, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(st, "pid")));
-  cell[0] = json_string_value(json_object_get(st, "id"));
-  cell[1] = pid;
-  cell[2] = json_string_value(json_object_get(st, "status"));
-  cell[3] = json_string_value(json_object_get(st, "bundle"));
-  cell[4] = json_string_value(json_object_get(st, "created"));
+  char pid[24];
+  snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
+           json_integer_value(json_object_get(st, "pid")));
+  const char *raw[NCOL] = {json_string_value(json_object_get(st, "id")), pid,
+                           json_string_value(json_object_get(st, "status")),
+                           json_string_value(json_object_get(st, "bundle")),
+                           json_string_value(json_object_get(st, "created"))};
+  for (int c = 0; c < NCOL; c++)
+    cell[c] = text_escape(raw[c] ? raw[c] : "");
+}
+
+static void free_cells(char *cell[NCOL])
+{
+  for (int c = 0; c < NCOL; c++)
+    free(cell[c]);
 }
 
 static void print_table(json_t *all)
 {
   static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED"};
-  enum { NCOL = 5 };
   size_t width[NCOL];
   for (int c = 0; c < NCOL; c++)
     width[c] = strlen(cols[c]);
   size_t i;
   json_t *st;
-  char pid[24];
   /* like runc list: columns padded to the widest cell plus 3 */
   json_array_foreach(all, i, st)
   {
-    const char *cell[NCOL];
-    row_cells(st, pid, sizeof(pid), cell);
+    char *cell[NCOL];
+    row_cells(st, cell);
     for (int c = 0; c < NCOL; c++)
       if (cell[c] && strlen(cell[c]) > width[c])
         width[c] = strlen(cell[c]);
+    free_cells(cell);
   }
   for (int c = 0; c < NCOL; c++)
     print_cell(cols[c], width[c], c == NCOL - 1);
   json_array_foreach(all, i, st)
   {
-    const char *cell[NCOL];
-    row_cells(st, pid, sizeof(pid), cell);
+    char *cell[NCOL];
+    row_cells(st, cell);
     for (int c = 0; c < NCOL; c++)
-      print_cell(cell[c] ? cell[c] : "", width[c], c == NCOL - 1);
+      print_cell(cell[c] ? cell[c] : "?", width[c], c == NCOL - 1);
+    free_cells(cell);
   }
 }
 
