@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "cli.h"
@@ -94,6 +95,11 @@ static void row_cells(json_t *st, char *cell[NCOL])
                            json_string_value(json_object_get(st, "status")),
                            json_string_value(json_object_get(st, "bundle")),
                            json_string_value(json_object_get(st, "created"))};
+  /* a damaged entry says why in its status */
+  cleanup_free char *status = NULL;
+  const char *why = json_string_value(json_object_get(st, "error"));
+  if (why && raw[2] && strcmp(raw[2], "damaged") == 0 && asprintf(&status, "damaged: %s", why) > 0)
+    raw[2] = status;
   for (int c = 0; c < NCOL; c++)
     cell[c] = text_escape(raw[c] ? raw[c] : "");
 }
@@ -134,6 +140,14 @@ static void print_table(json_t *all)
   }
 }
 
+/* Does ROOT/ID still exist (as anything)? */
+static bool dir_has(const char *root, const char *id)
+{
+  cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat sb;
+  return fd >= 0 && fstatat(fd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0;
+}
+
 static int list(const char *root, bool as_json, bool quiet, oci_error **err)
 {
   cleanup_strv char **ids = NULL;
@@ -144,8 +158,17 @@ static int list(const char *root, bool as_json, bool quiet, oci_error **err)
     cleanup_container struct container ct = {0};
     cleanup_error oci_error *e = NULL;
     json_t *st = NULL;
-    if (container_open(root, *id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &ct, &e) < 0)
-      continue; /* deleted meanwhile */
+    int flags = CONTAINER_ALLOW_INCOMPLETE | CONTAINER_ALLOW_DAMAGED;
+    if (container_open(root, *id, CTR_LOCK_NONE, flags, &ct, &e) < 0) {
+      /* deleted meanwhile, or there and unusable: never hidden */
+      cleanup_free char *why = oci_error_format(e);
+      if (dir_has(root, *id))
+        st = json_pack("{s:s, s:i, s:s, s:s, s:s}", "id", *id, "pid", 0, "status", "damaged",
+                       "bundle", "", "error", why ? why : "cannot be opened");
+      if (st)
+        json_array_append_new(all, st);
+      continue;
+    }
     if (ct.incomplete)
       st = container_incomplete_json(&ct);
     else if (container_state_json(&ct, &st, &e) < 0)

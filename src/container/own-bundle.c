@@ -25,6 +25,14 @@ static uint64_t fnv1a(const char *s)
   return h;
 }
 
+char *own_bundle_cgroup_path(const char *root, const char *id)
+{
+  char *path = NULL;
+  if (asprintf(&path, "/sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0)
+    return NULL;
+  return path;
+}
+
 /* PATH relative to BUNDLE made absolute, as the runtime would have read it
  * from the user's bundle directory. */
 static int make_absolute(json_t *obj, const char *key, const char *bundle)
@@ -88,9 +96,8 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
       return NULL;
   }
   if (json_string_value(json_object_get(linux_obj, "cgroupsPath")) == NULL) {
-    cleanup_free char *path = NULL;
-    if (asprintf(&path, "/sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0 ||
-        json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
+    cleanup_free char *path = own_bundle_cgroup_path(root, id);
+    if (path == NULL || json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
       return NULL;
   }
   return steal_ptr(&c);
