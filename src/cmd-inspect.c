@@ -93,8 +93,15 @@ static json_t *descriptor_json(const struct sif_descriptor *d)
                         "sizeWithPadding", (json_int_t)d->size_with_padding);
   if (o == NULL)
     return NULL;
-  if (d->name[0])
-    json_object_set_new(o, "name", json_string(d->name));
+  /* a name that is not UTF-8 cannot be a JSON string: its escaped form is */
+  if (d->name[0]) {
+    json_t *name = json_string(d->name);
+    if (name == NULL) {
+      cleanup_free char *text = text_escape(d->name);
+      name = json_string(text ? text : "?");
+    }
+    json_object_set_new(o, "name", name);
+  }
   if (d->datatype == SIF_DATA_PARTITION) {
     const char *arch = sif_arch_name(d->arch);
     json_object_set_new(o, "partition",
