@@ -49,23 +49,13 @@ static int kill_children(pid_t pid)
   return n;
 }
 
-/* The container's cgroup: its own config's linux.cgroupsPath (the user may
- * have set one), else the name own-bundle.c gives it; allocated. */
-static char *cgroup_of(const struct ctr *c)
-{
-  cleanup_free char *own = ctr_path(c, OWN_BUNDLE_DIR);
-  cleanup_error oci_error *e = NULL;
-  json_auto_t *config = own ? container_load_bundle_config(own, &e) : NULL;
-  const char *set =
-      json_string_value(json_object_get(json_object_get(config, "linux"), "cgroupsPath"));
-  return set ? strdup(set) : own_bundle_cgroup_path(c->root, c->id);
-}
-
 /* End the processes of C's cgroup and remove it, after the runtime could
- * not (its state gone or damaged). */
+ * not (its state gone or damaged).  Only the cgroup named by us
+ * (own-bundle.c): one the user set in config.json may be shared with
+ * others, and is the runtime's to clean. */
 static void end_cgroup(const struct ctr *c)
 {
-  cleanup_free char *cg = cgroup_of(c);
+  cleanup_free char *cg = own_bundle_cgroup_path(c->root, c->id);
   struct cgroup_end_result r;
   cgroup_end(cg, &r);
 }
