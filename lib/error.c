@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "text-escape.h"
+
 int oci_error_setv(oci_error **err, int errnum, const char *fmt, va_list ap)
 {
   if (err == NULL || *err != NULL)
@@ -95,13 +97,17 @@ char *oci_error_format(const oci_error *e)
   char *out = NULL;
   if (e == NULL)
     return strdup("unknown error");
-  const char *msg = e->msg ? e->msg : "out of memory";
-  if (e->errnum != 0) {
-    if (asprintf(&out, "%s: %s", msg, strerror(e->errnum)) < 0)
-      return NULL;
-  } else {
-    out = strdup(msg);
-  }
+  /* IDs, paths and image text reach messages verbatim: escaped here, once,
+   * so no newline splits the line and no escape sequence reaches a
+   * terminal. */
+  char *msg = e->msg ? text_escape(e->msg) : strdup("out of memory");
+  if (msg == NULL)
+    return NULL;
+  if (e->errnum == 0)
+    return msg;
+  if (asprintf(&out, "%s: %s", msg, strerror(e->errnum)) < 0)
+    out = NULL;
+  free(msg);
   return out;
 }
 

@@ -54,7 +54,9 @@ int oci_error_replace(oci_error **err, const char *fmt, ...) __attribute__((form
 /* The errno of an error, 0 for none. */
 int oci_error_errnum(const oci_error *e);
 
-/* The full one-line text ("msg: strerror"), newly allocated. */
+/* The full one-line text ("msg: strerror"), newly allocated: control
+ * characters of msg escaped (text-escape.h), so it is one line that is safe
+ * to print. */
 char *oci_error_format(const oci_error *e);
 
 void oci_error_free(oci_error **err);

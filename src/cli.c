@@ -132,11 +132,11 @@ int cli_usage_error(const struct cli_context *ctx, oci_error **err, const char *
   int r = vasprintf(&msg, fmt, ap);
   va_end(ap);
   const char *verb = ctx && ctx->verb ? ctx->verb->name : NULL;
+  /* the "Try 'oci VERB --help'." line is report()'s (src/oci.c): a
+   * message is one line */
   if (verb)
-    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s: %s\nTry 'oci %s --help'.", verb,
-                              r < 0 ? "usage error" : msg, verb);
-  return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s\nTry 'oci --help'.",
-                            r < 0 ? "usage error" : msg);
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s: %s", verb, r < 0 ? "usage error" : msg);
+  return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "%s", r < 0 ? "usage error" : msg);
 }
 
 int cli_check_args(const struct cli_context *ctx, int n, oci_error **err)

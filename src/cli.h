@@ -85,7 +85,8 @@ int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **
  * parsing; on error sets a usage error. */
 int cli_check_args(const struct cli_context *ctx, int npositional, oci_error **err);
 
-/* A usage error (OCI_ERR_USAGE), with a hint to run --help. */
+/* A usage error (OCI_ERR_USAGE), "VERB: message"; the top level adds the
+ * hint to run --help on a line of its own. */
 int cli_usage_error(const struct cli_context *ctx, oci_error **err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

@@ -2,9 +2,14 @@
 /* oci delete: the runtime's container, the monitor, the state dir. */
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "cleanup.h"
 
 #include "cli.h"
 #include "container.h"
+#include "text-escape.h"
 
 static const struct cli_option options[] = {
     {"force", 'f', NULL, "kill a running container first; clean up after a dead monitor"},
@@ -19,12 +24,24 @@ static int cmd_delete(struct cli_context *ctx, int argc, char **argv, oci_error 
     force = true; /* -f is the only one */
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
+  const char *id = argv[optind];
   cleanup_container struct container ct = {0};
-  if (container_open(ctx->root, argv[optind], CTR_LOCK_EXCLUSIVE, CONTAINER_ALLOW_INCOMPLETE, &ct,
-                     err) < 0 ||
-      container_destroy(&ct, force, err) < 0)
-    return -1;
-  return 0;
+  int flags = CONTAINER_ALLOW_INCOMPLETE | CONTAINER_ALLOW_DAMAGED;
+  if (container_open(ctx->root, id, CTR_LOCK_EXCLUSIVE, flags, &ct, err) < 0) {
+    /* ROOT/ID removed under a live container: -f still ends what it left */
+    cleanup_free char *note = NULL;
+    cleanup_error oci_error *e = NULL;
+    if (!force || container_destroy_orphan(ctx->root, id, &note, &e) == 0)
+      return -1;
+    oci_error_free(err);
+    if (note) {
+      cleanup_free char *text = text_escape(note);
+      fprintf(stderr, "oci: %s\n", text ? text : note);
+    }
+    *err = steal_ptr(&e);
+    return *err ? -1 : 0;
+  }
+  return container_destroy(&ct, force, err);
 }
 
 const struct cli_verb cli_verb_delete = {

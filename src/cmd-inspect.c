@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "image-config.h"
 #include "sif.h"
+#include "text-escape.h"
 
 static const char *const config_keys[] = {"Entrypoint", "Cmd",     "Env",   "WorkingDir",
                                           "User",       "Volumes", "Labels"};
@@ -53,11 +54,17 @@ static void print_table(const struct sif_image *img, json_t *config)
     format_link(link, sizeof(link), d->link_raw);
     snprintf(pos, sizeof(pos), "%" PRId64 "-%" PRId64, d->offset, d->offset + d->size);
     format_type(type, sizeof(type), d);
-    printf("%-5" PRIu32 "|%-8s|%-8s|%-26s|%s", d->id, group, link, pos, type);
-    if (d->name[0])
-      printf("  name=%s", d->name);
-    if (d->digest[0])
-      printf("  %s", d->digest);
+    /* names, digests and the arch are the image's bytes: escaped */
+    cleanup_free char *type_text = text_escape(type);
+    printf("%-5" PRIu32 "|%-8s|%-8s|%-26s|%s", d->id, group, link, pos, type_text ?: "?");
+    if (d->name[0]) {
+      cleanup_free char *name = text_escape(d->name);
+      printf("  name=%s", name ?: "?");
+    }
+    if (d->digest[0]) {
+      cleanup_free char *digest = text_escape(d->digest);
+      printf("  %s", digest ?: "?");
+    }
     putchar('\n');
   }
   if (config == NULL)
@@ -68,7 +75,8 @@ static void print_table(const struct sif_image *img, json_t *config)
     if (v == NULL || json_is_null(v))
       continue;
     if (json_is_string(v)) {
-      printf("  %-11s %s\n", config_keys[i], json_string_value(v));
+      cleanup_free char *text = text_escape(json_string_value(v));
+      printf("  %-11s %s\n", config_keys[i], text ?: "?");
       continue;
     }
     cleanup_free char *text = json_dumps(v, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
@@ -85,8 +93,15 @@ static json_t *descriptor_json(const struct sif_descriptor *d)
                         "sizeWithPadding", (json_int_t)d->size_with_padding);
   if (o == NULL)
     return NULL;
-  if (d->name[0])
-    json_object_set_new(o, "name", json_string(d->name));
+  /* a name that is not UTF-8 cannot be a JSON string: its escaped form is */
+  if (d->name[0]) {
+    json_t *name = json_string(d->name);
+    if (name == NULL) {
+      cleanup_free char *text = text_escape(d->name);
+      name = json_string(text ? text : "?");
+    }
+    json_object_set_new(o, "name", name);
+  }
   if (d->datatype == SIF_DATA_PARTITION) {
     const char *arch = sif_arch_name(d->arch);
     json_object_set_new(o, "partition",

@@ -8,12 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "container-id.h"
 #include "container.h"
 #include "fs.h"
+#include "text-escape.h"
 
 enum { OPT_FORMAT = CLI_OPT_LONG };
 
@@ -80,45 +82,70 @@ static void print_cell(const char *text, size_t width, bool last)
     printf("%-*s", (int)width + 3, text);
 }
 
-/* The list columns of one container: ID, PID, STATUS, BUNDLE, CREATED. */
-static void row_cells(json_t *st, char *pid, size_t pid_len, const char *cell[5])
+enum { NCOL = 5 };
+
+/* The list columns of one container: ID, PID, STATUS, BUNDLE, CREATED,
+ * escaped (a bundle path is the user's text), newly allocated. */
+static void row_cells(json_t *st, char *cell[NCOL])
 {
-  snprintf(pid, pid_len, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(st, "pid")));
-  cell[0] = json_string_value(json_object_get(st, "id"));
-  cell[1] = pid;
-  cell[2] = json_string_value(json_object_get(st, "status"));
-  cell[3] = json_string_value(json_object_get(st, "bundle"));
-  cell[4] = json_string_value(json_object_get(st, "created"));
+  char pid[24];
+  snprintf(pid, sizeof(pid), "%" JSON_INTEGER_FORMAT,
+           json_integer_value(json_object_get(st, "pid")));
+  const char *raw[NCOL] = {json_string_value(json_object_get(st, "id")), pid,
+                           json_string_value(json_object_get(st, "status")),
+                           json_string_value(json_object_get(st, "bundle")),
+                           json_string_value(json_object_get(st, "created"))};
+  /* a damaged entry says why in its status */
+  cleanup_free char *status = NULL;
+  const char *why = json_string_value(json_object_get(st, "error"));
+  if (why && raw[2] && strcmp(raw[2], "damaged") == 0 && asprintf(&status, "damaged: %s", why) > 0)
+    raw[2] = status;
+  for (int c = 0; c < NCOL; c++)
+    cell[c] = text_escape(raw[c] ? raw[c] : "");
+}
+
+static void free_cells(char *cell[NCOL])
+{
+  for (int c = 0; c < NCOL; c++)
+    free(cell[c]);
 }
 
 static void print_table(json_t *all)
 {
   static const char *const cols[] = {"ID", "PID", "STATUS", "BUNDLE", "CREATED"};
-  enum { NCOL = 5 };
   size_t width[NCOL];
   for (int c = 0; c < NCOL; c++)
     width[c] = strlen(cols[c]);
   size_t i;
   json_t *st;
-  char pid[24];
   /* like runc list: columns padded to the widest cell plus 3 */
   json_array_foreach(all, i, st)
   {
-    const char *cell[NCOL];
-    row_cells(st, pid, sizeof(pid), cell);
+    char *cell[NCOL];
+    row_cells(st, cell);
     for (int c = 0; c < NCOL; c++)
       if (cell[c] && strlen(cell[c]) > width[c])
         width[c] = strlen(cell[c]);
+    free_cells(cell);
   }
   for (int c = 0; c < NCOL; c++)
     print_cell(cols[c], width[c], c == NCOL - 1);
   json_array_foreach(all, i, st)
   {
-    const char *cell[NCOL];
-    row_cells(st, pid, sizeof(pid), cell);
+    char *cell[NCOL];
+    row_cells(st, cell);
     for (int c = 0; c < NCOL; c++)
-      print_cell(cell[c] ? cell[c] : "", width[c], c == NCOL - 1);
+      print_cell(cell[c] ? cell[c] : "?", width[c], c == NCOL - 1);
+    free_cells(cell);
   }
+}
+
+/* Does ROOT/ID still exist (as anything)? */
+static bool dir_has(const char *root, const char *id)
+{
+  cleanup_close int fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat sb;
+  return fd >= 0 && fstatat(fd, id, &sb, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static int list(const char *root, bool as_json, bool quiet, oci_error **err)
@@ -131,8 +158,17 @@ static int list(const char *root, bool as_json, bool quiet, oci_error **err)
     cleanup_container struct container ct = {0};
     cleanup_error oci_error *e = NULL;
     json_t *st = NULL;
-    if (container_open(root, *id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &ct, &e) < 0)
-      continue; /* deleted meanwhile */
+    int flags = CONTAINER_ALLOW_INCOMPLETE | CONTAINER_ALLOW_DAMAGED;
+    if (container_open(root, *id, CTR_LOCK_NONE, flags, &ct, &e) < 0) {
+      /* deleted meanwhile, or there and unusable: never hidden */
+      cleanup_free char *why = oci_error_format(e);
+      if (dir_has(root, *id))
+        st = json_pack("{s:s, s:i, s:s, s:s, s:s}", "id", *id, "pid", 0, "status", "damaged",
+                       "bundle", "", "error", why ? why : "cannot be opened");
+      if (st)
+        json_array_append_new(all, st);
+      continue;
+    }
     if (ct.incomplete)
       st = container_incomplete_json(&ct);
     else if (container_state_json(&ct, &st, &e) < 0)

@@ -136,6 +136,14 @@ static int report(const struct cli_verb *verb, oci_error *e)
 {
   cleanup_free char *text = oci_error_format(e);
   fprintf(stderr, "oci: %s\n", text ? text : "out of memory");
+  /* the hint is a line of its own: the message itself never holds a
+   * newline (oci_error_format escapes one) */
+  if (e != NULL && e->kind == OCI_ERR_USAGE) {
+    if (verb)
+      fprintf(stderr, "Try 'oci %s --help'.\n", verb->name);
+    else
+      fputs("Try 'oci --help'.\n", stderr);
+  }
   return exit_status(verb, e);
 }
 

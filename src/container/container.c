@@ -44,6 +44,16 @@ int container_open(const char *root, const char *id, enum ctr_lock lock, int fla
     container_close(ret);
     return -1;
   }
+  if (ret->c->damaged) {
+    ret->incomplete = ret->damaged = true;
+    if (flags & CONTAINER_ALLOW_DAMAGED)
+      return 0;
+    /* the reason is already escaped, formatted: quoted as text */
+    oci_error_set(err, 0, "container '%s' is damaged (%s); 'oci delete -f %s' removes it", id,
+                  ret->c->damaged, id);
+    container_close(ret);
+    return -1;
+  }
   if (ret->c->state == NULL) {
     ret->incomplete = true;
     ret->creating = lock == CTR_LOCK_NONE && ctr_is_locked(ret->c);
@@ -59,8 +69,16 @@ int container_open(const char *root, const char *id, enum ctr_lock lock, int fla
     container_close(ret);
     return -1;
   }
+  cleanup_error oci_error *bad_rt = NULL;
   if (rt_from_record(ctr_state_str(ret->c, "runtime"), ctr_state_str(ret->c, "runtimePath"),
-                     &ret->rt, err) < 0) {
+                     &ret->rt, &bad_rt) < 0) {
+    /* a state.json that parses but names no runtime we can use is damaged
+     * too: list shows it, delete -f cleans it up without the runtime */
+    if ((flags & CONTAINER_ALLOW_DAMAGED) && (ret->c->damaged = oci_error_format(bad_rt)) != NULL) {
+      ret->incomplete = ret->damaged = true;
+      return 0;
+    }
+    *err = steal_ptr(&bad_rt);
     oci_error_prefix(err, "container '%s'", id);
     container_close(ret);
     return -1;
@@ -301,6 +319,9 @@ int container_runtime_status(struct container *ct, char **ret_status, json_t **r
 
 json_t *container_incomplete_json(const struct container *ct)
 {
+  if (ct->damaged)
+    return json_pack("{s:s, s:i, s:s, s:s, s:s}", "id", ct->c->id, "pid", 0, "status", "damaged",
+                     "bundle", "", "error", ct->c->damaged);
   return json_pack("{s:s, s:s}", "id", ct->c->id, "status",
                    ct->creating ? "creating" : "incomplete");
 }

@@ -24,10 +24,12 @@ struct container {
   char *rt_log;         /* ROOT/ID/runtime.log */
   bool incomplete;      /* no state.json (yet) */
   bool creating;        /* ... because a create holds the lock */
+  bool damaged;         /* ... because it cannot be read: c->damaged says why */
 };
 
 enum {
   CONTAINER_ALLOW_INCOMPLETE = 1 << 0, /* open a dir without state.json (state, delete -f) */
+  CONTAINER_ALLOW_DAMAGED = 1 << 1,    /* ... or with a state.json we cannot read (list, delete) */
 };
 
 int container_open(const char *root, const char *id, enum ctr_lock lock, int flags,
@@ -68,7 +70,8 @@ int container_runtime_status(struct container *ct, char **ret_status, json_t **r
 int container_state_json(struct container *ct, json_t **ret, oci_error **err);
 
 /* What `oci state` and `oci list` show for a container without
- * state.json: its ID and "creating" or "incomplete". */
+ * state.json: its ID and "creating" or "incomplete"; for a damaged one
+ * "damaged" and the reason in "error". */
 json_t *container_incomplete_json(const struct container *ct);
 
 /* create.c */
@@ -88,6 +91,11 @@ int container_create(const struct container_create_opts *o, struct container *re
                      oci_error **err);
 
 /* delete.c */
+/* delete -f of an ID whose state dir ROOT/ID is gone: end what it left
+ * running (its monitor, found by --state-dir; its processes and cgroup).
+ * 1 with *ret_note saying what was done, 0 when nothing was found (the
+ * caller's "does not exist" stands), -1 on error. */
+int container_destroy_orphan(const char *root, const char *id, char **ret_note, oci_error **err);
 
 /* Remove the container: runtime delete, monitor stopped, dir removed.
  * Without FORCE a running or paused container is refused.  CT must be

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -100,6 +101,36 @@ static void create_abort(struct container *ct, const struct monitor_report *rep,
   ctr_remove(ct->c, NULL);
 }
 
+static const char *file_type_name(mode_t mode)
+{
+  switch (mode & S_IFMT) {
+  case S_IFIFO: return "a FIFO";
+  case S_IFDIR: return "a directory";
+  case S_IFCHR: return "a character device";
+  case S_IFBLK: return "a block device";
+  case S_IFSOCK: return "a socket";
+  default: return "not a regular file";
+  }
+}
+
+/* An existing --log-path must be a regular file: the monitor's open of a
+ * FIFO blocks until a reader comes, a directory or a device cannot hold
+ * the log.  Checked before anything is made, so a refusal leaves nothing.
+ * stat() follows a symlink, as the open would, and never blocks. */
+static int check_log_path(const char *path, oci_error **err)
+{
+  struct stat st;
+  if (stat(path, &st) < 0) {
+    if (errno == ENOENT)
+      return 0; /* the monitor creates it */
+    return oci_error_set(err, errno, "--log-path '%s'", path);
+  }
+  if (!S_ISREG(st.st_mode))
+    return oci_error_set(err, 0, "--log-path '%s' is %s; the log must be a regular file", path,
+                         file_type_name(st.st_mode));
+  return 0;
+}
+
 int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
                      oci_error **err)
 {
@@ -114,6 +145,9 @@ int container_create(const struct container_create_opts *o, struct container *re
   char bundle[PATH_MAX];
   if (realpath(o->bundle, bundle) == NULL)
     return oci_error_set(err, errno, "bundle '%s'", o->bundle);
+  /* "" would be made absolute to the cwd, a directory */
+  if (o->log_path != NULL && o->log_path[0] == '\0')
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-path must not be empty");
   bool terminal = false;
   json_auto_t *config = read_bundle_config(bundle, &terminal, err);
   if (config == NULL)
@@ -122,6 +156,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   cleanup_free char *log_path = absolute(o->log_path);
   if ((o->pid_file && !pid_file) || (o->log_path && !log_path))
     return oci_error_set(err, errno ? errno : ENOMEM, "path");
+  if (log_path != NULL && check_log_path(log_path, err) < 0)
+    return oci_error_prefix(err, "create '%s'", o->id);
   char created[TIMEFMT_RFC3339_SIZE];
   timefmt_now(created);
 

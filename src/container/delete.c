@@ -4,12 +4,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
+#include "cgroup-end.h"
 #include "cleanup.h"
 #include "own-bundle.h"
 #include "container-id.h"
@@ -31,10 +34,39 @@ static int wait_monitor_gone(struct container *ct, int timeout_ms)
   return 0;
 }
 
+/* SIGKILL the children of monitor PID: the container's init is one (the
+ * monitor is its subreaper) when its cgroup is not where we look. */
+static int kill_children(pid_t pid)
+{
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%ld/task/%ld/children", (long)pid, (long)pid);
+  cleanup_fclose FILE *f = fopen(path, "re");
+  int n = 0;
+  long child;
+  while (f != NULL && fscanf(f, "%ld", &child) == 1)
+    if (child > 1 && child <= INT_MAX && kill((pid_t)child, SIGKILL) == 0)
+      n++;
+  return n;
+}
+
+/* End the processes of C's cgroup and remove it, after the runtime could
+ * not (its state gone or damaged).  Only the cgroup named by us
+ * (own-bundle.c): one the user set in config.json may be shared with
+ * others, and is the runtime's to clean. */
+static void end_cgroup(const struct ctr *c)
+{
+  cleanup_free char *cg = own_bundle_cgroup_path(c->root, c->id);
+  struct cgroup_end_result r;
+  cgroup_end(cg, &r);
+}
+
 int container_destroy(struct container *ct, bool force, oci_error **err)
 {
   const char *id = ct->c->id;
   if (ct->incomplete) {
+    if (!force && ct->damaged)
+      return oci_error_set(err, 0, "container '%s' is damaged (%s); use 'oci delete -f %s'", id,
+                           ct->c->damaged, id);
     if (!force)
       return oci_error_set(err, 0, "container '%s' is incomplete; use 'oci delete -f %s'", id, id);
     /* What a create killed half-way may have left: its monitor, the
@@ -53,6 +85,8 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
       if (rt_resolve(is_runc ? "runc" : "crun", &ct->rt, NULL) == 0)
         container_force_runtime_delete(ct);
     }
+    /* a damaged state may hide a runtime state we could not use */
+    end_cgroup(ct->c);
     return ctr_remove(ct->c, err);
   }
   cleanup_free char *status = NULL;
@@ -162,4 +196,45 @@ int container_using_bundle(const char *root, const char *bundle_abs, char **ret_
     return oci_error_prefix(err, "state root '%s'", root);
   *ret_id = u.id;
   return r > 0 ? 1 : 0;
+}
+
+int container_destroy_orphan(const char *root, const char *id, char **ret_note, oci_error **err)
+{
+  *ret_note = NULL;
+  if (!container_id_is_valid(id))
+    return 0; /* the caller's open said what is wrong with it */
+  /* the monitor was given ROOT canonical, and the cgroup's name hashes it */
+  char canon[PATH_MAX];
+  if (realpath(root, canon) == NULL)
+    snprintf(canon, sizeof(canon), "%s", root);
+  cleanup_free char *dir = NULL, *cg = own_bundle_cgroup_path(canon, id);
+  if (asprintf(&dir, "%s/%s", canon, id) < 0 || cg == NULL)
+    return oci_error_set(err, ENOMEM, "delete '%s'", id);
+  struct stat st;
+  if (lstat(dir, &st) == 0)
+    return 0; /* there, but could not be opened: not an orphan */
+  pid_t mons[8];
+  int n_mons = ctr_find_monitors(dir, mons, 8);
+  /* the container first: a monitor that sees its exit ends by itself */
+  struct cgroup_end_result r;
+  cgroup_end(cg, &r);
+  int children = 0;
+  for (int i = 0; i < n_mons; i++)
+    children += kill_children(mons[i]);
+  for (int i = 0; i < n_mons; i++) {
+    cleanup_close int pidfd = (int)pidfd_open(mons[i], 0);
+    monitor_stop(pidfd, mons[i], 1000);
+  }
+  if (n_mons == 0 && r.removed == 0 && r.left == 0)
+    return 0;
+  if (asprintf(ret_note,
+               "container '%s' had no state dir ('%s' was removed): ended %d monitor%s, "
+               "killed %d process%s, removed %d cgroup dir%s of %s%s",
+               id, dir, n_mons, n_mons == 1 ? "" : "s", r.killed + children,
+               r.killed + children == 1 ? "" : "es", r.removed, r.removed == 1 ? "" : "s", cg,
+               r.left ? " (some could not be removed: still populated)" : "") < 0)
+    *ret_note = NULL;
+  if (r.left)
+    return oci_error_set(err, 0, "delete '%s': cgroup %s is still populated after SIGKILL", id, cg);
+  return 1;
 }

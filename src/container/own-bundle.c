@@ -28,6 +28,14 @@ static uint64_t fnv1a(const char *s)
   return h;
 }
 
+char *own_bundle_cgroup_path(const char *root, const char *id)
+{
+  char *path = NULL;
+  if (asprintf(&path, "/sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0)
+    return NULL;
+  return path;
+}
+
 /* PATH relative to BUNDLE made absolute, as the runtime would have read it
  * from the user's bundle directory. */
 static int make_absolute(json_t *obj, const char *key, const char *bundle)
@@ -75,6 +83,7 @@ static bool has_uts_namespace(const json_t *linux_obj)
 json_t *own_bundle_config(const json_t *config, const char *bundle, const char *root,
                           const char *id, oci_error **err)
 {
+  cleanup_free char *cgroup = NULL;
   json_auto_t *c = json_deep_copy(config);
   if (c == NULL || own_bundle_env_last_wins(c) < 0)
     goto oom;
@@ -105,19 +114,16 @@ json_t *own_bundle_config(const json_t *config, const char *bundle, const char *
     if (json_object_set_new(c, "linux", linux_obj) < 0)
       goto oom;
   }
-  cleanup_free char *leaf = NULL;
-  if (asprintf(&leaf, "sifoci-%016" PRIx64 "-%s", fnv1a(root), id) < 0) {
-    leaf = NULL;
+  /* the cgroup's name, as delete -f finds it again (own_bundle_cgroup_path) */
+  cgroup = own_bundle_cgroup_path(root, id);
+  if (cgroup == NULL)
     goto oom;
-  }
   /* not root: no cgroup of ours unless one is delegated (rootless.h) */
   if (rootless_active()) {
-    if (rootless_adjust_config(c, leaf, err) < 0)
+    if (rootless_adjust_config(c, cgroup + 1, err) < 0)
       return NULL;
   } else if (json_string_value(json_object_get(linux_obj, "cgroupsPath")) == NULL) {
-    cleanup_free char *path = NULL;
-    if (asprintf(&path, "/%s", leaf) < 0 ||
-        json_object_set_new(linux_obj, "cgroupsPath", json_string(path)) < 0)
+    if (json_object_set_new(linux_obj, "cgroupsPath", json_string(cgroup)) < 0)
       goto oom;
   }
   /* The hostname is the container's ID (runc's `spec` and podman do

@@ -25,6 +25,10 @@
 json_t *own_bundle_config(const json_t *config, const char *bundle, const char *root,
                           const char *id, oci_error **err);
 
+/* The cgroup the config gives container ID of state root ROOT (canonical)
+ * unless the user set one: "/sifoci-HASH(ROOT)-ID"; allocated. */
+char *own_bundle_cgroup_path(const char *root, const char *id);
+
 /* Write ROOT/ID/bundle/config.json from CONFIG. */
 int own_bundle_write(struct ctr *c, const json_t *config, oci_error **err);
 

@@ -57,6 +57,7 @@ void ctr_free(struct ctr *c)
   if (c->rootfd >= 0)
     close(c->rootfd);
   json_decref(c->state);
+  free(c->damaged);
   free(c->root);
   free(c->id);
   free(c->dir);
@@ -97,9 +98,22 @@ static int load_json(const struct ctr *c, const char *name, json_t **ret, oci_er
   return 1;
 }
 
+/* A state.json we cannot use is recorded, not fatal: such a container must
+ * stay visible to list and removable by delete -f. */
 static int load_state(struct ctr *c, oci_error **err)
 {
-  return load_json(c, "state.json", &c->state, err) < 0 ? -1 : 0;
+  cleanup_error oci_error *e = NULL;
+  if (load_json(c, "state.json", &c->state, &e) >= 0)
+    return 0;
+  c->state = NULL;
+  if ((c->damaged = oci_error_format(e)) == NULL)
+    return oci_error_set(err, ENOMEM, "container '%s'", c->id);
+  /* the reason is shown after the ID: without "container 'ID': " */
+  size_t skip = strlen("container '") + strlen(c->id) + strlen("': ");
+  if (strncmp(c->damaged, "container '", 11) == 0 && strlen(c->damaged) > skip &&
+      strncmp(c->damaged + 11, c->id, strlen(c->id)) == 0)
+    memmove(c->damaged, c->damaged + skip, strlen(c->damaged + skip) + 1);
+  return 0;
 }
 
 const char *ctr_state_str(const struct ctr *c, const char *key)
@@ -386,9 +400,17 @@ int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err)
   return 1;
 }
 
-bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
+struct monitor_args {
+  const char *state_dir, *bundle; /* into buf; NULL when absent */
+  char *buf;
+};
+
+/* PID's --state-dir and --bundle when it is an oci-monitor (argv[0]'s base
+ * name); false otherwise (a zombie has no argv). */
+static bool read_monitor_args(pid_t pid, struct monitor_args *m)
 {
   char path[64];
+  *m = (struct monitor_args){0};
   if (pid <= 0)
     return false;
   snprintf(path, sizeof(path), "/proc/%ld/cmdline", (long)pid);
@@ -396,35 +418,63 @@ bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
   if (fd < 0)
     return false;
   /* on the heap: a pid's argv may be long, and this is called per container */
-  cleanup_free char *buf = malloc(CMDLINE_MAX);
-  if (buf == NULL)
+  if ((m->buf = malloc(CMDLINE_MAX)) == NULL)
     return false;
+  char *buf = m->buf;
   size_t len = 0;
   ssize_t n;
   while (len < CMDLINE_MAX - 1 && (n = read(fd, buf + len, CMDLINE_MAX - 1 - len)) > 0)
     len += (size_t)n;
   buf[len] = '\0';
-  /* argv: NUL-separated; a zombie has none */
-  const char *state_dir = NULL, *bundle = NULL;
+  const char *base = strrchr(buf, '/');
+  if (len == 0 || strcmp(base ? base + 1 : buf, "oci-monitor") != 0)
+    return false;
+  /* argv: NUL-separated */
   for (const char *a = buf; a < buf + len; a += strlen(a) + 1) {
     const char *next = a + strlen(a) + 1;
     bool has_next = next < buf + len;
     if (strcmp(a, "--state-dir") == 0 && has_next)
-      state_dir = next;
+      m->state_dir = next;
     else if (strncmp(a, "--state-dir=", 12) == 0)
-      state_dir = a + 12;
+      m->state_dir = a + 12;
     else if (strcmp(a, "--bundle") == 0 && has_next)
-      bundle = next;
+      m->bundle = next;
     else if (strncmp(a, "--bundle=", 9) == 0)
-      bundle = a + 9;
+      m->bundle = a + 9;
   }
+  return m->state_dir != NULL;
+}
+
+bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle)
+{
+  struct monitor_args m;
+  bool ok = read_monitor_args(pid, &m);
   struct stat a, b;
-  if (state_dir == NULL || stat(state_dir, &a) < 0 || fstat(dirfd, &b) < 0 ||
-      a.st_ino != b.st_ino || a.st_dev != b.st_dev)
-    return false;
-  if (ret_bundle)
-    *ret_bundle = bundle ? strdup(bundle) : NULL;
-  return true;
+  if (ok && (stat(m.state_dir, &a) < 0 || fstat(dirfd, &b) < 0 || a.st_ino != b.st_ino ||
+             a.st_dev != b.st_dev))
+    ok = false;
+  if (ok && ret_bundle)
+    *ret_bundle = m.bundle ? strdup(m.bundle) : NULL;
+  free(m.buf);
+  return ok;
+}
+
+int ctr_find_monitors(const char *state_dir, pid_t *pids, int max)
+{
+  cleanup_dir DIR *proc = opendir("/proc");
+  int n = 0;
+  struct dirent *de;
+  while (proc != NULL && n < max && (de = readdir(proc)) != NULL) {
+    char *end;
+    long pid = strtol(de->d_name, &end, 10);
+    if (*end != '\0' || pid <= 0 || pid > INT_MAX || pid == getpid())
+      continue;
+    struct monitor_args m;
+    if (read_monitor_args((pid_t)pid, &m) && strcmp(m.state_dir, state_dir) == 0)
+      pids[n++] = (pid_t)pid;
+    free(m.buf);
+  }
+  return n;
 }
 
 pid_t ctr_read_pid(const struct ctr *c, const char *name)

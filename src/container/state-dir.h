@@ -21,6 +21,7 @@ struct ctr {
   int rootfd;
   int dirfd;
   json_t *state; /* state.json, or NULL while the create is in progress */
+  char *damaged; /* why state.json could not be read (state is NULL), or NULL */
 };
 
 enum ctr_lock {
@@ -42,7 +43,9 @@ struct ctr_exit {
 const char *ctr_default_root(void);
 
 /* Open an existing container ("container 'x' does not exist" otherwise) and
- * load its state.json when there is one. */
+ * load its state.json when there is one.  A state.json that cannot be read
+ * or parsed is no error here: c->damaged says why, for the caller to
+ * refuse, show or clean up. */
 int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **ret,
              oci_error **err);
 /* Make ROOT (0700, with parents) and ROOT/ID (0700, "already exists" when it
@@ -92,5 +95,8 @@ int ctr_remove(struct ctr *c, oci_error **err);
 
 /* A pid is a live oci-monitor whose --state-dir is DIRFD's directory? */
 bool ctr_pid_is_monitor_of(pid_t pid, int dirfd, char **ret_bundle);
+/* The live oci-monitors whose --state-dir reads STATE_DIR, compared as text
+ * (the directory may be gone): up to MAX pids in PIDS, their count. */
+int ctr_find_monitors(const char *state_dir, pid_t *pids, int max);
 
 #endif
