@@ -394,6 +394,13 @@ rt_case "non-executable runtime" "$T/bin/noexec-runc" "^oci: runtime '.*noexec-r
 rt_case "runtime that always fails" "$T/bin/fail-runc" "^oci: create '$P-rt[0-9]+': fail-runc: this runtime always fails$"
 rt_case "runtime whose create fails" "$T/bin/failcreate-runc" "^oci: create '$P-rt[0-9]+': failcreate-runc: create refused on purpose$"
 tap_is "$(ls -A "$ROOT" | tr '\n' ' ')" "" "failed runtimes leave nothing under --root"
+# an empty SIFOCI_RUNTIME means the default, as unset does (it was an error)
+id=$P-rt-empty
+err=$(SIFOCI_RUNTIME= "$OCI" --root "$ROOT" create -b "$B" "$id" 2>&1 >/dev/null); rc=$?
+tap_is "$rc:$(jq -r .runtime "$ROOT/$id/state.json" 2>/dev/null)" "0:runc" "SIFOCI_RUNTIME= (empty) creates with the default runtime ($err)"
+"$OCI" --root "$ROOT" delete -f "$id" >/dev/null 2>&1
+wait_clean "$id" 2
+tap_is "$(left_of "$id")" "" "... and its delete leaves nothing"
 
 # =====================================================================
 # 6. Two creates of one ID at once, 10 rounds
