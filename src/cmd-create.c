@@ -61,7 +61,7 @@ static bool is_sif_image(const char *path)
          memcmp(head + 32, "SIF_MAGIC", 10) == 0;
 }
 
-int cli_create_preflight(const struct cli_context *ctx, const struct container_create_opts *o,
+int cli_create_preflight(const struct cli_context *ctx, struct container_create_opts *o,
                          bool attached, oci_error **err)
 {
   struct stat st;
@@ -74,19 +74,13 @@ int cli_create_preflight(const struct cli_context *ctx, const struct container_c
     return cli_usage_error(ctx, err, "bundle '%s' is not a directory", o->bundle);
   }
   /* A terminal container fed from a file or a pipe would sit at its
-   * prompt: say so now, as `exec -t` does (docker: "the input device is
-   * not a TTY").  Running it without a terminal instead would change what
-   * the bundle asked for behind the user's back. */
-  if (attached && !isatty(0)) {
-    json_auto_t *config = container_load_bundle_config(o->bundle, NULL);
-    json_t *process = json_object_get(config, "process");
-    if (json_is_true(json_object_get(process, "terminal")))
-      return oci_error_set(err, 0,
-                           "run '%s': bundle '%s' asks for a terminal (process.terminal) but "
-                           "stdin is not a terminal: run it from one, use 'oci run -d', or set "
-                           "process.terminal to false",
-                           o->id, o->bundle);
-  }
+   * prompt, its stdin's end never reaching it: it runs on pipes instead,
+   * as `docker run` without -t does, so `oci run ... </dev/null`, a pipe,
+   * a script, Slurm or CI get the output, the end of input and the exit
+   * status.  (`oci mount` writes terminal bundles: a terminal is what a
+   * user at one wants.) */
+  if (attached && !isatty(0))
+    o->without_terminal = true;
   /* Two containers on one bundle write to one writable layer (its
    * overlay's upper dir): allowed, as runc allows it, but rarely meant. */
   char abs[PATH_MAX];

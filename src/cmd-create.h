@@ -22,7 +22,7 @@ int cli_create_finish(const struct cli_context *ctx, int argc, char **argv,
  * such; ATTACHED (a foreground `oci run`): a terminal bundle needs a
  * terminal on stdin; another live container on the same bundle is warned
  * about (on stderr). */
-int cli_create_preflight(const struct cli_context *ctx, const struct container_create_opts *o,
+int cli_create_preflight(const struct cli_context *ctx, struct container_create_opts *o,
                          bool attached, oci_error **err);
 
 #endif

@@ -82,6 +82,7 @@ struct container_create_opts {
   const char *bundle;
   const char *pid_file, *log_path, *log_format; /* may be NULL */
   bool run_mode;
+  bool without_terminal; /* run it on pipes though its config asks for a terminal */
 };
 
 /* Make the state dir, start the monitor, wait for its report, write

@@ -152,6 +152,10 @@ int container_create(const struct container_create_opts *o, struct container *re
   json_auto_t *config = read_bundle_config(bundle, &terminal, err);
   if (config == NULL)
     return -1;
+  if (o->without_terminal && terminal) {
+    terminal = false;
+    json_object_set_new(json_object_get(config, "process"), "terminal", json_false());
+  }
   cleanup_free char *pid_file = absolute(o->pid_file);
   cleanup_free char *log_path = absolute(o->log_path);
   if ((o->pid_file && !pid_file) || (o->log_path && !log_path))

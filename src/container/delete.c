@@ -211,8 +211,9 @@ int container_destroy_orphan(const char *root, const char *id, char **ret_note, 
   if (asprintf(&dir, "%s/%s", canon, id) < 0 || cg == NULL)
     return oci_error_set(err, ENOMEM, "delete '%s'", id);
   struct stat st;
-  if (lstat(dir, &st) == 0)
-    return 0; /* there, but could not be opened: not an orphan */
+  if (lstat(dir, &st) == 0 || errno != ENOENT)
+    return 0; /* there but not openable, or not ours to see (another user's
+               * root): not an orphan, and nothing for us to end */
   pid_t mons[8];
   int n_mons = ctr_find_monitors(dir, mons, 8);
   /* the container first: a monitor that sees its exit ends by itself */
