@@ -136,7 +136,11 @@ if mount -t tmpfs -o size=2m,mode=0700 sifoci-logs "$FULL"; then
   run_to_end "$id" -b "$FB"
   tap_ok $? "full --root: the container ran and stopped"
   avail=$(df --output=avail -k "$FULL" | tail -1 | tr -d ' ')
-  tap_ok "$([ "$avail" -lt 64 ]; echo $?)" "full --root: the file system is full (${avail} KiB free)"
+  # full, or it was: a record the disk cut off is truncated back to where
+  # it began, which can free the space again; the monitor notes the error
+  enospc=$(grep -c 'No space left' "$FULL/$id/monitor.log" 2>/dev/null)
+  tap_ok "$([ "$avail" -lt 64 ] || [ "${enospc:-0}" -gt 0 ]; echo $?)" \
+    "full --root: the log filled the file system (${avail} KiB free now, ${enospc:-0} notes of ENOSPC)"
   wait_for 10 no_monitor "$id"
   tap_is "$(state_field "$id" '(.exitCode|tostring) + " " + .monitor')" "7 exited" \
     "full --root: state says exitCode 7, monitor exited (not dead)"
