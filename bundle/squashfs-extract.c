@@ -18,6 +18,7 @@
 
 #include "cleanup.h"
 #include "squashfs-internal.h"
+#include "fs.h"
 
 #define CHUNK (1u << 20)
 /* Directories nested deeper than this are refused (each level holds an fd). */
@@ -187,14 +188,8 @@ static int write_file(struct extract *x, const sqfs_tree_node_t *n, int dirfd, c
     sqfs_s32 got = sqfs_data_reader_read(x->sq->data, n->inode, off, x->buf, want);
     if (got <= 0)
       return fail(n, 0, got < 0 ? bundle_sqfs_strerror(got) : "file ends early", err);
-    for (sqfs_s32 w = 0; w < got;) {
-      ssize_t k = write(fd, x->buf + w, (size_t)(got - w));
-      if (k < 0 && errno == EINTR)
-        continue;
-      if (k < 0)
-        return fail(n, errno, "write", err);
-      w += (sqfs_s32)k;
-    }
+    if (fs_write_all(fd, x->buf, (size_t)got) < 0)
+      return fail(n, errno, "write", err);
     off += (sqfs_u64)got;
     x->stats->bytes_done += (uint64_t)got;
     if (x->progress)

@@ -33,19 +33,6 @@ static ssize_t read_full(int fd, void *buf, size_t len)
   return (ssize_t)got;
 }
 
-static void write_full(int fd, const void *buf, size_t len)
-{
-  while (len > 0) {
-    ssize_t n = write(fd, buf, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      return;
-    buf = (const char *)buf + n;
-    len -= (size_t)n;
-  }
-}
-
 /* Child side: report ERR (or success) on FD and leave. */
 static _Noreturn void child_exit(int fd, oci_error *e)
 {
@@ -54,8 +41,8 @@ static _Noreturn void child_exit(int fd, oci_error *e)
   int errnum = oci_error_errnum(e);
   /* the message without its strerror tail: the parent adds it back */
   const char *msg = e->msg ? e->msg : "failed";
-  write_full(fd, &errnum, sizeof(errnum));
-  write_full(fd, msg, strnlen(msg, ERROR_MSG_MAX));
+  (void)fs_write_all(fd, &errnum, sizeof(errnum));
+  (void)fs_write_all(fd, msg, strnlen(msg, ERROR_MSG_MAX));
   _exit(1);
 }
 
@@ -69,7 +56,7 @@ static _Noreturn void child_main(int sync_fd, int go_fd, int err_fd, bool subids
     child_exit(err_fd, e);
   }
   char c = 'u';
-  write_full(sync_fd, &c, 1);
+  (void)fs_write_all(sync_fd, &c, 1);
   if (read_full(go_fd, &c, 1) != 1 || c != 'g')
     _exit(1); /* the parent failed and says why */
   if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0 || (subids && setgroups(0, NULL) < 0)) {
@@ -175,7 +162,7 @@ int bundle_userns_run(const struct idmap *m, bundle_userns_fn fn, void *data, oc
   if (read_full(sync_fd, &c, 1) == 1 && c == 'u') {
     r = write_maps(m, pid, err);
     c = r < 0 ? 'x' : 'g';
-    write_full(go_fd, &c, 1);
+    (void)fs_write_all(go_fd, &c, 1);
   }
   close(go_fd);
   go_fd = -1;

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,15 +17,24 @@
 
 #include "cleanup.h"
 
-static int write_all(int fd, const void *data, size_t len)
+int fs_write_all(int fd, const void *data, size_t len)
 {
   const char *p = data;
   while (len > 0) {
     ssize_t n = write(fd, p, len);
     if (n < 0 && errno == EINTR)
       continue;
-    if (n < 0)
+    if (n < 0 && errno == EAGAIN) {
+      /* O_NONBLOCK set by whoever shares the fd with us: wait, not spin */
+      struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+      (void)poll(&pfd, 1, -1);
+      continue;
+    }
+    if (n <= 0) {
+      if (n == 0)
+        errno = EPIPE;
       return -1;
+    }
     p += n;
     len -= (size_t)n;
   }
@@ -45,7 +55,7 @@ int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len, 
       openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode & 0600);
   if (fd < 0)
     return oci_error_set(err, errno, "creating '%s'", tmp);
-  if (write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
+  if (fs_write_all(fd, data, len) < 0 || fchmod(fd, mode) < 0 ||
       ((flags & FS_WRITE_DURABLE) && fsync(fd) < 0)) {
     int e = errno;
     unlinkat(dirfd, tmp, 0);

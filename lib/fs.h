@@ -21,6 +21,11 @@ enum fs_write_flags {
   FS_WRITE_DURABLE = 1 << 1,
 };
 
+/* Write all LEN bytes of DATA to FD: again after EINTR, waiting in poll()
+ * while a non-blocking FD is full.  0, or -1 with errno (EPIPE when FD took
+ * nothing): its reader is gone.  Async-signal-safe. */
+int fs_write_all(int fd, const void *data, size_t len);
+
 /* Write DATA to NAME under DIRFD with exactly MODE: written to ".NAME.tmp"
  * (a stale one is removed first; O_CREAT|O_EXCL|O_NOFOLLOW), then renamed
  * over NAME. */

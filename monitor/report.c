@@ -10,20 +10,13 @@
 #include <unistd.h>
 
 #include "files.h"
+#include "fs.h"
 
 /* Writes LINE (one line of JSON with its newline) and closes the fd. */
 static void report(int *fd, const char *line)
 {
-  size_t len = strlen(line);
-  while (*fd >= 0 && len > 0) {
-    ssize_t n = write(*fd, line, len);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break; /* the CLI went away: nothing to tell it */
-    line += n;
-    len -= (size_t)n;
-  }
+  if (*fd >= 0)
+    (void)fs_write_all(*fd, line, strlen(line)); /* the CLI went away: nothing to tell it */
   mon_close(fd);
 }
 

@@ -15,9 +15,9 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
 #include "proto.h"
 #include "terminal.h"
-#include "write-all.h"
 #include "signals.h"
 
 #define HELLO_TIMEOUT_MS 10000
@@ -117,7 +117,7 @@ static void send_stdin(struct session *s, const uint8_t *data, size_t len)
 static void write_out(struct session *s, int fd, const uint8_t *p, size_t n)
 {
   /* reader gone: the container keeps running, its output is in the log */
-  if (s->out_ok[fd] && !write_all_wait(fd, p, n))
+  if (s->out_ok[fd] && fs_write_all(fd, p, n) < 0)
     s->out_ok[fd] = false;
 }
 

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
 
 #define FOLLOW_INTERVAL_MS 100
 #define OUT_BUF 65536
@@ -133,15 +134,7 @@ struct out {
 
 static void out_flush(struct out *o)
 {
-  size_t off = 0;
-  while (off < o->len) {
-    ssize_t n = write(o->fd, o->buf + off, o->len - off);
-    if (n < 0 && errno == EINTR)
-      continue;
-    if (n <= 0)
-      break; /* reader gone */
-    off += (size_t)n;
-  }
+  (void)fs_write_all(o->fd, o->buf, o->len); /* reader gone: nothing to tell */
   o->len = 0;
 }
 

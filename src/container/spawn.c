@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "fs.h"
 #include "signals.h"
-#include "write-all.h"
 
 #define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
 #define TEE_TAIL 8192         /* enough for the runtime's last message */
@@ -87,7 +87,7 @@ static bool sink_read(struct sink *s)
     }
     /* our stderr gone: nothing to report to anyway, the capture goes on */
     if (s->echo_fd >= 0)
-      (void)write_all_wait(s->echo_fd, chunk, (size_t)n);
+      (void)fs_write_all(s->echo_fd, chunk, (size_t)n);
     sink_append(s, chunk, (size_t)n);
   }
 }
