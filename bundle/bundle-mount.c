@@ -26,6 +26,7 @@
 #include "image-config.h"
 #include "image-to-spec.h"
 #include "loop.h"
+#include "mount-fuse.h"
 #include "mount-record.h"
 #include "sif.h"
 #include "squashfs-image.h"
@@ -52,9 +53,10 @@ struct mount_job {
   bool in_userns; /* extract as root of a user namespace (not root) */
   struct idmap map;
   struct bundle_extract_stats *stats; /* shared with the extracting child */
+  struct bundle_fuse_tools fuse;
 };
 
-static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract"};
+static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract", "fuse"};
 
 const char *bundle_method_name(enum bundle_method m)
 {
@@ -108,18 +110,50 @@ static int check_image(struct mount_job *job, oci_error **err)
   return 0;
 }
 
-/* Kernel or extract, and for extract as a non-root user the mapping,
- * before anything is made. */
+/* Can the fuse method serve this image here (tools, /dev/fuse, and as a
+ * user: user xattrs for the upper directory, allow_other for an image that
+ * does not run as root)?  Why not in *err. */
+static int check_fuse(struct mount_job *job, oci_error **err)
+{
+  if (bundle_fuse_probe(&job->fuse, err) < 0)
+    return -1;
+  if (job->fuse.root)
+    return 0;
+  if (!bundle_fuse_xattrs_ok(job->path.parent))
+    return oci_error_set(err, 0,
+                         "--method fuse: the file system of '%s' takes no user xattrs, which "
+                         "fuse-overlayfs needs without root to keep file owners",
+                         job->path.parent);
+  json_t *user = json_object_get(json_object_get(job->spec.config, "process"), "user");
+  json_int_t uid = json_integer_value(json_object_get(user, "uid"));
+  json_int_t gid = json_integer_value(json_object_get(user, "gid"));
+  if (!job->fuse.allow_other && (uid != 0 || gid != 0))
+    return oci_error_set(err, 0,
+                         "--method fuse: the image runs as %lld:%lld, and a FUSE mount without "
+                         "allow_other serves only the container's root (an administrator can "
+                         "add user_allow_other to /etc/fuse.conf)",
+                         (long long)uid, (long long)gid);
+  return idmap_for_user(getuid(), getgid(), &job->map, err);
+}
+
+/* The method, and for extract as a non-root user the mapping, before
+ * anything is made. */
 static int choose_method(struct mount_job *job, oci_error **err)
 {
   bool root = geteuid() == 0;
   job->method = job->opts.method;
-  if (job->method == BUNDLE_METHOD_AUTO)
-    job->method = root ? BUNDLE_METHOD_KERNEL : BUNDLE_METHOD_EXTRACT;
+  if (job->method == BUNDLE_METHOD_AUTO && !root) {
+    cleanup_error oci_error *why = NULL;
+    job->method = check_fuse(job, &why) == 0 ? BUNDLE_METHOD_FUSE : BUNDLE_METHOD_EXTRACT;
+  } else if (job->method == BUNDLE_METHOD_AUTO) {
+    job->method = BUNDLE_METHOD_KERNEL;
+  } else if (job->method == BUNDLE_METHOD_FUSE && check_fuse(job, err) < 0) {
+    return -1;
+  }
   if (job->method == BUNDLE_METHOD_KERNEL && !root)
     return oci_error_set(err, 0,
                          "--method kernel needs root (loop devices and squashfs/overlay mounts); "
-                         "--method extract works without");
+                         "--method fuse and --method extract work without");
   if (job->method != BUNDLE_METHOD_EXTRACT)
     return 0;
   job->stats =
@@ -373,6 +407,24 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
   return 0;
 }
 
+static int mount_fuse(struct mount_job *job, oci_error **err)
+{
+  struct bundle_fuse_mount_args a = {
+      .tools = &job->fuse,
+      .image_fd = job->img->fd,
+      .offset = (uint64_t)job->rootfs->offset,
+      .dirfd = job->dirfd,
+      .bundle_abs = job->path.abs,
+      .map = job->fuse.root ? NULL : &job->map,
+      .allow_other = job->fuse.allow_other,
+      .rec = &job->rec,
+  };
+  if (job->opts.ret_fuse_owner_only)
+    *job->opts.ret_fuse_owner_only =
+        !job->fuse.allow_other && !job->fuse.root && idmap_has_subids(&job->map);
+  return bundle_fuse_mount(&a, err);
+}
+
 static int write_config(struct mount_job *job, oci_error **err)
 {
   cleanup_free char *text = json_dumps(job->spec.config, JSON_INDENT(2));
@@ -408,8 +460,9 @@ static int build(struct mount_job *job, oci_error **err)
 {
   if (make_dirs(job, err) < 0)
     return -1;
-  if (job->method == BUNDLE_METHOD_EXTRACT
-          ? extract_rootfs(job, err) < 0
+  if (job->method == BUNDLE_METHOD_EXTRACT ? extract_rootfs(job, err) < 0
+      : job->method == BUNDLE_METHOD_FUSE
+          ? mount_fuse(job, err) < 0
           : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0)
@@ -451,12 +504,14 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   if (opts != NULL)
     job.opts = *opts;
   int r = -1;
-  if (choose_method(&job, err) < 0 || bundle_path_resolve(bundle_path, &job.path, err) < 0 ||
-      check_bundle_path(&job, job.path.abs, err) < 0 || check_image(&job, err) < 0)
+  /* the method may depend on the image (its user) and the bundle's place */
+  if (bundle_path_resolve(bundle_path, &job.path, err) < 0 || check_image(&job, err) < 0 ||
+      choose_method(&job, err) < 0 || check_bundle_path(&job, job.path.abs, err) < 0)
     goto out;
   if (job.opts.ret_method)
     *job.opts.ret_method = job.method;
   job.rec.extracted = job.method == BUNDLE_METHOD_EXTRACT;
+  job.rec.fuse = job.method == BUNDLE_METHOD_FUSE;
   job.rec.state = BUNDLE_RECORD_MOUNTING;
   job.rec.bundle = strdup(job.path.abs);
   job.rec.image = realpath(image_path, NULL);

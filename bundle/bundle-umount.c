@@ -15,6 +15,7 @@
 #include "fs.h"
 #include "idmap.h"
 #include "loop.h"
+#include "mount-fuse.h"
 #include "mount-users.h"
 #include "userns-run.h"
 
@@ -81,6 +82,11 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
 {
   for (size_t i = rec->n_mounts; i-- > 0;) {
     const struct bundle_record_mount *m = &rec->mounts[i];
+    if (bundle_fuse_is_type(m->type)) {
+      if (bundle_fuse_unmount(dirfd, m, err) < 0)
+        return -1;
+      continue;
+    }
     bool is_mount = false;
     long fstype = 0;
     dev_t dev = 0;

@@ -13,6 +13,9 @@
  *   BUNDLE/config.json  0600
  *   BUNDLE/.sifoci-mount.json  0600  what was done (mount-record.h)
  *
+ * With --method fuse (mount-fuse.h) .image and rootfs are FUSE mounts
+ * served by squashfuse and fuse-overlayfs daemons, the layout the same.
+ *
  * With --method extract (bundle-extract.c) there are no mounts: rootfs is
  * the image unpacked, owned as in the image (through the user namespace
  * mapping when not root), and .image and overlay are not made.
@@ -34,13 +37,14 @@
 
 /* How rootfs is made (oci mount --method). */
 enum bundle_method {
-  BUNDLE_METHOD_AUTO,    /* kernel for root, extract otherwise */
+  BUNDLE_METHOD_AUTO,    /* kernel for root; fuse when it can serve, else extract */
   BUNDLE_METHOD_KERNEL,  /* loop + squashfs + overlay: root only */
   BUNDLE_METHOD_EXTRACT, /* unpacked with libsquashfs */
+  BUNDLE_METHOD_FUSE,    /* squashfuse + fuse-overlayfs (mount-fuse.h) */
   BUNDLE_METHOD_MAX,
 };
 
-/* "auto", "kernel", "extract"; NULL for none */
+/* "auto", "kernel", "extract", "fuse"; NULL for none */
 const char *bundle_method_name(enum bundle_method m);
 /* BUNDLE_METHOD_MAX for an unknown name */
 enum bundle_method bundle_method_from_name(const char *name);
@@ -58,6 +62,9 @@ struct bundle_mount_options {
   struct bundle_extract_stats *ret_stats;
   /* the method used (auto resolved); may be NULL */
   enum bundle_method *ret_method;
+  /* fuse as a user with subordinate IDs but without allow_other: only the
+   * container's root can use the files; may be NULL */
+  bool *ret_fuse_owner_only;
 };
 
 /* OPTS may be NULL for the defaults. */

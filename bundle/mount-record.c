@@ -35,10 +35,19 @@ bool bundle_record_name_ok(const char *name)
          strlen(v) <= 255;
 }
 
-static bool mount_ok(const char *target, const char *type)
+static bool mount_ok(const char *target, const char *type, bool fuse)
 {
+  if (fuse)
+    return (strcmp(target, ".image") == 0 &&
+            (strcmp(type, "fuse.squashfuse_ll") == 0 || strcmp(type, "fuse.squashfuse") == 0)) ||
+           (strcmp(target, "rootfs") == 0 && strcmp(type, "fuse.fuse-overlayfs") == 0);
   return (strcmp(target, ".image") == 0 && strcmp(type, "squashfs") == 0) ||
          (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0);
+}
+
+static const char *method_name(const struct bundle_record *rec)
+{
+  return rec->fuse ? "fuse" : rec->extracted ? "extract" : "kernel";
 }
 
 int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_error **err)
@@ -74,14 +83,22 @@ static json_t *record_json(const struct bundle_record *rec)
                                     rec->loop_attached)) < 0)
     goto fail;
   json_t *mounts = json_array(), *created = json_array();
-  if (json_object_set_new(o, "method", json_string(rec->extracted ? "extract" : "kernel")) < 0 ||
+  if (json_object_set_new(o, "method", json_string(method_name(rec))) < 0 ||
       json_object_set_new(o, "mounts", mounts) < 0 ||
       json_object_set_new(o, "created", created) < 0)
     goto fail;
-  for (size_t i = 0; i < rec->n_mounts; i++)
-    if (json_array_append_new(mounts, json_pack("{s:s, s:s}", "target", rec->mounts[i].target,
-                                                "type", rec->mounts[i].type)) < 0)
+  for (size_t i = 0; i < rec->n_mounts; i++) {
+    const struct bundle_record_mount *m = &rec->mounts[i];
+    json_t *e = json_pack("{s:s, s:s}", "target", m->target, "type", m->type);
+    if (e != NULL && m->pid > 0 &&
+        (json_object_set_new(e, "pid", json_integer(m->pid)) < 0 ||
+         json_object_set_new(e, "pidStart", json_integer((json_int_t)m->pid_start)) < 0)) {
+      json_decref(e);
       goto fail;
+    }
+    if (json_array_append_new(mounts, e) < 0)
+      goto fail;
+  }
   for (size_t i = 0; i < rec->n_created; i++)
     if (json_array_append_new(created, json_string(rec->created[i])) < 0)
       goto fail;
@@ -164,9 +181,11 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
   json_t *method = json_object_get(o, "method");
   const char *mname = json_string_value(method);
   if (method != NULL &&
-      (mname == NULL || (strcmp(mname, "kernel") != 0 && strcmp(mname, "extract") != 0)))
+      (mname == NULL || (strcmp(mname, "kernel") != 0 && strcmp(mname, "extract") != 0 &&
+                         strcmp(mname, "fuse") != 0)))
     return oci_error_set(err, 0, "unknown method");
   rec->extracted = mname != NULL && strcmp(mname, "extract") == 0;
+  rec->fuse = mname != NULL && strcmp(mname, "fuse") == 0;
 
   json_t *loop = json_object_get(o, "loop");
   if (loop != NULL) {
@@ -188,16 +207,26 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
     return oci_error_set(err, 0, "bad mounts or created list");
   if (rec->extracted && (json_array_size(mounts) > 0 || loop != NULL))
     return oci_error_set(err, 0, "an extracted bundle with mounts");
+  if (rec->fuse && loop != NULL)
+    return oci_error_set(err, 0, "a FUSE bundle with a loop device");
   size_t i;
   json_t *e;
   json_array_foreach(mounts, i, e)
   {
     const char *target = json_string_value(json_object_get(e, "target"));
     const char *type = json_string_value(json_object_get(e, "type"));
-    if (target == NULL || type == NULL || !mount_ok(target, type))
+    if (target == NULL || type == NULL || !mount_ok(target, type, rec->fuse))
       return oci_error_set(err, 0, "unexpected mount entry %zu", i);
-    strcpy(rec->mounts[i].target, target);
-    strcpy(rec->mounts[i].type, type);
+    struct bundle_record_mount *m = &rec->mounts[i];
+    strcpy(m->target, target);
+    strcpy(m->type, type);
+    json_t *pid = json_object_get(e, "pid");
+    uint64_t start = 0;
+    if (pid != NULL && (!json_is_integer(pid) || json_integer_value(pid) <= 1 ||
+                        json_integer_value(pid) > INT_MAX || get_u64(e, "pidStart", &start) < 0))
+      return oci_error_set(err, 0, "bad daemon of mount entry %zu", i);
+    m->pid = pid != NULL ? (int)json_integer_value(pid) : 0;
+    m->pid_start = start;
     rec->n_mounts++;
   }
   json_array_foreach(created, i, e)

@@ -11,8 +11,10 @@
  *    "loop": {"device": "/dev/loop3", "major": 7, "minor": 3, "attached": true},
  *    "mounts": [{"target": ".image", "type": "squashfs"},
  *               {"target": "rootfs", "type": "overlay"}],
+ *      (fuse: "type": "fuse.squashfuse_ll" | "fuse.squashfuse" |
+ *       "fuse.fuse-overlayfs", with "pid": N, "pidStart": N once started)
  *    "created": ["rootfs", "overlay", ...],
- *    "method": "kernel"|"extract"}          (absent: kernel)
+ *    "method": "kernel"|"extract"|"fuse"}          (absent: kernel)
  *
  * Names are relative to the bundle and checked against the short list of
  * things mount makes, so a damaged record cannot point umount elsewhere.
@@ -44,7 +46,11 @@ enum bundle_record_state {
 
 struct bundle_record_mount {
   char target[16]; /* "rootfs" or ".image" */
-  char type[16];   /* "overlay" or "squashfs" */
+  char type[32];   /* "overlay" or "squashfs"; fuse: "fuse.<daemon>" */
+  /* fuse: the daemon, once started (0: not known), and its start time
+   * (/proc/PID/stat field 22), so that a reused PID is not taken for it */
+  int pid;
+  unsigned long long pid_start;
 };
 
 struct bundle_record {
@@ -63,6 +69,7 @@ struct bundle_record {
   size_t n_mounts;
   char **created; /* in creation order */
   bool extracted; /* --method extract: rootfs is a tree, no mounts */
+  bool fuse;      /* --method fuse: the mounts are FUSE mounts */
   size_t n_created;
 };
 

@@ -16,8 +16,9 @@ enum { OPT_NO_SECCOMP = CLI_OPT_LONG, OPT_METHOD, OPT_QUIET };
 static const struct cli_option options[] = {
     {"no-seccomp", OPT_NO_SECCOMP, NULL, "leave the default seccomp profile out of config.json"},
     {"method", OPT_METHOD, "M",
-     "auto (default: kernel for root, extract otherwise), kernel (loop + squashfs +\n"
-     "overlay, root only) or extract (unpack the image into BUNDLE/rootfs)"},
+     "auto (default: kernel for root; for others fuse when it can serve the image,\n"
+     "else extract), kernel (loop + squashfs + overlay, root only), fuse (squashfuse\n"
+     "+ fuse-overlayfs daemons) or extract (unpack the image into BUNDLE/rootfs)"},
     {"quiet", OPT_QUIET, NULL, "no progress bar while extracting"},
     {NULL, 0, NULL, NULL},
 };
@@ -71,7 +72,8 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     case OPT_METHOD:
       mopts.method = bundle_method_from_name(optarg);
       if (mopts.method == BUNDLE_METHOD_MAX)
-        return cli_usage_error(ctx, err, "unknown --method '%s' (auto, kernel or extract)", optarg);
+        return cli_usage_error(ctx, err, "unknown --method '%s' (auto, kernel, fuse or extract)",
+                               optarg);
       break;
     default: break;
     }
@@ -82,12 +84,14 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   clock_gettime(CLOCK_MONOTONIC, &bar.start);
   struct bundle_extract_stats stats = {0};
   enum bundle_method used = BUNDLE_METHOD_AUTO;
+  bool owner_only = false;
   if (!quiet && isatty(STDERR_FILENO)) {
     mopts.progress = draw_progress;
     mopts.progress_data = &bar;
   }
   mopts.ret_stats = &stats;
   mopts.ret_method = &used;
+  mopts.ret_fuse_owner_only = &owner_only;
   const char *image = argv[optind];
   if (bundle_mount(image, argv[optind + 1], &mopts, err) < 0) {
     if (bar.drawn)
@@ -99,12 +103,17 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
             "oci: mount '%s': note: %llu device node(s) in the image skipped (a container gets "
             "its devices from the runtime)\n",
             image, (unsigned long long)stats.devices_skipped);
+  if (used == BUNDLE_METHOD_FUSE && owner_only)
+    fprintf(stderr,
+            "oci: mount '%s': note: no user_allow_other in /etc/fuse.conf: only the container's "
+            "root can use its files\n",
+            image);
   return 0;
 }
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] [--method auto|kernel|extract] [--quiet] IMAGE BUNDLE",
+    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options},
     .min_args = 2,

@@ -7,7 +7,9 @@
 # (User 65534) images; the detached cycle; a PTY run; the second user can
 # reach nothing of the first's; umount leaves nothing.  Then odd hosts:
 # XDG_RUNTIME_DIR someone else's, no subordinate ranges, disk full while
-# extracting, an image owner outside the mapping.  Everything made here
+# extracting, an image owner outside the mapping.  The bundles here are
+# extracted (--method extract): auto takes fuse where /dev/fuse is open to
+# users (fuse.sh tests that method).  Everything made here
 # (users, ranges, /run/user dirs, processes, mounts) goes at the end.
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
@@ -92,7 +94,7 @@ set_args() {
 }
 
 # --- the README's example: mount + run, output and exit code
-out=$(as "$UA" bash -c "cd && '$OCI' mount '$T/busybox.sif' ~/b && '$OCI' run -b ~/b c1 </dev/null; echo rc=\$?" 2>&1)
+out=$(as "$UA" bash -c "cd && '$OCI' mount --method extract '$T/busybox.sif' ~/b && '$OCI' run -b ~/b c1 </dev/null; echo rc=\$?" 2>&1)
 tap_like "$out" 'hello from the runscript' "native image: oci run prints the runscript's output as $UA"
 tap_like "$out" 'rc=0$' "native image: exit status 0"
 tap_is "$(stat -c %U "$HA/b/rootfs/bin")" "$UA" "extracted: image root's files belong to the user (the container's root)"
@@ -105,7 +107,7 @@ tap_like "$out" 'err' "native image: its stderr"
 tap_is "$(ls -A /run/user/$UIDA/sifoci 2>&1)" "" "run removed its state"
 tap_is "$(stat -c '%U %a' /run/user/$UIDA/sifoci)" "$UA 700" "state root: \$XDG_RUNTIME_DIR/sifoci, 0700, the user's"
 
-out=$(as "$UA" bash -c "'$OCI' mount '$T/busybox-docker.sif' ~/d && '$OCI' run -b ~/d c2 </dev/null; echo rc=\$?" 2>&1)
+out=$(as "$UA" bash -c "'$OCI' mount --method extract '$T/busybox-docker.sif' ~/d && '$OCI' run -b ~/d c2 </dev/null; echo rc=\$?" 2>&1)
 tap_like "$out" 'entrypoint: default cmd args' "Docker-derived image: Entrypoint + Cmd output"
 tap_like "$out" 'rc=0$' "Docker-derived image: exit status 0"
 set_args "$UA" "$HA/d" false sh -c 'id -u; id -g; touch /tmp/x; exit 4'
@@ -170,18 +172,18 @@ tap_is "$(live_of "$UIDA")" 0 "no process of $UA left"
 tap_is "$(pgrep -U "$SUB_START" | wc -l)" 0 "no process of its subordinate IDs left"
 
 # --- odd hosts
-as "$UA" "$OCI" mount "$T/busybox.sif" "$HA/b" >/dev/null 2>&1
+as "$UA" "$OCI" mount --method extract "$T/busybox.sif" "$HA/b" >/dev/null 2>&1
 out=$(AS_XDG=/run/user/$UIDB as "$UA" "$OCI" create -b "$HA/b" c5 2>&1)
 tap_like "$out" "not by you" "XDG_RUNTIME_DIR someone else's: one clear line"
 tap_is "$(echo "$out" | wc -l)" 1 "... exactly one line"
 out=$(as "$UA" "$OCI" --root "$T" create -b "$HA/b" c5 2>&1)
 tap_like "$out" "state root '$T' is owned by uid 0" "a state root someone else owns: refused"
 as "$UA" "$OCI" umount "$HA/b" >/dev/null 2>&1
-out=$(as "$UB" bash -c "'$OCI' mount '$T/busybox.sif' ~/b && '$OCI' run -b ~/b c6 </dev/null; echo rc=\$?" 2>&1)
+out=$(as "$UB" bash -c "'$OCI' mount --method extract '$T/busybox.sif' ~/b && '$OCI' run -b ~/b c6 </dev/null; echo rc=\$?" 2>&1)
 tap_like "$out" 'note: no subordinate IDs' "no subordinate ranges: a one-line note"
 tap_like "$out" 'hello from the runscript' "... and the container still runs"
 tap_run "... umount" as "$UB" "$OCI" umount "$HB/b"
-out=$(as "$UB" "$OCI" mount "$T/busybox-docker.sif" "$HB/d" 2>&1)
+out=$(as "$UB" "$OCI" mount --method extract "$T/busybox-docker.sif" "$HB/d" 2>&1)
 # files of the image are root's: fine; its User needs 65534, which is not mapped
 tap_like "$(as "$UB" "$OCI" run -b "$HB/d" c7 </dev/null 2>&1; echo "rc=$?")" 'rc=[1-9]' \
   "no subordinate ranges: User 65534 fails (not mapped)"
@@ -194,7 +196,7 @@ mksquashfs "$T/odd" "$T/odd.sqfs" -noappend -comp gzip -no-progress -quiet >/dev
 siftool new "$T/odd.sif" >/dev/null
 siftool add --datatype 4 --partfs 1 --parttype 2 --partarch 2 --groupid 1 "$T/odd.sif" "$T/odd.sqfs" >/dev/null
 chmod 644 "$T/odd.sif"
-out=$(as "$UB" "$OCI" mount "$T/odd.sif" "$HB/o" 2>&1)
+out=$(as "$UB" "$OCI" mount --method extract "$T/odd.sif" "$HB/o" 2>&1)
 tap_like "$out" "'/owned' in the image is owned by 70000:70000, which the user namespace does not map" \
   "an owner outside the mapping: one line naming the file"
 tap_ok "$([ ! -e "$HB/o" ]; echo $?)" "... and no bundle left"
@@ -203,16 +205,16 @@ tap_ok "$([ ! -e "$HB/o" ]; echo $?)" "... and no bundle left"
 mkdir "$T/small"
 mount -t tmpfs -o size=1m,mode=0755 tmpfs "$T/small"
 chown "$UA" "$T/small"
-out=$(as "$UA" "$OCI" mount --quiet "$T/busybox.sif" "$T/small/b" 2>&1)
+out=$(as "$UA" "$OCI" mount --method extract --quiet "$T/busybox.sif" "$T/small/b" 2>&1)
 tap_like "$out" 'No space left on device' "disk full while extracting: one clear line"
 tap_is "$(ls -A "$T/small")" "" "... the partial tree is removed"
 umount "$T/small"
 
 # the progress bar: on a terminal only
 tap_run "extract on a terminal draws a progress bar" as "$UA" python3 "$PTY_DRIVE" --timeout 30 \
-  'expect=MiB/s' 'exit=0' -- "$OCI" mount "$T/busybox.sif" "$HA/p"
+  'expect=MiB/s' 'exit=0' -- "$OCI" mount --method extract "$T/busybox.sif" "$HA/p"
 tap_is "$(as "$UA" "$OCI" umount "$HA/p" 2>&1)" "" "... umount"
-tap_is "$(as "$UA" "$OCI" mount "$T/busybox.sif" "$HA/p" 2>&1 | wc -c)" 0 "silent on a pipe"
+tap_is "$(as "$UA" "$OCI" mount --method extract "$T/busybox.sif" "$HA/p" 2>&1 | wc -c)" 0 "silent on a pipe"
 as "$UA" "$OCI" umount "$HA/p" >/dev/null 2>&1
 
 # a mount killed at any moment of an extraction leaves what umount finishes
@@ -224,7 +226,7 @@ siftool add --datatype 4 --partfs 1 --parttype 2 --partarch 2 --groupid 1 "$T/bi
 chmod 644 "$T/big.sif"
 bad=0
 for delay in 0.05 0.15 0.3; do
-  as "$UA" "$OCI" mount --quiet "$T/big.sif" "$HA/k" >/dev/null 2>&1 &
+  as "$UA" "$OCI" mount --method extract --quiet "$T/big.sif" "$HA/k" >/dev/null 2>&1 &
   sleep "$delay"
   kill -KILL $! 2>/dev/null
   wait $! 2>/dev/null
