@@ -160,13 +160,13 @@ static bool daemon_alive(const struct bundle_record_mount *m)
 
 static bool wait_daemon_exit(const struct bundle_record_mount *m)
 {
-  double waited = 0, step = 0.5;
+  double waited = 0, step = 0.25;
   while (daemon_alive(m)) {
     if (waited >= EXIT_TIMEOUT_MS)
       return false;
     sleep_ms(step);
     waited += step;
-    step = step < 50 ? step * 2 : 50;
+    step = step < 2 ? step * 2 : 2;
   }
   return true;
 }
@@ -259,7 +259,7 @@ static int run_daemon(const struct bundle_fuse_mount_args *a, struct bundle_reco
   }
   if (write(go, "g", 1) != 1)
     return oci_error_set(err, errno, "%s: starting it", name);
-  double waited = 0, step = 0.5;
+  double waited = 0, step = 0.25;
   for (;;) {
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -282,7 +282,7 @@ static int run_daemon(const struct bundle_fuse_mount_args *a, struct bundle_reco
     }
     sleep_ms(step);
     waited += step;
-    step = step < 20 ? step * 2 : 20;
+    step = step < 2 ? step * 2 : 2;
   }
 }
 
@@ -475,7 +475,7 @@ static int fusermount_unmount(const char *path, oci_error **err)
 static int wait_started(const char *path, const struct bundle_record_mount *m,
                         struct mount_entry *e, oci_error **err)
 {
-  double waited = 0, step = 0.5;
+  double waited = 0, step = 0.25;
   while (!e->found && daemon_alive(m)) {
     if (waited >= EXIT_TIMEOUT_MS) {
       kill(m->pid, SIGKILL);
@@ -483,7 +483,7 @@ static int wait_started(const char *path, const struct bundle_record_mount *m,
     }
     sleep_ms(step);
     waited += step;
-    step = step < 20 ? step * 2 : 20;
+    step = step < 2 ? step * 2 : 2;
     if (find_mount(path, e, err) < 0)
       return -1;
   }

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """Row 5: `oci mount` + `oci umount` of a small and a 1 GiB SIF, against
-squashfuse_ll + fuse-overlayfs."""
+squashfuse_ll + fuse-overlayfs; and `oci mount --method fuse` against the
+same two daemons started by hand."""
 
 import json
 import os
@@ -18,13 +19,13 @@ class MountRows:
                 return o["offset"]
         raise BenchError(f"{sif}: no squashfs partition")
 
-    def mount_ours(self, sif, hold=False):
+    def mount_ours(self, sif, hold=False, method=None):
         """ms of `oci mount` + `oci umount`, or None when the umount had to be
         retried (busy: the sample is dropped, the retries counted)."""
-        b = os.path.join(self.w, "mnt-ours")
+        b = os.path.join(self.w, "mnt-ours" if method is None else f"mnt-{method}")
         self.bundles.append(b)  # before the mount: one cut short is undone too
         t0 = now()
-        run(self.ocicmd("mount", sif, b))
+        run(self.ocicmd("mount", *(["--method", method] if method else []), sif, b))
         t1 = now()
         if not os.path.exists(os.path.join(b, "rootfs/bin/busybox")):
             raise BenchError("oci mount: no rootfs/bin/busybox")
@@ -63,6 +64,8 @@ class MountRows:
         if hold:
             return None
         t2 = now()
+        # the overlay first, and its daemon gone before the squashfs goes:
+        # until it exits it holds files of the lower mount open (busy)
         hows = [self.fuse_unmount(m, pids) for m, pids in ((rootfs, ovl), (lower, sq))]
         remove_tree(b)
         t3 = now()
@@ -83,12 +86,13 @@ class MountRows:
                 self.mount_fuse(self.small, offs[self.small], hold=True)
                 what += " and two FUSE mounts"
             self.fail_here(5, what + " live")
-        o_small, o_big, f_small, f_big = [], [], [], []
+        o_small, o_big, f_small, f_big, of_small = [], [], [], [], []
         for i in range(self.a.runs):
             jobs = [(o_small, lambda: self.mount_ours(self.small)), (o_big, lambda: self.mount_ours(self.big))]
             if have_fuse:
                 jobs += [(f_small, lambda: self.mount_fuse(self.small, offs[self.small])),
-                         (f_big, lambda: self.mount_fuse(self.big, offs[self.big]))]
+                         (f_big, lambda: self.mount_fuse(self.big, offs[self.big])),
+                         (of_small, lambda: self.mount_ours(self.small, method="fuse"))]
             k = i % len(jobs)
             for lst, fn in jobs[k:] + jobs[:k]:
                 t = fn()
@@ -102,6 +106,8 @@ class MountRows:
                          "squashfuse_ll+fuse-overlayfs")
             self.add_row("5c", f"mount+umount {gib} SIF  vs squashfuse", "ms", o_big, f_big,
                          "squashfuse_ll+fuse-overlayfs")
+            self.add_row("5d", "--method fuse, 1 MiB SIF  vs by hand", "ms", of_small, f_small,
+                         "squashfuse_ll+fuse-overlayfs", goal=("<=", 1.1))
             if self.fuse_last_resort:
                 self.notes.append(f"row 5: FUSE unmounts that needed the last resort (busy for "
                                   f"{UMOUNT_TIMEOUT} s; samples left out): {'; '.join(self.fuse_last_resort)}")
