@@ -99,14 +99,8 @@ static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **e
                            m->target, m->type);
     /* A container has its own copy of the overlay in its mount namespace:
      * ours unmounts fine, but the files must stay. */
-    pid_t user = 0;
-    if (strcmp(m->type, "overlay") == 0 && bundle_find_foreign_mount(dev, &user, err) < 0)
+    if (strcmp(m->type, "overlay") == 0 && bundle_refuse_foreign_mount(dev, m->target, err) < 0)
       return -1;
-    if (user > 0)
-      return oci_error_set(err, 0,
-                           "'%s' is still mounted in another mount namespace (process %d): is a "
-                           "container running from this bundle?",
-                           m->target, (int)user);
     /* No MNT_DETACH: a busy mount means a container or some process still
      * uses the bundle.  Detaching would hide that, keep the loop device
      * alive unseen, and the removal below would delete overlay/upper under

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "mount-users.h"
+#include "signals.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546L
 #define FUSE_CONF "/etc/fuse.conf"
@@ -217,14 +218,7 @@ static pid_t start_daemon(char *const argv[], int keep_fd, int err_fd, int *ret_
     if (n != 1 || c != 'g')
       _exit(0);
   }
-  struct sigaction sa = {.sa_handler = SIG_DFL};
-  sigemptyset(&sa.sa_mask);
-  for (int i = 1; i < NSIG; i++)
-    if (i != SIGKILL && i != SIGSTOP)
-      sigaction(i, &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  signals_reset_for_exec();
   setsid();
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0 || dup2(null, STDIN_FILENO) < 0 || dup2(null, STDOUT_FILENO) < 0 ||
@@ -516,15 +510,9 @@ int bundle_fuse_unmount(int dirfd, const struct bundle_record_mount *m, oci_erro
     if (geteuid() != 0 && e.user_id != (long)getuid())
       return oci_error_set(err, 0, "'%s' is a FUSE mount of user %ld, not ours", m->target,
                            e.user_id);
-    pid_t user = 0;
     if (strcmp(m->type, BUNDLE_FUSE_OVERLAY_TYPE) == 0 &&
-        bundle_find_foreign_mount(e.dev, &user, err) < 0)
+        bundle_refuse_foreign_mount(e.dev, m->target, err) < 0)
       return -1;
-    if (user > 0)
-      return oci_error_set(err, 0,
-                           "'%s' is still mounted in another mount namespace (process %d): is a "
-                           "container running from this bundle?",
-                           m->target, (int)user);
     int r = geteuid() == 0 ? fs_umount_at(dirfd, m->target, err) : fusermount_unmount(path, err);
     if (r < 0)
       return oci_error_replace(err, "unmounting '%s'%s", m->target,

@@ -147,3 +147,16 @@ int bundle_find_root_user(dev_t dev, ino_t ino, pid_t *ret_pid, oci_error **err)
   }
   return 0;
 }
+
+int bundle_refuse_foreign_mount(dev_t dev, const char *target, oci_error **err)
+{
+  pid_t user = 0;
+  if (bundle_find_foreign_mount(dev, &user, err) < 0)
+    return -1;
+  if (user > 0)
+    return oci_error_set(err, 0,
+                         "'%s' is still mounted in another mount namespace (process %d): is a "
+                         "container running from this bundle?",
+                         target, (int)user);
+  return 0;
+}

@@ -22,6 +22,10 @@
  * namespace, or 0 when there is none; -1 on error. */
 int bundle_find_foreign_mount(dev_t dev, pid_t *ret_pid, oci_error **err);
 
+/* -1 with an error naming TARGET (the bundle's mount point of DEV) when
+ * another mount namespace holds it (a container runs from the bundle). */
+int bundle_refuse_foreign_mount(dev_t dev, const char *target, oci_error **err);
+
 /* An extracted rootfs has no mount of its own to look for: a process whose
  * root directory is DEV/INO (a container of the bundle) is.  0 with
  * *ret_pid set to one, or 0 when there is none; -1 on error. */

@@ -18,4 +18,8 @@ void signals_add_stop(sigset_t *set);
 /* the stop signals, SIGUSR1 and SIGUSR2 */
 void signals_add_forwarded(sigset_t *set);
 
+/* Every disposition back to the default and an empty mask: for a child
+ * about to exec, whatever its parent had. */
+void signals_reset_for_exec(void);
+
 #endif

@@ -21,14 +21,7 @@
 
 void spawn_child_reset_signals(void)
 {
-  struct sigaction sa = {.sa_handler = SIG_DFL};
-  sigemptyset(&sa.sa_mask);
-  for (int i = 1; i < NSIG; i++)
-    if (i != SIGKILL && i != SIGSTOP)
-      sigaction(i, &sa, NULL);
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, NULL);
+  signals_reset_for_exec();
 }
 
 void spawn_result_clear(struct spawn_result *r)

@@ -197,6 +197,22 @@ static json_t *mount0(const char *target, const char *type)
   return o;
 }
 
+/* A fuse record: no loop, the two FUSE mounts, PID and START (taken, may
+ * be NULL) on the first. */
+static json_t *fuse_json(json_t *pid, json_t *start)
+{
+  json_t *o = with(without(base_json(), "loop"), "method", json_string("fuse"));
+  json_t *sq = json_pack("{s:s, s:s}", "target", ".image", "type", "fuse.squashfuse_ll");
+  if (pid != NULL)
+    json_object_set_new(sq, "pid", pid);
+  if (start != NULL)
+    json_object_set_new(sq, "pidStart", start);
+  json_object_set_new(
+      o, "mounts",
+      json_pack("[o, {s:s, s:s}]", sq, "target", "rootfs", "type", "fuse.fuse-overlayfs"));
+  return o;
+}
+
 /* The base record with NAME appended to the created list. */
 static json_t *created_plus(json_t *name)
 {
@@ -533,7 +549,12 @@ static void test_mounts(void)
 /* "method": absent or "kernel" (mounts), "extract" (a tree, no mounts) */
 static void test_method(void)
 {
-  refuse_json(with(base_json(), "method", json_string("fuse")), "method 'fuse'", "unknown method");
+  refuse_json(with(base_json(), "method", json_string("squash")), "method 'squash'",
+              "unknown method");
+  refuse_json(with(base_json(), "method", json_string("fuse")), "fuse with a loop device",
+              "a FUSE bundle with a loop device");
+  refuse_json(with(without(base_json(), "loop"), "method", json_string("fuse")),
+              "fuse with kernel mount types", "unexpected mount entry 0");
   refuse_json(with(base_json(), "method", json_integer(1)), "method a number", "unknown method");
   refuse_json(with(base_json(), "method", json_string("extract")), "extract with mounts",
               "an extracted bundle with mounts");
@@ -541,6 +562,13 @@ static void test_method(void)
   json_t *o = with(without(base_json(), "loop"), "method", json_string("extract"));
   json_object_set_new(o, "mounts", json_array());
   accept_json(o, "method 'extract' without mounts or loop");
+  accept_json(fuse_json(json_integer(4242), json_integer(99)), "method 'fuse' with its daemons");
+  refuse_json(fuse_json(json_integer(1), json_integer(99)), "fuse daemon pid 1",
+              "bad daemon of mount entry 0");
+  refuse_json(fuse_json(json_string("42"), json_integer(99)), "fuse daemon pid a string",
+              "bad daemon of mount entry 0");
+  refuse_json(fuse_json(json_integer(42), NULL), "fuse daemon without its start time",
+              "bad daemon of mount entry 0");
 }
 
 static void test_created(void)
