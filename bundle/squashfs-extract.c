@@ -17,10 +17,9 @@
 #include <sqfs/xattr_reader.h>
 
 #include "cleanup.h"
+#include "squashfs-extract-pool.h"
 #include "squashfs-internal.h"
-#include "fs.h"
 
-#define CHUNK (1u << 20)
 /* Directories nested deeper than this are refused (each level holds an fd). */
 #define MAX_DEPTH 512
 
@@ -38,27 +37,41 @@ struct extract {
   void *progress_data;
   struct hardlink *links;
   size_t n_links, cap_links;
-  char *buf;
+  struct bundle_xpool *pool;
 };
 
-static const char *node_path(const sqfs_tree_node_t *n, char *buf, size_t len)
+/* An entry's xattrs, read by the walk (the xattr reader is not
+ * thread-safe) and set by whoever finishes the file. */
+struct xattr_kv {
+  char *name;
+  void *value;
+  size_t size;
+};
+struct xattr_list {
+  size_t n;
+  struct xattr_kv kv[];
+};
+
+static void xattr_list_free(void *p)
 {
-  char *p = NULL;
-  if (sqfs_tree_node_get_path(n, &p) != 0 || p == NULL) {
-    snprintf(buf, len, "?");
-  } else {
-    snprintf(buf, len, "%s", p);
-    sqfs_free(p);
+  struct xattr_list *l = p;
+  if (l == NULL)
+    return;
+  for (size_t i = 0; i < l->n; i++) {
+    free(l->kv[i].name);
+    free(l->kv[i].value);
   }
-  return buf;
+  free(l);
 }
 
 static int fail(const sqfs_tree_node_t *n, int errnum, const char *what, oci_error **err)
 {
-  char path[512];
-  if (errnum == ENOSPC || errnum == EDQUOT)
-    return oci_error_set(err, errnum, "extracting '%s'", node_path(n, path, sizeof(path)));
-  return oci_error_set(err, errnum, "extracting '%s': %s", node_path(n, path, sizeof(path)), what);
+  return bundle_xpool_fail(n, errnum, what, err);
+}
+
+static void count(uint64_t *counter)
+{
+  __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
 }
 
 /* Owner first (chown clears setuid bits), then the mode, then times. */
@@ -75,7 +88,7 @@ static int set_owner(const sqfs_tree_node_t *n, int dirfd, const char *name, int
                          "'%s' in the image is owned by %u:%u, which the user namespace does not "
                          "map (give the user a subordinate range in /etc/subuid and /etc/subgid "
                          "that covers it)",
-                         node_path(n, path, sizeof(path)), n->uid, n->gid);
+                         bundle_xpool_node_path(n, path, sizeof(path)), n->uid, n->gid);
   }
   return fail(n, errno, "chown", err);
 }
@@ -90,8 +103,11 @@ static int set_mode_times(const sqfs_tree_node_t *n, int fd, oci_error **err)
   return 0;
 }
 
-static int set_xattrs(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_error **err)
+/* N's xattrs into *RET (NULL when it has none). */
+static int read_xattrs(struct extract *x, const sqfs_tree_node_t *n, struct xattr_list **ret,
+                       oci_error **err)
 {
+  *ret = NULL;
   uint32_t idx = 0xFFFFFFFF;
   if (x->xattrs == NULL || sqfs_inode_get_xattr_index(n->inode, &idx) != 0 || idx == 0xFFFFFFFF)
     return 0;
@@ -101,34 +117,75 @@ static int set_xattrs(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_
     r = sqfs_xattr_reader_seek_kv(x->xattrs, &desc);
   if (r != 0)
     return fail(n, 0, bundle_sqfs_strerror(r), err);
+  if (desc.count > 4096)
+    return fail(n, 0, "too many xattrs", err);
+  struct xattr_list *l = calloc(1, sizeof(*l) + desc.count * sizeof(l->kv[0]));
+  if (l == NULL)
+    return oci_error_set(err, ENOMEM, "extracting");
   for (uint32_t i = 0; i < desc.count; i++) {
     sqfs_xattr_entry_t *key = NULL;
     sqfs_xattr_value_t *val = NULL;
     r = sqfs_xattr_reader_read_key(x->xattrs, &key);
     if (r == 0)
       r = sqfs_xattr_reader_read_value(x->xattrs, key, &val);
-    if (r != 0) {
-      sqfs_free(key);
-      return fail(n, 0, bundle_sqfs_strerror(r), err);
+    if (r == 0) {
+      struct xattr_kv *kv = &l->kv[l->n++];
+      /* the decoded key is the prefix ("user.") and the on-disk suffix of
+       * key->size bytes, NUL-terminated: size alone would cut it short */
+      kv->name = strndup((const char *)key->key, (size_t)key->size + sizeof("security.") - 1);
+      kv->value = malloc(val->size ? val->size : 1);
+      kv->size = val->size;
+      if (kv->name == NULL || kv->value == NULL)
+        r = SQFS_ERROR_ALLOC;
+      else
+        memcpy(kv->value, val->value, val->size);
     }
-    char name[512];
-    snprintf(name, sizeof(name), "%.*s", (int)key->size, (const char *)key->key);
-    /* trusted.* and some security.* need more than a user namespace gives:
-     * skipped and counted, the file itself is fine */
-    if (fsetxattr(fd, name, val->value, val->size, 0) < 0)
-      x->stats->xattrs_skipped++;
     sqfs_free(key);
     sqfs_free(val);
+    if (r != 0) {
+      xattr_list_free(l);
+      return fail(n, 0, bundle_sqfs_strerror(r), err);
+    }
   }
+  *ret = l;
   return 0;
+}
+
+/* trusted.* and some security.* need more than a user namespace gives:
+ * skipped and counted, the file itself is fine */
+static void apply_xattrs(struct extract *x, const struct xattr_list *l, int fd)
+{
+  for (size_t i = 0; l != NULL && i < l->n; i++)
+    if (fsetxattr(fd, l->kv[i].name, l->kv[i].value, l->kv[i].size, 0) < 0)
+      count(&x->stats->xattrs_skipped);
+}
+
+/* xattrs (after the data and the owner: either clears security.capability),
+ * then the mode (after chown, which clears setuid bits) and times. */
+static int finish_with(struct extract *x, const sqfs_tree_node_t *n, int fd,
+                       const struct xattr_list *l, oci_error **err)
+{
+  apply_xattrs(x, l, fd);
+  if (set_mode_times(n, fd, err) < 0)
+    return -1;
+  count(&x->stats->entries);
+  return 0;
+}
+
+/* bundle_xpool_done_fn: a file's data is written */
+static int file_written(void *ctx, const sqfs_tree_node_t *n, int fd, void *meta, oci_error **err)
+{
+  return finish_with(ctx, n, fd, meta, err);
 }
 
 static int finish(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_error **err)
 {
-  if (set_xattrs(x, n, fd, err) < 0 || set_mode_times(n, fd, err) < 0)
+  struct xattr_list *l = NULL;
+  if (read_xattrs(x, n, &l, err) < 0)
     return -1;
-  x->stats->entries++;
-  return 0;
+  int r = finish_with(x, n, fd, l, err);
+  xattr_list_free(l);
+  return r;
 }
 
 static uint32_t nlink_of(const sqfs_inode_generic_t *i)
@@ -147,7 +204,7 @@ static int try_hardlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd,
       continue;
     if (linkat(x->rootfd, x->links[i].path, dirfd, name, 0) < 0)
       return fail(n, errno, "hard link", err);
-    x->stats->entries++;
+    count(&x->stats->entries);
     return 1;
   }
   if (x->n_links == x->cap_links) {
@@ -181,23 +238,17 @@ static int write_file(struct extract *x, const sqfs_tree_node_t *n, int dirfd, c
       openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return fail(n, errno, "create", err);
-  sqfs_u64 size = 0;
-  sqfs_inode_get_file_size(n->inode, &size);
-  for (sqfs_u64 off = 0; off < size;) {
-    sqfs_u32 want = size - off < CHUNK ? (sqfs_u32)(size - off) : CHUNK;
-    sqfs_s32 got = sqfs_data_reader_read(x->sq->data, n->inode, off, x->buf, want);
-    if (got <= 0)
-      return fail(n, 0, got < 0 ? bundle_sqfs_strerror(got) : "file ends early", err);
-    if (fs_write_all(fd, x->buf, (size_t)got) < 0)
-      return fail(n, errno, "write", err);
-    off += (sqfs_u64)got;
-    x->stats->bytes_done += (uint64_t)got;
-    if (x->progress)
-      x->progress(x->stats, x->progress_data);
-  }
+  /* the owner now: an unmapped one fails before any data is written */
   if (set_owner(n, dirfd, name, fd, err) < 0)
     return -1;
-  return finish(x, n, fd, err);
+  sqfs_u64 size = 0;
+  sqfs_inode_get_file_size(n->inode, &size);
+  if (size == 0)
+    return finish(x, n, fd, err);
+  struct xattr_list *l = NULL;
+  if (read_xattrs(x, n, &l, err) < 0)
+    return -1;
+  return bundle_xpool_submit(x->pool, n, size, steal_fd(&fd), l, err);
 }
 
 static int write_symlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd, const char *name,
@@ -219,7 +270,7 @@ static int write_symlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd
     return -1;
   struct timespec t[2] = {{.tv_sec = i->base.mod_time}, {.tv_sec = i->base.mod_time}};
   (void)utimensat(dirfd, name, t, AT_SYMLINK_NOFOLLOW);
-  x->stats->entries++;
+  count(&x->stats->entries);
   return 0;
 }
 
@@ -232,7 +283,9 @@ static int write_special(struct extract *x, const sqfs_tree_node_t *n, int dirfd
     return -1;
   if (fchmodat(dirfd, name, n->inode->base.mode & 07777, 0) < 0)
     return fail(n, errno, "chmod", err);
-  x->stats->entries++;
+  struct timespec t[2] = {{.tv_sec = n->inode->base.mod_time}, {.tv_sec = n->inode->base.mod_time}};
+  (void)utimensat(dirfd, name, t, AT_SYMLINK_NOFOLLOW);
+  count(&x->stats->entries);
   return 0;
 }
 
@@ -269,7 +322,7 @@ static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd,
   case SQFS_INODE_BDEV:
   case SQFS_INODE_EXT_BDEV:
   case SQFS_INODE_CDEV:
-  case SQFS_INODE_EXT_CDEV: x->stats->devices_skipped++; return 0;
+  case SQFS_INODE_EXT_CDEV: count(&x->stats->devices_skipped); return 0;
   default: return fail(n, 0, "unknown inode type", err);
   }
 }
@@ -279,9 +332,13 @@ static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd,
 static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, int depth,
                        oci_error **err)
 {
-  for (const sqfs_tree_node_t *c = dir->children; c; c = c->next)
+  for (const sqfs_tree_node_t *c = dir->children; c; c = c->next) {
+    if (bundle_xpool_failed(x->pool))
+      return -1; /* a worker's error is the one reported */
     if (extract_node(x, c, fd, depth, err) < 0)
       return -1;
+  }
+  bundle_xpool_progress(x->pool);
   if (set_owner(dir, -1, NULL, fd, err) < 0)
     return -1;
   return finish(x, dir, fd, err);
@@ -330,15 +387,9 @@ int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
                         struct bundle_extract_stats *stats, bundle_progress_fn progress,
                         void *progress_data, oci_error **err)
 {
-  struct extract x = {
-      .sq = sq, .stats = stats, .progress = progress, .progress_data = progress_data, .rootfd = -1};
+  struct extract x = {.sq = sq, .stats = stats, .rootfd = -1};
   sqfs_tree_node_t *tree = NULL;
   int r = -1;
-  x.buf = malloc(CHUNK);
-  if (x.buf == NULL) {
-    oci_error_set(err, ENOMEM, "extracting");
-    goto out;
-  }
   if (load_tree(&x, &tree, err) < 0)
     goto out;
   stats->bytes_total = total_bytes(tree);
@@ -347,8 +398,29 @@ int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
     oci_error_set(err, errno, "opening '%s'", name);
     goto out;
   }
-  r = extract_dir(&x, tree, x.rootfd, 0, err);
-  if (progress)
+  struct bundle_xpool_config cfg = {
+      .workers = bundle_xpool_default_workers(),
+      .stats = stats,
+      .progress = progress,
+      .progress_data = progress_data,
+      .done = file_written,
+      .free_meta = xattr_list_free,
+      .ctx = &x,
+  };
+  if (bundle_xpool_start(sq, &cfg, &x.pool, err) < 0)
+    goto out;
+  oci_error *walk_err = NULL;
+  r = extract_dir(&x, tree, x.rootfd, 0, &walk_err);
+  /* the walk's own error first; else the first worker's */
+  if (bundle_xpool_finish(x.pool, r < 0, walk_err ? NULL : err) < 0)
+    r = -1;
+  if (walk_err != NULL) {
+    if (err != NULL && *err == NULL)
+      *err = walk_err;
+    else
+      oci_error_free(&walk_err);
+  }
+  if (r == 0 && progress)
     progress(stats, progress_data);
 out:
   if (x.rootfd >= 0)
@@ -356,7 +428,6 @@ out:
   for (size_t i = 0; i < x.n_links; i++)
     free(x.links[i].path);
   free(x.links);
-  free(x.buf);
   sqfs_destroy(x.xattrs);
   sqfs_dir_tree_destroy(tree);
   return r;

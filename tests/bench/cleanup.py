@@ -213,6 +213,9 @@ class Cleanup:
         for b in reversed(list(self.bundles)):
             if b not in keep:
                 attempt(f"oci umount {b}", self.oci_umount, b)
+        if not keep:  # a row's own things (the rootless user) go at the very end
+            for what, fn in getattr(self, "extra_cleanups", []):
+                attempt(what, fn)
         return problems
 
     def cleanup(self):
