@@ -226,6 +226,8 @@ int main(int argc, char **argv)
     oci_error_set(&err, 0, "%s: this command must be run as root", verb->name);
     return report(verb, err);
   }
+  if (ctr_root_act_as_owner(ctx.root, &err) < 0)
+    return report(verb, err);
   optind = 0; /* full getopt reset for the verb */
   opterr = 0;
   int r = verb->handler(&ctx, vargc, vargv, &err);

@@ -4,12 +4,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -173,10 +176,23 @@ const char *ctr_default_root(void)
   return buf;
 }
 
+/* Can only ME or root rename or replace entries of the directory ST? Its
+ * owner can; so can anyone it lets write, except in a sticky one (/tmp). */
+static bool parent_is_safe(const struct stat *st, uid_t me)
+{
+  if (!S_ISDIR(st->st_mode))
+    return false;
+  if (st->st_uid == me)
+    return true;
+  return st->st_uid == 0 && ((st->st_mode & S_ISVTX) || !(st->st_mode & 0022));
+}
+
 /* For a user other than root, ROOT must be theirs alone: a directory (not
- * a symlink) they own, closed to others, in a directory they own or a
- * root-owned sticky one (/tmp), so nobody else can swap it.  A ROOT that
- * does not exist yet passes (ctr_make makes it 0700).  -1 with *err. */
+ * a symlink) they own, closed to others, in a directory only they or root
+ * can change (their own, a root-owned one closed to others as an
+ * administrator makes /run/sifoci-slurm, or a root-owned sticky one as
+ * /tmp), so nobody else can swap it.  A ROOT that does not exist yet passes
+ * (ctr_make makes it 0700).  -1 with *err. */
 static int check_user_root(const char *root, oci_error **err)
 {
   uid_t me = geteuid();
@@ -192,13 +208,17 @@ static int check_user_root(const char *root, oci_error **err)
   else
     *slash = '\0';
   struct stat st;
-  if (lstat(parent, &st) == 0 &&
-      !(S_ISDIR(st.st_mode) && (st.st_uid == me || (st.st_uid == 0 && (st.st_mode & S_ISVTX)))))
+  if (lstat(parent, &st) == 0 && !parent_is_safe(&st, me)) {
+    if (S_ISDIR(st.st_mode) && st.st_uid == 0)
+      return oci_error_set(err, 0,
+                           "state root '%s': '%s' is open to others (mode %04o) and not sticky",
+                           root, parent, (unsigned)(st.st_mode & 07777));
     return oci_error_set(err, 0,
                          "state root '%s': '%s' is %s owned by uid %lu, not by you (uid %lu)%s",
                          root, parent, S_ISLNK(st.st_mode) ? "a symbolic link" : "a directory",
                          (unsigned long)st.st_uid, (unsigned long)me,
                          getenv("XDG_RUNTIME_DIR") ? " (is XDG_RUNTIME_DIR someone else's?)" : "");
+  }
   if (lstat(root, &st) < 0)
     return errno == ENOENT ? 0 : oci_error_set(err, errno, "state root '%s'", root);
   if (S_ISLNK(st.st_mode))
@@ -211,6 +231,82 @@ static int check_user_root(const char *root, oci_error **err)
   if (st.st_mode & 0077)
     return oci_error_set(err, 0, "state root '%s' is open to others (mode %04o; make it 0700)",
                          root, (unsigned)(st.st_mode & 07777));
+  return 0;
+}
+
+/* Is PATH (absolute) free of symbolic links, "." and ".."?  ROOT's own
+ * spelling is what the ancestor check below walks. */
+static bool path_is_canonical(const char *path, const char *canon)
+{
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/')
+    n--;
+  return strlen(canon) == n && strncmp(path, canon, n) == 0;
+}
+
+int ctr_root_act_as_owner(const char *root, oci_error **err)
+{
+  if (geteuid() != 0)
+    return 0;
+  struct stat st;
+  if (lstat(root, &st) < 0)
+    return errno == ENOENT ? 0 : oci_error_set(err, errno, "state root '%s'", root);
+  if (S_ISLNK(st.st_mode)) {
+    struct stat target;
+    if (stat(root, &target) == 0 && target.st_uid != 0)
+      return oci_error_set(err, 0,
+                           "state root '%s' is a symbolic link to a directory of uid %lu "
+                           "(root does not follow it; give the directory itself)",
+                           root, (unsigned long)target.st_uid);
+    return 0; /* root's own link: root's business */
+  }
+  if (!S_ISDIR(st.st_mode) || st.st_uid == 0)
+    return 0; /* not a directory: ctr_open says so */
+  uid_t owner = st.st_uid;
+  gid_t group = st.st_gid;
+  /* The owner is who we become, so nobody else may choose which directory
+   * the path reaches: no symbolic link in it, and every directory above it
+   * changeable only by root or the owner. */
+  char canon[PATH_MAX];
+  if (realpath(root, canon) == NULL)
+    return oci_error_set(err, errno, "state root '%s'", root);
+  if (!path_is_canonical(root, canon))
+    return oci_error_set(err, 0,
+                         "state root '%s' belongs to uid %lu and its path is not canonical "
+                         "(give root '%s')",
+                         root, (unsigned long)owner, canon);
+  for (char *slash = strchr(canon + 1, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
+    *slash = '\0';
+    struct stat up = {0};
+    bool safe = lstat(canon, &up) == 0 && parent_is_safe(&up, owner);
+    if (!safe)
+      oci_error_set(err, 0,
+                    "state root '%s' belongs to uid %lu, but '%s' above it is uid %lu's "
+                    "(mode %04o): someone else could swap it",
+                    root, (unsigned long)owner, canon, (unsigned long)up.st_uid,
+                    (unsigned)(up.st_mode & 07777));
+    *slash = '/';
+    if (!safe)
+      return -1;
+  }
+  struct stat top;
+  if (lstat("/", &top) < 0 || !parent_is_safe(&top, owner))
+    return oci_error_set(err, 0, "state root '%s': '/' is open to others", root);
+  /* Become the owner: its passwd groups, else its directory's group alone */
+  struct passwd *pw = getpwuid(owner);
+  int r = pw != NULL ? initgroups(pw->pw_name, pw->pw_gid) : setgroups(1, &group);
+  if (pw != NULL)
+    group = pw->pw_gid;
+  if (r < 0 || setgid(group) < 0 || setuid(owner) < 0)
+    return oci_error_set(err, errno, "state root '%s': becoming its owner, uid %lu", root,
+                         (unsigned long)owner);
+  if (geteuid() != owner || setuid(0) == 0)
+    return oci_error_set(err, 0, "state root '%s': could not drop root for uid %lu", root,
+                         (unsigned long)owner);
+  /* root's runtime dir is no hint for the owner's errors; and as an
+   * ordinary process of the owner, its runtime may read our /proc */
+  unsetenv("XDG_RUNTIME_DIR");
+  prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
   return 0;
 }
 

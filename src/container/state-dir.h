@@ -42,6 +42,17 @@ struct ctr_exit {
  * non-root user's root is checked before use (theirs, 0700, no symlink). */
 const char *ctr_default_root(void);
 
+/* Root given a state root that an ordinary user owns (Slurm runs Query,
+ * Kill and Delete as root in the job user's root) becomes that user before
+ * touching it: every file there is the user's to write (the runtime's
+ * state.json names the pid to signal and the cgroups to empty), so root
+ * acting as root would let the user aim root's signals and removals
+ * anywhere.  Refused (-1 with *err): a symbolic link to a user's
+ * directory, a path through a symbolic link, or a directory above it that
+ * anyone but root and the owner can change.  Anyone else, root's own or a
+ * missing ROOT: 0, nothing done. */
+int ctr_root_act_as_owner(const char *root, oci_error **err);
+
 /* Open an existing container ("container 'x' does not exist" otherwise) and
  * load its state.json when there is one.  A state.json that cannot be read
  * or parsed is no error here: c->damaged says why, for the caller to
