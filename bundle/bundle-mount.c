@@ -52,6 +52,7 @@ struct mount_job {
   bool in_userns; /* extract as root of a user namespace (not root) */
   struct idmap map;
   struct bundle_extract_stats *stats; /* shared with the extracting child */
+  struct bundle_spec_extra extra;     /* what the spec options need made */
 };
 
 static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract"};
@@ -81,6 +82,7 @@ static void job_clear(struct mount_job *job)
     close(job->parent_fd);
   bundle_path_clear(&job->path);
   bundle_spec_clear(&job->spec);
+  bundle_spec_extra_clear(&job->extra);
   bundle_sqfs_close(job->sq);
   sif_close(job->img);
 }
@@ -105,6 +107,10 @@ static int check_image(struct mount_job *job, oci_error **err)
     return -1;
   if (job->opts.no_seccomp)
     json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
+  if (job->opts.spec_options != NULL &&
+      bundle_spec_options_apply(job->spec.config, job->opts.spec_options, job->path.abs,
+                                &job->extra, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -305,6 +311,9 @@ static int make_dirs(struct mount_job *job, oci_error **err)
     if (bundle_record_add_created(&job->rec, name, err) < 0)
       return -1;
   }
+  if (job->extra.resolv_conf != NULL &&
+      bundle_record_add_created(&job->rec, BUNDLE_RESOLV_CONF, err) < 0)
+    return -1;
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
     return -1;
   for (size_t i = 0; i < nfixed; i++)
@@ -412,7 +421,7 @@ static int build(struct mount_job *job, oci_error **err)
           ? extract_rootfs(job, err) < 0
           : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
     return -1;
-  if (write_config(job, err) < 0)
+  if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;
   job->rec.state = BUNDLE_RECORD_MOUNTED;
   return save(job, err);

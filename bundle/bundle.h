@@ -28,6 +28,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "spec-options.h"
 #include "squashfs-extract.h"
 
 #define BUNDLE_IMAGE_DIR ".image"
@@ -58,6 +59,8 @@ struct bundle_mount_options {
   struct bundle_extract_stats *ret_stats;
   /* the method used (auto resolved); may be NULL */
   enum bundle_method *ret_method;
+  /* binds, env, capabilities, limits, ... for config.json; may be NULL */
+  const struct bundle_spec_options *spec_options;
 };
 
 /* OPTS may be NULL for the defaults. */

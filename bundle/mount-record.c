@@ -20,7 +20,8 @@ static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mo
 /* The fixed things mount makes; volumes/<one component> is the only
  * variable name. */
 static const char *const fixed_names[] = {
-    "rootfs", ".image", "overlay", "overlay/upper", "overlay/work", "volumes", "config.json",
+    "rootfs",       ".image",  "overlay",     "overlay/upper",
+    "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
 };
 
 bool bundle_record_name_ok(const char *name)
