@@ -473,6 +473,8 @@ int bundle_mount(const char *image_path, const char *bundle_path,
     oci_error_set(err, errno ? errno : ENOMEM, "resolving paths");
     goto out;
   }
+  if (bundle_spec_options_any(job.opts.spec_options))
+    job.rec.options = json_incref(job.opts.spec_options->asked);
   job.rec.image_dev = job.img->dev;
   job.rec.image_ino = job.img->ino;
   job.rec.offset = (uint64_t)job.rootfs->offset;

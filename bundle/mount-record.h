@@ -12,7 +12,10 @@
  *    "mounts": [{"target": ".image", "type": "squashfs"},
  *               {"target": "rootfs", "type": "overlay"}],
  *    "created": ["rootfs", "overlay", ...],
- *    "method": "kernel"|"extract"}          (absent: kernel)
+ *    "method": "kernel"|"extract",          (absent: kernel)
+ *    "options": [["bind", "/a:/b"], ["no-privs", null], ...]}
+ *                                          (what was asked, spec-options.h;
+ *                                           absent: nothing)
  *
  * Names are relative to the bundle and checked against the short list of
  * things mount makes, so a damaged record cannot point umount elsewhere.
@@ -20,6 +23,7 @@
 #ifndef SIFOCI_MOUNT_RECORD_H
 #define SIFOCI_MOUNT_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -35,6 +39,7 @@
 #define BUNDLE_RECORD_MAX_MOUNTS 4
 /* Directories and files made: fixed ones plus one per volume. */
 #define BUNDLE_RECORD_MAX_CREATED 300
+#define BUNDLE_RECORD_MAX_OPTIONS 1024 /* 4 * BUNDLE_OPT_MAX_ITEMS */
 
 enum bundle_record_state {
   BUNDLE_RECORD_MOUNTING,
@@ -64,6 +69,7 @@ struct bundle_record {
   char **created; /* in creation order */
   bool extracted; /* --method extract: rootfs is a tree, no mounts */
   size_t n_created;
+  json_t *options; /* [[name, value|null], ...] as asked (spec-options.h), or NULL */
 };
 
 /* Write the record under DIRFD (0600, tmp + rename). */

@@ -155,16 +155,19 @@ int spec_parse_workdir(struct bundle_spec_options *o, const char *value, oci_err
   return 0;
 }
 
-static const char *const no_mount_names[] = {"proc", "sys", "dev", "tmp", "home"};
+/* in the order of enum bundle_no_mount */
+static const char *const no_mount_names[] = {"sys", "dev", "tmp", "home"};
 
 static int no_mount_item(struct bundle_spec_options *o, const char *item, oci_error **err)
 {
+  if (strcmp(item, "proc") == 0) /* runc: "error closing exec fds: open /proc/self/fd" */
+    return spec_bad(err, "no-mount", item, "runc and crun need /proc in the container");
   for (size_t i = 0; i < sizeof(no_mount_names) / sizeof(no_mount_names[0]); i++)
     if (strcmp(item, no_mount_names[i]) == 0) {
       o->no_mount |= 1u << i;
       return 0;
     }
-  return spec_bad(err, "no-mount", item, "not one of proc, sys, dev, tmp, home");
+  return spec_bad(err, "no-mount", item, "not one of sys, dev, tmp, home");
 }
 
 int spec_parse_no_mount(struct bundle_spec_options *o, const char *value, oci_error **err)
@@ -177,10 +180,9 @@ static const struct {
   unsigned bit;
   const char *destination;
 } default_mounts[] = {
-    {BUNDLE_NO_MOUNT_PROC, "/proc"},         {BUNDLE_NO_MOUNT_SYS, "/sys"},
-    {BUNDLE_NO_MOUNT_SYS, "/sys/fs/cgroup"}, {BUNDLE_NO_MOUNT_DEV, "/dev"},
-    {BUNDLE_NO_MOUNT_DEV, "/dev/pts"},       {BUNDLE_NO_MOUNT_DEV, "/dev/shm"},
-    {BUNDLE_NO_MOUNT_DEV, "/dev/mqueue"},
+    {BUNDLE_NO_MOUNT_SYS, "/sys"},     {BUNDLE_NO_MOUNT_SYS, "/sys/fs/cgroup"},
+    {BUNDLE_NO_MOUNT_DEV, "/dev"},     {BUNDLE_NO_MOUNT_DEV, "/dev/pts"},
+    {BUNDLE_NO_MOUNT_DEV, "/dev/shm"}, {BUNDLE_NO_MOUNT_DEV, "/dev/mqueue"},
 };
 
 static void drop_default_mounts(json_t *mounts, unsigned no_mount)

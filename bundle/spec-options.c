@@ -179,14 +179,21 @@ int bundle_spec_option_set(struct bundle_spec_options *o, const char *name, cons
       continue;
     if (o->asked == NULL && (o->asked = json_array()) == NULL)
       return oci_error_set(err, ENOMEM, "--%s", name);
-    if (json_array_size(o->asked) >= 4 * BUNDLE_OPT_MAX_ITEMS)
-      return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "more than %d options",
-                                4 * BUNDLE_OPT_MAX_ITEMS);
+    o->asked_bytes += strlen(name) + 16;
+    for (const char *c = value; c && *c; c++) /* as JSON writes it: \u001b for ESC */
+      o->asked_bytes += (unsigned char)*c < 0x20 || *c == '"' || *c == '\\' ? 6 : 1;
+    if (json_array_size(o->asked) >= 4 * BUNDLE_OPT_MAX_ITEMS ||
+        o->asked_bytes > BUNDLE_OPT_MAX_ASKED)
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                                "more than %d options or %u KiB of them: too many",
+                                4 * BUNDLE_OPT_MAX_ITEMS, BUNDLE_OPT_MAX_ASKED >> 10);
     if (option_table[i].parse == NULL)
       *(bool *)((char *)o + option_table[i].flag) = true;
     else if (option_table[i].parse(o, value, err) < 0)
       return -1;
     json_t *pair = json_pack("[s, s?]", name, value);
+    if (pair == NULL) /* nor could config.json, which is JSON, hold it */
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--%s: the value is not UTF-8", name);
     if (json_array_append_new(o->asked, pair) < 0)
       return oci_error_set(err, ENOMEM, "--%s", name);
     return 0;

@@ -26,6 +26,8 @@
 /* Caps on what one command line may ask for. */
 #define BUNDLE_OPT_MAX_ITEMS 256       /* binds, env entries, scratch dirs, ... each */
 #define BUNDLE_OPT_MAX_FILE (1u << 20) /* --env-file, --security seccomp:FILE, --apply-cgroups */
+/* the options' text together: the mount record (256 KiB at most) keeps it */
+#define BUNDLE_OPT_MAX_ASKED (64u << 10)
 
 /* The name of the resolv.conf --dns writes into the bundle. */
 #define BUNDLE_RESOLV_CONF "resolv.conf"
@@ -36,13 +38,13 @@ struct bundle_bind {
   bool ro;
 };
 
-/* --no-mount: which of the default mounts to leave out */
+/* --no-mount: which of the default mounts to leave out (not /proc: runc
+ * and crun need it) */
 enum bundle_no_mount {
-  BUNDLE_NO_MOUNT_PROC = 1 << 0,
-  BUNDLE_NO_MOUNT_SYS = 1 << 1,
-  BUNDLE_NO_MOUNT_DEV = 1 << 2,
-  BUNDLE_NO_MOUNT_TMP = 1 << 3,
-  BUNDLE_NO_MOUNT_HOME = 1 << 4,
+  BUNDLE_NO_MOUNT_SYS = 1 << 0,
+  BUNDLE_NO_MOUNT_DEV = 1 << 1,
+  BUNDLE_NO_MOUNT_TMP = 1 << 2,
+  BUNDLE_NO_MOUNT_HOME = 1 << 3,
 };
 
 /* --net, --pid, --ipc, --uts */
@@ -98,6 +100,7 @@ struct bundle_spec_options {
 
   /* what was asked, as [[name, value], ...] in order (the mount record) */
   json_t *asked;
+  size_t asked_bytes;
 };
 
 /* Take option NAME ("bind", "env", "memory", ...: the long option without

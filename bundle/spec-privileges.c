@@ -6,6 +6,8 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -207,6 +209,21 @@ static void mark_list(bool *set, char **names, size_t n, bool value)
   }
 }
 
+/* --keep-privs: what this process may hold (its bounding set), as root in
+ * a container can hold no more than the runtime that starts it; every
+ * capability when /proc says nothing. */
+static uint64_t own_bounding_set(void)
+{
+  cleanup_fclose FILE *f = fopen("/proc/self/status", "re");
+  char line[256];
+  while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+    unsigned long long mask;
+    if (sscanf(line, "CapBnd: %llx", &mask) == 1)
+      return (uint64_t)mask;
+  }
+  return UINT64_MAX;
+}
+
 /* The capability set the options ask for, starting from the bounding set
  * the config has. */
 static void final_caps(json_t *caps, const struct bundle_spec_options *o, bool set[N_CAPS])
@@ -215,8 +232,9 @@ static void final_caps(json_t *caps, const struct bundle_spec_options *o, bool s
   size_t i;
   json_t *c;
   if (o->keep_privs) {
+    uint64_t own = own_bounding_set();
     for (i = 0; i < N_CAPS; i++)
-      set[i] = true;
+      set[i] = (own >> i) & 1;
   } else if (!o->no_privs) {
     json_array_foreach(json_object_get(caps, "bounding"), i, c)
     {
