@@ -54,6 +54,7 @@ struct mount_job {
   struct idmap map;
   struct bundle_extract_stats *stats; /* shared with the extracting child */
   struct bundle_fuse_tools fuse;
+  struct bundle_spec_extra extra;     /* what the spec options need made */
 };
 
 static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract", "fuse"};
@@ -83,6 +84,7 @@ static void job_clear(struct mount_job *job)
     close(job->parent_fd);
   bundle_path_clear(&job->path);
   bundle_spec_clear(&job->spec);
+  bundle_spec_extra_clear(&job->extra);
   bundle_sqfs_close(job->sq);
   sif_close(job->img);
 }
@@ -107,6 +109,10 @@ static int check_image(struct mount_job *job, oci_error **err)
     return -1;
   if (job->opts.no_seccomp)
     json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
+  if (job->opts.spec_options != NULL &&
+      bundle_spec_options_apply(job->spec.config, job->opts.spec_options, job->path.abs,
+                                &job->extra, err) < 0)
+    return -1;
   return 0;
 }
 
@@ -339,6 +345,9 @@ static int make_dirs(struct mount_job *job, oci_error **err)
     if (bundle_record_add_created(&job->rec, name, err) < 0)
       return -1;
   }
+  if (job->extra.resolv_conf != NULL &&
+      bundle_record_add_created(&job->rec, BUNDLE_RESOLV_CONF, err) < 0)
+    return -1;
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
     return -1;
   for (size_t i = 0; i < nfixed; i++)
@@ -465,7 +474,7 @@ static int build(struct mount_job *job, oci_error **err)
           ? mount_fuse(job, err) < 0
           : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
     return -1;
-  if (write_config(job, err) < 0)
+  if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;
   job->rec.state = BUNDLE_RECORD_MOUNTED;
   return save(job, err);
@@ -519,6 +528,8 @@ int bundle_mount(const char *image_path, const char *bundle_path,
     oci_error_set(err, errno ? errno : ENOMEM, "resolving paths");
     goto out;
   }
+  if (bundle_spec_options_any(job.opts.spec_options))
+    job.rec.options = json_incref(job.opts.spec_options->asked);
   job.rec.image_dev = job.img->dev;
   job.rec.image_ino = job.img->ino;
   job.rec.offset = (uint64_t)job.rootfs->offset;

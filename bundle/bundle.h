@@ -31,6 +31,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "spec-options.h"
 #include "squashfs-extract.h"
 
 #define BUNDLE_IMAGE_DIR ".image"
@@ -65,6 +66,8 @@ struct bundle_mount_options {
   /* fuse as a user with subordinate IDs but without allow_other: only the
    * container's root can use the files; may be NULL */
   bool *ret_fuse_owner_only;
+  /* binds, env, capabilities, limits, ... for config.json; may be NULL */
+  const struct bundle_spec_options *spec_options;
 };
 
 /* OPTS may be NULL for the defaults. */

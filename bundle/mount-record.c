@@ -20,7 +20,8 @@ static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mo
 /* The fixed things mount makes; volumes/<one component> is the only
  * variable name. */
 static const char *const fixed_names[] = {
-    "rootfs", ".image", "overlay", "overlay/upper", "overlay/work", "volumes", "config.json",
+    "rootfs",       ".image",  "overlay",     "overlay/upper",
+    "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
 };
 
 bool bundle_record_name_ok(const char *name)
@@ -102,6 +103,8 @@ static json_t *record_json(const struct bundle_record *rec)
   for (size_t i = 0; i < rec->n_created; i++)
     if (json_array_append_new(created, json_string(rec->created[i])) < 0)
       goto fail;
+  if (rec->options != NULL && json_object_set(o, "options", rec->options) < 0)
+    goto fail;
   return o;
 fail:
   json_decref(o);
@@ -144,6 +147,26 @@ static bool is_loop_device_name(const char *name)
     if (*n < '0' || *n > '9')
       return false;
   return strlen(name) <= 9 + 7;
+}
+
+/* Only shown (oci inspect BUNDLE), never acted on: checked for shape. */
+static int parse_options(json_t *options, struct bundle_record *rec, oci_error **err)
+{
+  if (options == NULL)
+    return 0;
+  if (!json_is_array(options) || json_array_size(options) > BUNDLE_RECORD_MAX_OPTIONS)
+    return oci_error_set(err, 0, "bad options list");
+  size_t i;
+  json_t *e;
+  json_array_foreach(options, i, e)
+  {
+    json_t *v = json_array_get(e, 1);
+    if (!json_is_array(e) || json_array_size(e) != 2 || !json_is_string(json_array_get(e, 0)) ||
+        !(json_is_string(v) || json_is_null(v)))
+      return oci_error_set(err, 0, "bad options entry %zu", i);
+  }
+  rec->options = json_incref(options);
+  return 0;
 }
 
 static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
@@ -237,7 +260,7 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
     if (bundle_record_add_created(rec, name, err) < 0)
       return -1;
   }
-  return 0;
+  return parse_options(json_object_get(o, "options"), rec, err);
 }
 
 int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err)
@@ -265,6 +288,7 @@ void bundle_record_clear(struct bundle_record *rec)
   free(rec->bundle);
   free(rec->image);
   cleanup_strv_fn(&rec->created);
+  json_decref(rec->options);
   memset(rec, 0, sizeof(*rec));
 }
 

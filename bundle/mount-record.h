@@ -14,7 +14,10 @@
  *      (fuse: "type": "fuse.squashfuse_ll" | "fuse.squashfuse" |
  *       "fuse.fuse-overlayfs", with "pid": N, "pidStart": N once started)
  *    "created": ["rootfs", "overlay", ...],
- *    "method": "kernel"|"extract"|"fuse"}          (absent: kernel)
+ *    "method": "kernel"|"extract"|"fuse",   (absent: kernel)
+ *    "options": [["bind", "/a:/b"], ["no-privs", null], ...]}
+ *                                          (what was asked, spec-options.h;
+ *                                           absent: nothing)
  *
  * Names are relative to the bundle and checked against the short list of
  * things mount makes, so a damaged record cannot point umount elsewhere.
@@ -22,6 +25,7 @@
 #ifndef SIFOCI_MOUNT_RECORD_H
 #define SIFOCI_MOUNT_RECORD_H
 
+#include <jansson.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -37,6 +41,7 @@
 #define BUNDLE_RECORD_MAX_MOUNTS 4
 /* Directories and files made: fixed ones plus one per volume. */
 #define BUNDLE_RECORD_MAX_CREATED 300
+#define BUNDLE_RECORD_MAX_OPTIONS 1024 /* 4 * BUNDLE_OPT_MAX_ITEMS */
 
 enum bundle_record_state {
   BUNDLE_RECORD_MOUNTING,
@@ -71,6 +76,7 @@ struct bundle_record {
   bool extracted; /* --method extract: rootfs is a tree, no mounts */
   bool fuse;      /* --method fuse: the mounts are FUSE mounts */
   size_t n_created;
+  json_t *options; /* [[name, value|null], ...] as asked (spec-options.h), or NULL */
 };
 
 /* Write the record under DIRFD (0600, tmp + rename). */

@@ -175,8 +175,11 @@ void cli_print_verb_help(const struct cli_verb *verb)
   printf("Usage: oci %s %s\n\n%s\n", verb->name, verb->usage, verb->summary);
   bool any = false;
   for (int g = 0; g < CLI_OPTION_GROUPS; g++) {
+    const char *title = verb->option_titles[g];
     for (const struct cli_option *o = verb->options[g]; o && o->name; o++) {
-      if (!any)
+      if (o == verb->options[g] && title != NULL)
+        printf("\n%s:\n", title);
+      else if (!any && title == NULL)
         printf("\nOptions:\n");
       any = true;
       print_option(o);

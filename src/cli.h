@@ -42,8 +42,10 @@ struct cli_option {
   const char *help; /* one line; '\n' starts another, indented */
 };
 #define CLI_OPT_LONG 256
-#define CLI_OPTION_GROUPS 2 /* run: create's options and its own */
-#define CLI_MAX_OPTIONS 16  /* per verb, all groups */
+/* run: create's options and its own; mount: its own and the bundle
+ * options' groups (mount-flags.h) */
+#define CLI_OPTION_GROUPS 8
+#define CLI_MAX_OPTIONS 72 /* per verb, all groups */
 
 struct cli_context;
 
@@ -53,6 +55,8 @@ struct cli_verb {
   const char *summary; /* one line */
   /* tables ending with a NULL name; unused groups are NULL */
   const struct cli_option *options[CLI_OPTION_GROUPS];
+  /* the help's heading of each group; NULL: under "Options:" */
+  const char *option_titles[CLI_OPTION_GROUPS];
   int min_args, max_args; /* positional arguments; max -1 = unlimited */
   /* what to tell a user who gave more than max_args (NULL: the usage) */
   const char *extra_args_hint;

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* oci inspect: a SIF image's objects (as `siftool list` shows them) and its
- * image config. */
+ * image config; or a bundle's mount record (inspect-bundle.c). */
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "image-config.h"
+#include "inspect-bundle.h"
 #include "sif.h"
 #include "text-escape.h"
 
@@ -156,6 +158,9 @@ static int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
     return -1;
   const char *path = argv[optind];
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return cli_inspect_bundle(path, as_json, err);
   cleanup_sif struct sif_image *img = NULL;
   json_auto_t *config = NULL;
   if (sif_open(path, &img, err) < 0 || bundle_image_config_load(img, &config, err) < 0)
@@ -169,8 +174,8 @@ static int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error
 /* no CLI_ROOT: reading an image needs no privilege */
 const struct cli_verb cli_verb_inspect = {
     .name = "inspect",
-    .usage = "[--json] IMAGE",
-    .summary = "show a SIF image's objects and image config",
+    .usage = "[--json] IMAGE|BUNDLE",
+    .summary = "show a SIF image's objects and image config, or what oci mount made a bundle from",
     .options = {options},
     .min_args = 1,
     .max_args = 1,

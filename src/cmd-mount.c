@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* oci mount [--no-seccomp] [--method M] [--quiet] IMAGE BUNDLE: a SIF image
- * as an OCI bundle (bundle/bundle.h). */
+/* oci mount [--no-seccomp] [--method M] [--quiet] [BUNDLE OPTIONS] IMAGE
+ * BUNDLE: a SIF image as an OCI bundle (bundle/bundle.h), with what the
+ * user asks for in its config.json (mount-flags.h). */
 #include <getopt.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "bundle.h"
 #include "cli.h"
+#include "mount-flags.h"
 
 enum { OPT_NO_SECCOMP = CLI_OPT_LONG, OPT_METHOD, OPT_QUIET };
 
@@ -63,23 +65,33 @@ static void draw_progress(const struct bundle_extract_stats *s, void *data)
 static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
   struct bundle_mount_options mopts = {0};
+  struct bundle_spec_options spec_opts = {0};
   bool quiet = false;
-  int c;
+  int c, r;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
+    if ((r = cli_mount_flag(ctx, &spec_opts, c, optarg, err)) != 0) {
+      if (r < 0)
+        goto fail;
+      continue;
+    }
     switch (c) {
     case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
     case OPT_QUIET: quiet = true; break;
     case OPT_METHOD:
       mopts.method = bundle_method_from_name(optarg);
-      if (mopts.method == BUNDLE_METHOD_MAX)
-        return cli_usage_error(ctx, err, "unknown --method '%s' (auto, kernel, fuse or extract)",
-                               optarg);
+    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [BUNDLE OPTIONS] "
+             "IMAGE BUNDLE",
       break;
     default: break;
     }
   }
   if (c < 0 || cli_check_args(ctx, argc - optind, err) < 0)
-    return -1;
+    goto fail;
+  if (bundle_spec_options_check(&spec_opts, err) < 0) {
+    oci_error_prefix(err, "mount");
+    goto fail;
+  }
+  mopts.spec_options = &spec_opts;
   struct progress_bar bar = {0};
   clock_gettime(CLOCK_MONOTONIC, &bar.start);
   struct bundle_extract_stats stats = {0};
@@ -93,7 +105,9 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   mopts.ret_method = &used;
   mopts.ret_fuse_owner_only = &owner_only;
   const char *image = argv[optind];
-  if (bundle_mount(image, argv[optind + 1], &mopts, err) < 0) {
+  r = bundle_mount(image, argv[optind + 1], &mopts, err);
+  bundle_spec_options_clear(&spec_opts);
+  if (r < 0) {
     if (bar.drawn)
       fputc('\n', stderr);
     return oci_error_prefix(err, "mount '%s'", image);
@@ -109,13 +123,19 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
             "root can use its files\n",
             image);
   return 0;
+fail:
+  bundle_spec_options_clear(&spec_opts);
+  return -1;
 }
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] IMAGE BUNDLE",
+    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [BUNDLE OPTIONS] "
+             "IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
-    .options = {options},
+    .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
+                cli_mount_flags_privileges, cli_mount_flags_limits},
+    .option_titles = {NULL, CLI_MOUNT_FLAG_TITLES},
     .min_args = 2,
     .max_args = 2,
     .handler = cmd_mount,
