@@ -79,8 +79,10 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     case OPT_QUIET: quiet = true; break;
     case OPT_METHOD:
       mopts.method = bundle_method_from_name(optarg);
-    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [BUNDLE OPTIONS] "
-             "IMAGE BUNDLE",
+      if (mopts.method == BUNDLE_METHOD_MAX) {
+        cli_usage_error(ctx, err, "unknown --method '%s' (auto, kernel, fuse or extract)", optarg);
+        goto fail;
+      }
       break;
     default: break;
     }
