@@ -54,7 +54,7 @@ struct mount_job {
   struct idmap map;
   struct bundle_extract_stats *stats; /* shared with the extracting child */
   struct bundle_fuse_tools fuse;
-  struct bundle_spec_extra extra;     /* what the spec options need made */
+  struct bundle_spec_extra extra; /* what the spec options need made */
 };
 
 static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract", "fuse"};
