@@ -6,7 +6,8 @@
 # oci run with the output and exit code, native and Docker-derived
 # (User 65534) images; the detached cycle; a PTY run; the second user can
 # reach nothing of the first's; umount leaves nothing.  Then odd hosts:
-# XDG_RUNTIME_DIR someone else's, no subordinate ranges, disk full while
+# XDG_RUNTIME_DIR someone else's, unset, or its sifoci a symlink; newuidmap
+# missing; no subordinate ranges; disk full while
 # extracting, an image owner outside the mapping.  The bundles here are
 # extracted (--method extract): auto takes fuse where /dev/fuse is open to
 # users (fuse.sh tests that method).  Everything made here
@@ -178,6 +179,28 @@ tap_like "$out" "not by you" "XDG_RUNTIME_DIR someone else's: one clear line"
 tap_is "$(echo "$out" | wc -l)" 1 "... exactly one line"
 out=$(as "$UA" "$OCI" --root "$T" create -b "$HA/b" c5 2>&1)
 tap_like "$out" "state root '$T' is owned by uid 0" "a state root someone else owns: refused"
+# XDG_RUNTIME_DIR unset: the fallback /tmp/sifoci-UID, made 0700 and the user's
+rm -rf --one-file-system "/tmp/sifoci-$UIDA"
+out=$(as "$UA" env -u XDG_RUNTIME_DIR "$OCI" create -b "$HA/b" c5x 2>&1)
+tap_is "$(stat -c '%U %a' "/tmp/sifoci-$UIDA" 2>&1)" "$UA 700" "XDG_RUNTIME_DIR unset: state in /tmp/sifoci-UID, 0700, the user's ($out)"
+tap_like "$(as "$UA" env -u XDG_RUNTIME_DIR "$OCI" list -q 2>&1)" '^c5x$' "... and list finds the container there"
+as "$UA" env -u XDG_RUNTIME_DIR "$OCI" delete -f c5x >/dev/null 2>&1
+tap_run "... delete leaves an empty state root" rmdir "/tmp/sifoci-$UIDA"
+# XDG_RUNTIME_DIR/sifoci a symbolic link (to a directory of the user's): refused
+install -d -m 0700 -o "$UA" -g "$UA" "$T/xdg-a" "$T/xdg-a-target"
+ln -s "$T/xdg-a-target" "$T/xdg-a/sifoci"
+out=$(AS_XDG=$T/xdg-a as "$UA" "$OCI" create -b "$HA/b" c5y 2>&1)
+tap_like "$out" "symbolic link|symlink" "XDG_RUNTIME_DIR/sifoci a symbolic link: refused ($out)"
+tap_is "$(echo "$out" | wc -l)" 1 "... in one line"
+tap_is "$(ls -A "$T/xdg-a-target")" "" "... and nothing made through it"
+# newuidmap missing (an empty file over it, in a mount namespace of our own)
+: >"$T/empty-helper"
+out=$(unshare -m sh -c "mount --bind '$T/empty-helper' \"\$(command -v newuidmap)\" &&
+  setpriv --reuid=$UIDA --regid=\$(id -g $UA) --init-groups --reset-env -- env HOME=$HA USER=$UA \
+    XDG_RUNTIME_DIR=/run/user/$UIDA PATH=/usr/local/bin:/usr/bin:/bin \
+    '$OCI' mount --method extract '$T/busybox.sif' '$HA/nm'" 2>&1)
+tap_like "$out" "newuidmap/newgidmap are not installed" "newuidmap missing (user with subordinate IDs): one clear line"
+tap_is "$(ls -d "$HA/nm" 2>/dev/null)" "" "... and no bundle left"
 as "$UA" "$OCI" umount "$HA/b" >/dev/null 2>&1
 out=$(as "$UB" bash -c "'$OCI' mount --method extract '$T/busybox.sif' ~/b && '$OCI' run -b ~/b c6 </dev/null; echo rc=\$?" 2>&1)
 tap_like "$out" 'note: no subordinate IDs' "no subordinate ranges: a one-line note"
