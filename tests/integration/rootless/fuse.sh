@@ -15,6 +15,7 @@
 #   - afterwards no FUSE mount, daemon, process or state of the user
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/lib/test-users.sh"
 require_root
 require_cmd useradd userdel setpriv jq python3 newuidmap newgidmap runc unshare \
   squashfuse_ll fuse-overlayfs fusermount3
@@ -25,8 +26,6 @@ FIX=$(fixtures_dir) || tap_skip_all "no fixtures"
 T=$(mktemp -d /tmp/sifoci-rlfuse.XXXXXX)
 chmod 755 "$T"
 UA=sffu$$
-SUB_START=$((3500000000 + ($$ % 10000) * 65536))
-LOCK=/etc/.sifoci-subid.lock
 MAIN_PID=$BASHPID
 FUSE_MODE=$(stat -c %a /dev/fuse)
 cp -p /etc/fuse.conf "$T/fuse.conf.orig" 2>/dev/null || : >"$T/fuse.conf.none"
@@ -45,15 +44,8 @@ cleanup() {
     done
     # what a failed umount left: FUSE mounts under the home, deepest first
     for m in $(mounts_under "$HA" | sort -r); do umount -l "$m" 2>/dev/null; done
-    pkill -KILL -U "$uid" 2>/dev/null
-    for _ in $(seq 50); do pgrep -U "$uid" >/dev/null || break; sleep 0.1; done
-    rm -rf --one-file-system "/run/user/$uid"
-    userdel -r "$UA" >/dev/null 2>&1
   fi
-  (
-    flock 9
-    sed -i "/^$UA:/d" /etc/subuid /etc/subgid
-  ) 9>"$LOCK"
+  test_user_remove "$UA" "$HA"
   rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
@@ -70,15 +62,8 @@ as() {
 }
 
 HA=/home/$UA-fu
-useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -m -d "$HA" -s /bin/sh "$UA" ||
-  tap_skip_all "useradd failed"
+test_user_add "$UA" "$HA" --make-home --run-dir --subids || tap_skip_all "useradd failed"
 UIDA=$(id -u "$UA")
-install -d -m 0700 -o "$UA" -g "$UA" "/run/user/$UIDA"
-(
-  flock 9
-  echo "$UA:$SUB_START:65536" >>/etc/subuid
-  echo "$UA:$SUB_START:65536" >>/etc/subgid
-) 9>"$LOCK"
 cp "$FIX/busybox.sif" "$FIX/busybox-docker.sif" "$T/"
 chmod 644 "$T"/*.sif
 as "$UA" test -x "$OCI" || tap_skip_all "'$OCI' is not reachable for an ordinary user"

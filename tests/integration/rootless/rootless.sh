@@ -14,6 +14,7 @@
 # (users, ranges, /run/user dirs, processes, mounts) goes at the end.
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/lib/test-users.sh"
 require_root
 require_cmd useradd userdel setpriv jq python3 newuidmap newgidmap runc mksquashfs siftool
 PTY_DRIVE="$SIFOCI_TESTS/integration/lifecycle/pty-drive.py"
@@ -22,9 +23,6 @@ FIX=$(fixtures_dir) || tap_skip_all "no fixtures"
 T=$(mktemp -d /tmp/sifoci-rl.XXXXXX)
 chmod 755 "$T"
 UA=sfrl$$a UB=sfrl$$b
-# a range of our own, far above the usual 100000 + 65536*N allocations
-SUB_START=$((3000000000 + ($$ % 10000) * 65536))
-LOCK=/etc/.sifoci-subid.lock
 MAIN_PID=$BASHPID
 
 cleanup() {
@@ -38,19 +36,10 @@ cleanup() {
     for b in /home/"$u"-rl/*; do
       [ -e "$b/.sifoci-mount.json" ] && as "$u" "$OCI" umount "$b" >/dev/null 2>&1
     done
-    pkill -KILL -U "$uid" 2>/dev/null
-    for _ in $(seq 50); do pgrep -U "$uid" >/dev/null || break; sleep 0.1; done
+    test_user_kill "$u"
   done
   mountpoint -q "$T/small" && umount "$T/small"
-  for u in "$UA" "$UB"; do
-    uid=$(id -u "$u" 2>/dev/null) || continue
-    rm -rf --one-file-system "/run/user/$uid"
-    userdel -r "$u" >/dev/null 2>&1
-  done
-  (
-    flock 9
-    sed -i "/^$UA:/d;/^$UB:/d" /etc/subuid /etc/subgid
-  ) 9>"$LOCK"
+  for u in "$UA" "$UB"; do test_user_remove "$u" "/home/$u-rl"; done
   rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
@@ -66,18 +55,10 @@ as() {
     ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
 }
 
-for u in "$UA" "$UB"; do
-  # no automatic subordinate ranges: the test sets its own
-  useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -m -d "/home/$u-rl" -s /bin/sh "$u" ||
-    tap_skip_all "useradd failed"
-  uid=$(id -u "$u")
-  install -d -m 0700 -o "$u" -g "$u" "/run/user/$uid"
-done
-(
-  flock 9
-  echo "$UA:$SUB_START:65536" >>/etc/subuid
-  echo "$UA:$SUB_START:65536" >>/etc/subgid
-) 9>"$LOCK"
+# a subordinate range for the first only
+test_user_add "$UA" "/home/$UA-rl" --make-home --run-dir --subids || tap_skip_all "useradd failed"
+test_user_add "$UB" "/home/$UB-rl" --make-home --run-dir || tap_skip_all "useradd failed"
+SUB_START=$(test_user_subid_start "$UA")
 UIDA=$(id -u "$UA") UIDB=$(id -u "$UB")
 HA=/home/$UA-rl HB=/home/$UB-rl
 cp "$FIX/busybox.sif" "$FIX/busybox-docker.sif" "$T/"

@@ -11,6 +11,7 @@
 # the end no job, container, monitor, mount, state dir or user is left.
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/lib/test-users.sh"
 require_root
 require_cmd runc jq munged slurmctld slurmd srun sbatch scontrol scancel sinfo squeue ss \
   useradd userdel setpriv newuidmap newgidmap
@@ -28,8 +29,6 @@ B=$T/bundle # root's
 U=sfsl$$    # the unprivileged user, its bundle $UB in its home $UH
 UH=$T/uhome
 UB=$UH/b
-SUB_START=$((3600000000 + ($$ % 10000) * 65536))
-LOCK=/etc/.sifoci-subid.lock
 export SLURM_CONF=$T/etc/slurm.conf
 unset SLURM_JOB_ID SLURM_JOBID
 
@@ -50,14 +49,8 @@ cleanup() {
   [ -d "$B" ] && "$OCI" umount "$B" >/dev/null 2>&1
   if uid=$(id -u "$U" 2>/dev/null); then
     [ -e "$UB/.sifoci-mount.json" ] && as_user "$OCI" umount "$UB" >/dev/null 2>&1
-    pkill -KILL -U "$uid" 2>/dev/null
-    for _ in $(seq 50); do pgrep -U "$uid" >/dev/null || break; sleep 0.1; done
-    userdel "$U" >/dev/null 2>&1
   fi
-  (
-    flock 9
-    sed -i "/^$U:/d" /etc/subuid /etc/subgid
-  ) 9>"$LOCK"
+  test_user_remove "$U"
   release_mounts "$T" "$FX"
   [ -z "$(mounts_under "$T")" ] && rm -rf --one-file-system "$T"
 }
@@ -66,12 +59,7 @@ trap 'exit 130' INT # meson's timeout: the EXIT trap still cleans up
 trap 'exit 143' TERM
 
 # --- the user, with a range of its own far above the usual allocations
-useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -M -d "$UH" -s /bin/sh "$U" || tap_skip_all "useradd failed"
-(
-  flock 9
-  echo "$U:$SUB_START:65536" >>/etc/subuid
-  echo "$U:$SUB_START:65536" >>/etc/subgid
-) 9>"$LOCK"
+test_user_add "$U" "$UH" --subids || tap_skip_all "useradd failed"
 UID_U=$(id -u "$U")
 install -d -m 0755 -o "$U" -g "$U" "$UH"
 mkdir -p "$T/img" "$T/bin" "$T/etc" "$T/log"

@@ -10,6 +10,7 @@
 # a subordinate range), removed at the end with everything it ran.
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/lib/test-users.sh"
 require_root
 require_cmd useradd userdel setpriv jq newuidmap newgidmap runc
 FX=$(fixtures_dir) || tap_skip_all "no fixtures"
@@ -17,8 +18,6 @@ FX=$(fixtures_dir) || tap_skip_all "no fixtures"
 T=$(mktemp -d /tmp/sifoci-sr.XXXXXX)
 chmod 755 "$T"
 U=sfsr$$
-SUB_START=$((3500000000 + ($$ % 10000) * 65536))
-LOCK=/etc/.sifoci-subid.lock
 MAIN_PID=$BASHPID
 VICTIM=
 
@@ -29,14 +28,8 @@ cleanup() {
   if uid=$(id -u "$U" 2>/dev/null); then
     for id in $(ls "$T/run/$uid" 2>/dev/null); do as "$OCI" --root "$T/run/$uid" delete -f "$id" >/dev/null 2>&1; done
     [ -e "$T/home/b/.sifoci-mount.json" ] && as "$OCI" umount "$T/home/b" >/dev/null 2>&1
-    pkill -KILL -U "$uid" 2>/dev/null
-    for _ in $(seq 50); do pgrep -U "$uid" >/dev/null || break; sleep 0.1; done
-    userdel "$U" >/dev/null 2>&1
   fi
-  (
-    flock 9
-    sed -i "/^$U:/d" /etc/subuid /etc/subgid
-  ) 9>"$LOCK"
+  test_user_remove "$U"
   rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
@@ -47,12 +40,7 @@ as() { # CMD as the user, a clean environment
     ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
 }
 
-useradd -K SUB_UID_COUNT=0 -K SUB_GID_COUNT=0 -M -d "$T/home" -s /bin/sh "$U" || tap_skip_all "useradd failed"
-(
-  flock 9
-  echo "$U:$SUB_START:65536" >>/etc/subuid
-  echo "$U:$SUB_START:65536" >>/etc/subgid
-) 9>"$LOCK"
+test_user_add "$U" "$T/home" --subids || tap_skip_all "useradd failed"
 UID_U=$(id -u "$U")
 install -d -m 0755 -o "$U" -g "$U" "$T/home"
 cp "$FX/plain.sif" "$T/plain.sif"
