@@ -70,3 +70,20 @@ test_user_remove() {
     sed -i "/^$u:/d" /etc/subuid /etc/subgid
   ) 9>"$TEST_SUBID_LOCK"
 }
+
+# test_user_as NAME CMD...: CMD as NAME (its groups, its home from passwd)
+# in a clean environment: PATH, OCI_MONITOR and SIFOCI_RUNTIME passed on;
+# XDG_RUNTIME_DIR is AS_XDG when set, else /run/user/UID when that exists.
+# With AS_EXEC=1 it replaces the calling shell.
+test_user_as() {
+  local u=$1 uid home xdg
+  shift
+  uid=$(id -u "$u") || return 1
+  home=$(getent passwd "$u" | cut -d: -f6)
+  xdg=${AS_XDG:-}
+  [ -z "$xdg" ] && [ -d "/run/user/$uid" ] && xdg=/run/user/$uid
+  ${AS_EXEC:+exec} setpriv --reuid="$uid" --regid="$(id -g "$u")" --init-groups --reset-env -- \
+    env HOME="$home" USER="$u" ${xdg:+XDG_RUNTIME_DIR="$xdg"} \
+    PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
+    ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
+}

@@ -51,15 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 # as USER CMD...: CMD as USER; with AS_EXEC=1 in place of the shell
-as() {
-  local u=$1 uid
-  shift
-  uid=$(id -u "$u")
-  ${AS_EXEC:+exec} setpriv --reuid="$uid" --regid="$(id -g "$u")" --init-groups --reset-env -- \
-    env HOME="$HA" USER="$u" XDG_RUNTIME_DIR="/run/user/$uid" \
-    PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
-    ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
-}
+as() { test_user_as "$@"; }
 
 HA=/home/$UA-fu
 test_user_add "$UA" "$HA" --make-home --run-dir --subids || tap_skip_all "useradd failed"

@@ -44,16 +44,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# as USER CMD...: CMD as USER, a clean environment with XDG_RUNTIME_DIR
-as() {
-  local u=$1 uid
-  shift
-  uid=$(id -u "$u")
-  setpriv --reuid="$uid" --regid="$(id -g "$u")" --init-groups --reset-env -- \
-    env HOME="/home/$u-rl" USER="$u" XDG_RUNTIME_DIR="${AS_XDG:-/run/user/$uid}" \
-    PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
-    ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
-}
+# as USER CMD...: CMD as USER (AS_XDG: another XDG_RUNTIME_DIR)
+as() { test_user_as "$@"; }
 
 # a subordinate range for the first only
 test_user_add "$UA" "/home/$UA-rl" --make-home --run-dir --subids || tap_skip_all "useradd failed"

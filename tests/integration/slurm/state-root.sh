@@ -34,11 +34,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-as() { # CMD as the user, a clean environment
-  setpriv --reuid="$UID_U" --regid="$(id -g "$U")" --init-groups --reset-env -- \
-    env HOME="$T/home" USER="$U" PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
-    ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
-}
+as() { test_user_as "$U" "$@"; } # CMD as the user, a clean environment
 
 test_user_add "$U" "$T/home" --subids || tap_skip_all "useradd failed"
 UID_U=$(id -u "$U")
