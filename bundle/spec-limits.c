@@ -105,7 +105,7 @@ int spec_parse_cpus(struct bundle_spec_options *o, const char *value, oci_error 
 
 int spec_parse_cpu_shares(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (parse_int("cpu-shares", value, 2, 262144, &v, err) < 0)
     return -1;
   return set_limit(&o->limits.cpu_shares, v);
@@ -140,7 +140,7 @@ int spec_parse_cpuset_cpus(struct bundle_spec_options *o, const char *value, oci
 
 int spec_parse_memory(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (parse_bytes("memory", value, &v, err) < 0)
     return -1;
   if (v < (int64_t)MEMORY_MIN)
@@ -151,7 +151,7 @@ int spec_parse_memory(struct bundle_spec_options *o, const char *value, oci_erro
 /* memory + swap together (as cgroup v1's memsw); -1: swap unlimited */
 int spec_parse_memory_swap(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (strcmp(value, "-1") == 0)
     return set_limit(&o->limits.memory_swap, -1);
   if (parse_bytes("memory-swap", value, &v, err) < 0)
@@ -161,7 +161,7 @@ int spec_parse_memory_swap(struct bundle_spec_options *o, const char *value, oci
 
 int spec_parse_memory_reservation(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (parse_bytes("memory-reservation", value, &v, err) < 0)
     return -1;
   return set_limit(&o->limits.memory_reservation, v);
@@ -170,7 +170,7 @@ int spec_parse_memory_reservation(struct bundle_spec_options *o, const char *val
 /* -1: unlimited */
 int spec_parse_pids_limit(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (parse_int("pids-limit", value, -1, INT32_MAX, &v, err) < 0)
     return -1;
   if (v == 0)
@@ -180,7 +180,7 @@ int spec_parse_pids_limit(struct bundle_spec_options *o, const char *value, oci_
 
 int spec_parse_blkio_weight(struct bundle_spec_options *o, const char *value, oci_error **err)
 {
-  int64_t v;
+  int64_t v = 0;
   if (parse_int("blkio-weight", value, 10, 1000, &v, err) < 0)
     return -1;
   return set_limit(&o->limits.blkio_weight, v);

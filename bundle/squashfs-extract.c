@@ -78,7 +78,9 @@ static void count(uint64_t *counter)
 static int set_owner(const sqfs_tree_node_t *n, int dirfd, const char *name, int fd,
                      oci_error **err)
 {
-  int r = fd >= 0 ? fchown(fd, n->uid, n->gid)
+  /* one call, so that no path (inlined with FD's callers) hands NAME,
+   * NULL there, to fchownat */
+  int r = fd >= 0 ? fchownat(fd, "", n->uid, n->gid, AT_EMPTY_PATH)
                   : fchownat(dirfd, name, n->uid, n->gid, AT_SYMLINK_NOFOLLOW);
   if (r == 0)
     return 0;
@@ -339,7 +341,7 @@ static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, i
       return -1;
   }
   bundle_xpool_progress(x->pool);
-  if (set_owner(dir, -1, NULL, fd, err) < 0)
+  if (set_owner(dir, -1, "", fd, err) < 0)
     return -1;
   return finish(x, dir, fd, err);
 }

@@ -255,7 +255,7 @@ static int rm_files_find_subdir(struct rm_walk *w, int fd, char **ret_subdir, oc
       if (errno != EISDIR)
         return rm_fail(w, e->d_name, errno, "removing", err);
     }
-    struct entry_info info;
+    struct entry_info info = {0};
     int r = entry_info_at(fd, e->d_name, &info);
     if (r == -ENOENT)
       continue;
@@ -335,7 +335,7 @@ static int rm_tree(struct rm_walk *w, int dirfd, const char *name, oci_error **e
 
 int fs_rm_rf_at(int dirfd, const char *name, oci_error **err)
 {
-  struct entry_info top, info;
+  struct entry_info top = {0}, info = {0};
   int r = entry_info_at(dirfd, ".", &top);
   if (r < 0)
     return oci_error_set(err, -r, "stat of the directory holding '%s'", name);
@@ -364,7 +364,7 @@ int fs_mount_state_at(int dirfd, const char *name, bool *ret_is_mount, long *ret
   *ret_fstype = 0;
   if (ret_dev)
     *ret_dev = 0;
-  struct entry_info info, parent;
+  struct entry_info info = {0}, parent = {0};
   int r = entry_info_at(dirfd, name, &info);
   if (r == -ENOENT)
     return 0;
