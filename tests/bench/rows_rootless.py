@@ -123,6 +123,15 @@ class RootlessRows:
         p = self.rl_call(["jq", '.process.args=["/bin/true"] | .process.terminal=false', cfg], capture=True)
         with open(cfg, "wb") as f:
             f.write(p.stdout)
+        # The mounted config.json has no user namespace: `oci create` adds
+        # it (mappings, rootless mounts) in the config it hands the runtime,
+        # STATE/ID/bundle/config.json. runc gets that same config.
+        probe = f"{self.tag}-rlcfg"
+        self.rl_call([self.oci, "create", "-b", b, probe], stdin=DEVNULL, timeout=60)
+        ref_b = os.path.join(self.rl_dir, "bref")
+        self.rl_call(["mkdir", ref_b])
+        self.rl_call(["cp", os.path.join(self.rl_xdg, "sifoci", probe, "bundle", "config.json"), ref_b])
+        self.rl_call([self.oci, "delete", "-f", probe], timeout=60)
         rtroot = os.path.join(self.rl_dir, "runc")
         self.fail_here(8, "a rootless bundle mounted")
         ours, ref = [], []
@@ -130,7 +139,7 @@ class RootlessRows:
             for who in ("ours", "ref"):
                 cid = f"{self.tag}-rl{i}"
                 cmd = ([self.oci, "run", "-b", b, cid] if who == "ours" else
-                       [self.runc, "--root", rtroot, "--rootless=true", "run", "-b", b, cid])
+                       [self.runc, "--root", rtroot, "--rootless=true", "run", "-b", ref_b, cid])
                 t0 = now()
                 self.rl_call(cmd, stdin=DEVNULL, timeout=60)
                 dt = (now() - t0) * 1000
