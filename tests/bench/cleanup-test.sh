@@ -13,6 +13,8 @@ require_cmd python3 runc conmon jq mksquashfs siftool busybox squashfuse_ll fuse
 BENCH=$SIFOCI_TESTS/bench/bench.py
 ROOT=${OCI_ROOT:-/run/sifoci}
 T=$(mktemp -d /var/tmp/bench-cleanup.XXXXXX) # BENCH_TMPDIR: the work dirs go in here
+# rows 8 and 9 run as a user the bench makes, whose dirs are in here too
+chmod 755 "$T"
 O=$(mktemp -d /tmp/bench-cleanup-out.XXXXXX) # the bench's output, outside T
 
 tap_unlike() { # tap_unlike GOT REGEX DESCRIPTION

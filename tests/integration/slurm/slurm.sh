@@ -162,11 +162,14 @@ KEEP="\.(${TL_JOB[root]:-none}|${TL_JOB[user]:-none})\."
 KEEP_SPOOL="oci-job0*(${TL_JOB[root]:-none}|${TL_JOB[user]:-none})-"
 
 cases() { # cases WHO: every case as root or as the user
-  local who=$1 out id pid srun_pid job cpid t0 gone n state fails i r
+  local who=$1 out got id pid srun_pid job cpid t0 gone n state fails i r
   r=$(runroot_of "$who")
   tap_diag "--- as $who (state root $r)"
   out=$(step "$who" sh -c 'echo to-stdout; echo to-stderr >&2' 2>"$T/err")
-  tap_is "$out|$(cat "$T/err")" "to-stdout|to-stderr" "$who: srun --container: stdout and stderr separate"
+  got="$out|$(cat "$T/err")"
+  tap_is "$got" "to-stdout|to-stderr" "$who: srun --container: stdout and stderr separate"
+  # a failure that printed the same text once: show the bytes
+  [ "$got" = "to-stdout|to-stderr" ] || tap_diag "bytes: $(printf '%s' "$got" | od -An -c | tr -s ' ')"
   out=$(printf 'line one\nline two\n' | step "$who" sh -c 'cat; echo end')
   tap_is "$out" "$(printf 'line one\nline two\nend')" "$who: stdin piped into the container"
   step "$who" sh -c 'exit 3'
