@@ -202,6 +202,39 @@ static char **bundle_env(const struct container *ct)
   return v;
 }
 
+/* Is HELD (a line of the runtime's stderr) the message its log has? */
+static bool held_is_message(const char *held, size_t len, const char *log_msg)
+{
+  if (held == NULL || len == 0)
+    return false;
+  cleanup_free char *line = strndup(held, len);
+  if (line == NULL)
+    return false;
+  line[strcspn(line, "\n")] = '\0';
+  return line[0] != '\0' && (strstr(line, log_msg) != NULL || strstr(log_msg, line) != NULL);
+}
+
+static enum oci_error_kind status_kind(int status)
+{
+  return status == 127   ? OCI_ERR_NOT_FOUND
+         : status == 126 ? OCI_ERR_NOT_EXECUTABLE
+                         : OCI_ERR_FAILED;
+}
+
+/* runc's "exec failed: unable to start container process: " says nothing
+ * the exit status and our prefix do not. */
+static const char *without_runtime_preamble(const char *msg)
+{
+  static const char *const preambles[] = {"exec failed: unable to start container process: ",
+                                          "exec failed: "};
+  for (size_t i = 0; i < sizeof(preambles) / sizeof(preambles[0]); i++) {
+    size_t n = strlen(preambles[i]);
+    if (strncmp(msg, preambles[i], n) == 0 && msg[n] != '\0')
+      return msg + n;
+  }
+  return msg;
+}
+
 int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error **err)
 {
   /* A private JSON log: the runtime's own failure lands there whatever the
@@ -235,10 +268,14 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   if (rt_argv_exec(&call, &eo, &b, err) < 0)
     return -1;
   /* stderr is copied through while its tail is kept: the runtime's message
-   * when the command could not be run says 126 or 127.  With --detach the
-   * command would keep our pipe, so it gets nothing of ours. */
-  struct spawn_opts so = {
-      .in = SPAWN_INHERIT, .out = SPAWN_INHERIT, .err = SPAWN_TEE, .forward_signals = true};
+   * when the command could not be run says 126 or 127.  Its last line is
+   * held back, so that the runtime's own failure line can be said once, in
+   * our words, instead of twice.  With --detach the command would keep our
+   * pipe, so it gets nothing of ours. */
+  struct spawn_opts so = {.in = SPAWN_INHERIT,
+                          .out = SPAWN_INHERIT,
+                          .err = SPAWN_TEE_HOLD_LAST,
+                          .forward_signals = true};
   if (o->detach)
     so = (struct spawn_opts){.in = SPAWN_NULL, .out = SPAWN_NULL, .err = SPAWN_NULL};
   struct spawn_result res;
@@ -253,26 +290,32 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   cleanup_free char *log_msg = log_text ? rt_log_error_message(log_text, log_len) : NULL;
   cleanup_free char *err_msg = rt_error_message(res.err, res.err_len);
   int status = rt_exec_status(ct->rt.kind, res.status, err_msg, log_msg);
+  bool runtime_failed = status != 0 && log_msg != NULL &&
+                        (status == 125 || status == 126 || status == 127) &&
+                        held_is_message(res.held, res.held_len, log_msg);
+  if (!runtime_failed || o->detach)
+    spawn_result_release_held(&res, STDERR_FILENO);
   spawn_result_clear(&res);
-  /* The runtime failed before the command ran: its line went by on
-   * stderr; ours names the container, and the option where that is what
-   * failed (runc: "chdir to cwd (\"/x\") set in config.json failed", of a
-   * config.json the user never wrote). */
+  if (status == 0 || o->detach)
+    goto detached;
+  /* The runtime failed before the command ran: ours names the container,
+   * and the option where that is what failed (runc: "chdir to cwd
+   * (\"/x\") set in config.json failed", of a config.json the user never
+   * wrote). */
   if (status == 125 && o->cwd && log_msg && strstr(log_msg, "chdir"))
     return oci_error_set(err, 0, "exec '%s': --cwd '%s': %s", ct->c->id, o->cwd,
                          strcasestr(log_msg, "no such file") ? "no such directory in the container"
                                                              : log_msg);
-  if (status == 125 && !o->detach && log_msg)
-    return oci_error_set(err, 0, "exec '%s': %s", ct->c->id, log_msg);
-  /* detached, nobody saw the runtime's stderr: say it ourselves */
-  if (o->detach && status != 0)
-    return oci_error_set_kind(err,
-                              status == 127   ? OCI_ERR_NOT_FOUND
-                              : status == 126 ? OCI_ERR_NOT_EXECUTABLE
-                                              : OCI_ERR_FAILED,
-                              0, "exec in '%s': %s", ct->c->id,
-                              log_msg ? log_msg : "the runtime failed without a message");
+  if (runtime_failed || (status == 125 && log_msg))
+    return oci_error_set_kind(err, status_kind(status), 0, "exec '%s': %s", ct->c->id,
+                              without_runtime_preamble(log_msg));
   return status;
+detached:
+  /* detached, nobody saw the runtime's stderr: say it ourselves */
+  if (status != 0)
+    return oci_error_set_kind(err, status_kind(status), 0, "exec in '%s': %s", ct->c->id,
+                              log_msg ? log_msg : "the runtime failed without a message");
+  return 0;
 }
 
 int container_runtime_status(struct container *ct, char **ret_status, json_t **ret_state,

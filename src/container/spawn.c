@@ -10,6 +10,7 @@
 #include <sys/pidfd.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -18,6 +19,7 @@
 
 #define CAPTURE_MAX (1 << 20) /* state JSON is small; anything past this is dropped */
 #define TEE_TAIL 8192         /* enough for the runtime's last message */
+#define HELD_MAX 4096         /* a longer last line is no runtime message: not held */
 
 void spawn_child_reset_signals(void)
 {
@@ -28,16 +30,70 @@ void spawn_result_clear(struct spawn_result *r)
 {
   free(r->out);
   free(r->err);
+  free(r->held);
   *r = (struct spawn_result){0};
+}
+
+void spawn_result_release_held(struct spawn_result *r, int fd)
+{
+  if (r->held)
+    (void)fs_write_all(fd, r->held, r->held_len);
+  free(r->held);
+  r->held = NULL;
+  r->held_len = 0;
+}
+
+static long long monotonic_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 struct sink {
   int fd;         /* read end, -1 once at EOF */
   int echo_fd;    /* SPAWN_TEE: where to copy, else -1 */
   bool tail_only; /* keep only the last TEE_TAIL bytes */
+  bool hold_last; /* SPAWN_TEE_HOLD_LAST */
   char *buf;
   size_t len;
+  char held[HELD_MAX]; /* the final complete line, not yet echoed */
+  size_t held_len;
+  long long held_at_ms;
 };
+
+static void sink_flush_held(struct sink *s)
+{
+  if (s->held_len)
+    (void)fs_write_all(s->echo_fd, s->held, s->held_len);
+  s->held_len = 0;
+}
+
+/* Copy a chunk through; with hold_last, its final line waits until more
+ * comes, the hold times out or the child exits.  A partial line (a prompt)
+ * is never held. */
+static void sink_echo(struct sink *s, const char *p, size_t n)
+{
+  if (!s->hold_last) {
+    (void)fs_write_all(s->echo_fd, p, n);
+    return;
+  }
+  sink_flush_held(s);
+  size_t start = n;
+  if (n > 0 && p[n - 1] == '\n') {
+    start = n - 1;
+    while (start > 0 && p[start - 1] != '\n')
+      start--;
+    if (n - start > sizeof(s->held))
+      start = n;
+  }
+  (void)fs_write_all(s->echo_fd, p, start);
+  if (start < n) {
+    memcpy(s->held, p + start, n - start);
+    s->held_len = n - start;
+    s->held_at_ms = monotonic_ms();
+  }
+}
 
 static int sink_append(struct sink *s, const char *p, size_t n)
 {
@@ -80,7 +136,7 @@ static bool sink_read(struct sink *s)
     }
     /* our stderr gone: nothing to report to anyway, the capture goes on */
     if (s->echo_fd >= 0)
-      (void)fs_write_all(s->echo_fd, chunk, (size_t)n);
+      sink_echo(s, chunk, (size_t)n);
     sink_append(s, chunk, (size_t)n);
   }
 }
@@ -88,7 +144,7 @@ static bool sink_read(struct sink *s)
 static int make_pipe(enum spawn_io mode, int fds[2], oci_error **err)
 {
   fds[0] = fds[1] = -1;
-  if (mode != SPAWN_CAPTURE && mode != SPAWN_TEE)
+  if (mode != SPAWN_CAPTURE && mode != SPAWN_TEE && mode != SPAWN_TEE_HOLD_LAST)
     return 0;
   if (pipe2(fds, O_CLOEXEC) < 0)
     return oci_error_set(err, errno, "pipe");
@@ -169,12 +225,40 @@ static int spawn_start(char *const argv[], const struct spawn_opts *o, struct ch
 
 /* Read the child's output and pass signals on (SFD, or -1) until it exits;
  * returns its wait status. */
+static void sink_init(struct sink *s, int fd, enum spawn_io mode, int echo_fd)
+{
+  bool tee = mode == SPAWN_TEE || mode == SPAWN_TEE_HOLD_LAST;
+  s->fd = fd;
+  s->echo_fd = tee ? echo_fd : -1;
+  s->tail_only = tee;
+  s->hold_last = mode == SPAWN_TEE_HOLD_LAST;
+  s->buf = NULL;
+  s->len = s->held_len = 0;
+}
+
+/* How long poll may sleep: forever, or until a held line is due. */
+static int hold_timeout_ms(struct sink sinks[2], int dflt)
+{
+  int t = dflt;
+  long long now = monotonic_ms();
+  for (int i = 0; i < 2; i++) {
+    if (sinks[i].held_len == 0)
+      continue;
+    long long left = sinks[i].held_at_ms + SPAWN_HOLD_MS - now;
+    if (left <= 0) {
+      sink_flush_held(&sinks[i]);
+      continue;
+    }
+    if (t < 0 || left < t)
+      t = (int)left;
+  }
+  return t;
+}
+
 static int spawn_wait(struct child *ch, const struct spawn_opts *o, int sfd, struct sink sinks[2])
 {
-  sinks[0] = (struct sink){
-      .fd = ch->out_r, .echo_fd = o->out == SPAWN_TEE ? 1 : -1, .tail_only = o->out == SPAWN_TEE};
-  sinks[1] = (struct sink){
-      .fd = ch->err_r, .echo_fd = o->err == SPAWN_TEE ? 2 : -1, .tail_only = o->err == SPAWN_TEE};
+  sink_init(&sinks[0], ch->out_r, o->out, 1);
+  sink_init(&sinks[1], ch->err_r, o->err, 2);
   cleanup_close int pidfd = (int)pidfd_open(ch->pid, 0);
   int wstatus = 0;
   for (;;) {
@@ -183,7 +267,7 @@ static int spawn_wait(struct child *ch, const struct spawn_opts *o, int sfd, str
                              {.fd = sinks[1].fd, .events = POLLIN},
                              {.fd = sfd, .events = POLLIN}};
     /* without a pidfd (old kernel) fall back to a short poll + WNOHANG */
-    int r = poll(pfds, 4, pidfd < 0 ? 50 : -1);
+    int r = poll(pfds, 4, hold_timeout_ms(sinks, pidfd < 0 ? 50 : -1));
     if (r < 0 && errno != EINTR)
       break;
     for (int i = 0; i < 2; i++)
@@ -233,6 +317,12 @@ int spawn_run(char *const argv[], const struct spawn_opts *o, struct spawn_resul
     ret->out_len = sinks[0].len;
     ret->err = sinks[1].buf;
     ret->err_len = sinks[1].len;
+    if (sinks[1].held_len && (ret->held = malloc(sinks[1].held_len)) != NULL) {
+      memcpy(ret->held, sinks[1].held, sinks[1].held_len);
+      ret->held_len = sinks[1].held_len;
+    } else
+      sink_flush_held(&sinks[1]);
+    sink_flush_held(&sinks[0]);
   }
   if (o->forward_signals)
     sigprocmask(SIG_SETMASK, &old, NULL);

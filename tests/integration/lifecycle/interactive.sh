@@ -109,8 +109,17 @@ err=$(oci exec -u nosuchuser ln1 id 2>&1); rc=$?
 tap_is "$rc:$(printf '%s\n' "$err" | grep -c 'parsing')" "125:0" "exec -u unknown name: 125, no runc parse error"
 tap_like "$err" "^oci: exec in 'ln1': -u 'nosuchuser'" "  ... ours, naming -u"
 err=$(oci exec --cwd /nonexistent ln1 true 2>&1); rc=$?
-tap_is "$rc:$(printf '%s\n' "$err" | tail -1)" "125:oci: exec 'ln1': --cwd '/nonexistent': no such directory in the container" \
-  "exec --cwd to a missing dir names --cwd"
+tap_is "$rc:$err" "125:oci: exec 'ln1': --cwd '/nonexistent': no such directory in the container" \
+  "exec --cwd to a missing dir names --cwd, in one line of ours"
+err=$(oci exec ln1 no-such-command 2>&1); rc=$?
+tap_is "$rc:$(printf '%s\n' "$err" | wc -l)" "127:1" "exec of a missing command: 127 and one line"
+tap_like "$err" "^oci: exec 'ln1': .*no-such-command.*not found" "  ... ours, naming the container and the command"
+err=$(oci exec ln1 /etc/passwd 2>&1); rc=$?
+tap_is "$rc:$(printf '%s\n' "$err" | wc -l)" "126:1" "exec of a non-executable: 126 and one line"
+tap_like "$err" "^oci: exec 'ln1': .*/etc/passwd.*permission denied" "  ... ours, naming the file"
+err=$(oci exec ln1 sh -c 'echo first >&2; echo last-line >&2; exit 127' 2>&1); rc=$?
+tap_is "$rc:$err" "127:first
+last-line" "a command's own 127 keeps its stderr, last line included, and gets no line of ours"
 if freezer_works; then
   oci pause ln1
   err=$(oci exec ln1 true 2>&1); rc=$?
