@@ -222,7 +222,8 @@ siftool add --datatype 4 --partfs 1 --parttype 2 --partarch 2 --groupid 1 "$T/bi
 chmod 644 "$T/big.sif"
 bad=0
 for delay in 0.05 0.15 0.3; do
-  as "$UA" "$OCI" mount --method extract --quiet "$T/big.sif" "$HA/k" >/dev/null 2>&1 &
+  # exec: $! is oci itself, not a subshell that would die alone
+  (AS_EXEC=1 as "$UA" "$OCI" mount --method extract --quiet "$T/big.sif" "$HA/k" >/dev/null 2>&1) &
   sleep "$delay"
   kill -KILL $! 2>/dev/null
   wait $! 2>/dev/null
