@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/mman.h>
+#include <sys/pidfd.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -120,10 +122,49 @@ bool bundle_fuse_is_type(const char *type)
   return strncmp(type, "fuse.", 5) == 0;
 }
 
-static void sleep_ms(double ms)
+static long long monotonic_ms(void)
 {
-  struct timespec ts = {(time_t)(ms / 1000), (long)((ms - (double)(long)(ms / 1000) * 1000) * 1e6)};
-  nanosleep(&ts, NULL);
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* What a wait for a daemon watches: the mount table (POLLPRI on
+ * /proc/self/mountinfo when it changes) and the daemon (its pidfd), so
+ * that the wait ends the moment either moves instead of on a poll step. */
+struct daemon_watch {
+  int mountinfo_fd, pidfd;
+  long long deadline_ms;
+};
+
+static void watch_open(struct daemon_watch *w, pid_t pid, int timeout_ms)
+{
+  w->mountinfo_fd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+  w->pidfd = (int)pidfd_open(pid, 0);
+  w->deadline_ms = monotonic_ms() + timeout_ms;
+}
+
+static void watch_close(struct daemon_watch *w)
+{
+  if (w->mountinfo_fd >= 0)
+    close(w->mountinfo_fd);
+  if (w->pidfd >= 0)
+    close(w->pidfd);
+}
+
+/* Sleep until something moved or the deadline; false once it has passed.
+ * Without one of the fds, steps of 2 ms stand in for it. */
+static bool watch_wait(struct daemon_watch *w, bool want_mounts)
+{
+  long long left = w->deadline_ms - monotonic_ms();
+  if (left <= 0)
+    return false;
+  bool blind = w->pidfd < 0 || (want_mounts && w->mountinfo_fd < 0);
+  struct pollfd p[2] = {{.fd = w->pidfd, .events = POLLIN},
+                        {.fd = want_mounts ? w->mountinfo_fd : -1, .events = POLLPRI}};
+  if (poll(p, 2, blind && left > 2 ? 2 : (int)left) < 0 && errno != EINTR)
+    return false;
+  return true;
 }
 
 /* Field 22 of /proc/PID/stat (start time) and its state; false when the
@@ -161,15 +202,16 @@ static bool daemon_alive(const struct bundle_record_mount *m)
 
 static bool wait_daemon_exit(const struct bundle_record_mount *m)
 {
-  double waited = 0, step = 0.25;
-  while (daemon_alive(m)) {
-    if (waited >= EXIT_TIMEOUT_MS)
-      return false;
-    sleep_ms(step);
-    waited += step;
-    step = step < 2 ? step * 2 : 2;
-  }
-  return true;
+  if (!daemon_alive(m))
+    return true;
+  struct daemon_watch w;
+  watch_open(&w, m->pid, EXIT_TIMEOUT_MS);
+  /* the pidfd is of the recorded process only if it is still that one */
+  bool gone;
+  while (!(gone = !daemon_alive(m)) && watch_wait(&w, false))
+    ;
+  watch_close(&w);
+  return gone;
 }
 
 /* The last line the daemon wrote to ERR_FD (a memfd), for the message. */
@@ -253,10 +295,12 @@ static int run_daemon(const struct bundle_fuse_mount_args *a, struct bundle_reco
   }
   if (write(go, "g", 1) != 1)
     return oci_error_set(err, errno, "%s: starting it", name);
-  double waited = 0, step = 0.25;
+  struct daemon_watch w;
+  watch_open(&w, pid, READY_TIMEOUT_MS);
   for (;;) {
     int status;
     if (waitpid(pid, &status, WNOHANG) == pid) {
+      watch_close(&w);
       char line[300];
       last_line(err_fd, line, sizeof(line));
       m->pid = 0;
@@ -267,16 +311,16 @@ static int run_daemon(const struct bundle_fuse_mount_args *a, struct bundle_reco
     long fstype = 0;
     cleanup_error oci_error *e = NULL;
     if (fs_mount_state_at(a->dirfd, m->target, &is_mount, &fstype, NULL, &e) == 0 && is_mount &&
-        fstype == FUSE_SUPER_MAGIC)
+        fstype == FUSE_SUPER_MAGIC) {
+      watch_close(&w);
       return 0;
-    if (waited >= READY_TIMEOUT_MS) {
+    }
+    if (!watch_wait(&w, true)) {
+      watch_close(&w);
       kill(pid, SIGKILL);
       return oci_error_set(err, 0, "%s on '%s': no mount after %d s", name, m->target,
                            READY_TIMEOUT_MS / 1000);
     }
-    sleep_ms(step);
-    waited += step;
-    step = step < 2 ? step * 2 : 2;
   }
 }
 
@@ -469,19 +513,19 @@ static int fusermount_unmount(const char *path, oci_error **err)
 static int wait_started(const char *path, const struct bundle_record_mount *m,
                         struct mount_entry *e, oci_error **err)
 {
-  double waited = 0, step = 0.25;
+  struct daemon_watch w;
+  watch_open(&w, m->pid, EXIT_TIMEOUT_MS);
+  int r = 0;
   while (!e->found && daemon_alive(m)) {
-    if (waited >= EXIT_TIMEOUT_MS) {
+    if (!watch_wait(&w, true)) {
       kill(m->pid, SIGKILL);
       break;
     }
-    sleep_ms(step);
-    waited += step;
-    step = step < 2 ? step * 2 : 2;
-    if (find_mount(path, e, err) < 0)
-      return -1;
+    if ((r = find_mount(path, e, err)) < 0)
+      break;
   }
-  return 0;
+  watch_close(&w);
+  return r < 0 ? -1 : 0;
 }
 
 int bundle_fuse_unmount(int dirfd, const struct bundle_record_mount *m, oci_error **err)
