@@ -160,6 +160,11 @@ static int choose_method(struct mount_job *job, oci_error **err)
     return oci_error_set(err, 0,
                          "--method kernel needs root (loop devices and squashfs/overlay mounts); "
                          "--method fuse and --method extract work without");
+  if (job->method != BUNDLE_METHOD_KERNEL && bundle_overlays_any(job->opts.overlays))
+    return oci_error_set(err, 0,
+                         "--overlay and --writable-tmpfs need --method kernel (root); --method %s "
+                         "does not take them yet",
+                         bundle_method_name(job->method));
   if (job->method != BUNDLE_METHOD_EXTRACT)
     return 0;
   job->stats =
@@ -329,15 +334,38 @@ static const struct dir_spec extract_dirs[] = {
     {"volumes", 0700},
 };
 
+static int add_mount(struct mount_job *job, const char *target, const char *type, oci_error **err);
+
+/* A writable --overlay DIR holds the upper and work dirs instead. */
+static bool dir_wanted(const struct mount_job *job, const char *name)
+{
+  return job->opts.overlays == NULL || job->opts.overlays->upper_base == NULL ||
+         strncmp(name, "overlay/", 8) != 0;
+}
+
+/* --writable-tmpfs: the upper and work dirs on a tmpfs of their own, made
+ * right after BUNDLE/overlay */
+static int mount_tmpfs_upper(struct mount_job *job, oci_error **err)
+{
+  if (add_mount(job, "overlay", "tmpfs", err) < 0)
+    return -1;
+  if (fs_mount_at("tmpfs", job->dirfd, "overlay", "tmpfs", MS_NODEV | MS_NOSUID, "mode=0700", err) <
+      0)
+    return oci_error_replace(err, "mounting a tmpfs on 'overlay'");
+  return 0;
+}
+
 static int make_dirs(struct mount_job *job, oci_error **err)
 {
   bool extract = job->method == BUNDLE_METHOD_EXTRACT;
   const struct dir_spec *dirs = extract ? extract_dirs : bundle_dirs;
   size_t nfixed = extract ? sizeof(extract_dirs) / sizeof(extract_dirs[0])
                           : sizeof(bundle_dirs) / sizeof(bundle_dirs[0]);
+  bool tmpfs = job->opts.overlays != NULL && job->opts.overlays->tmpfs_upper;
   /* Listed first, made second: the record may name more than exists. */
   for (size_t i = 0; i < nfixed; i++)
-    if (bundle_record_add_created(&job->rec, dirs[i].name, err) < 0)
+    if (dir_wanted(job, dirs[i].name) &&
+        bundle_record_add_created(&job->rec, dirs[i].name, err) < 0)
       return -1;
   for (size_t i = 0; i < job->spec.n_volumes; i++) {
     char name[300];
@@ -350,11 +378,18 @@ static int make_dirs(struct mount_job *job, oci_error **err)
     return -1;
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
     return -1;
-  for (size_t i = 0; i < nfixed; i++)
+  size_t nmade = 0;
+  for (size_t i = 0; i < nfixed; i++) {
+    if (!dir_wanted(job, dirs[i].name))
+      continue;
+    nmade++;
     if (fs_mkdir_at(job->dirfd, dirs[i].name, dirs[i].mode, NULL, err) < 0)
       return -1;
+    if (tmpfs && strcmp(dirs[i].name, "overlay") == 0 && mount_tmpfs_upper(job, err) < 0)
+      return -1;
+  }
   for (size_t i = 0; i < job->spec.n_volumes; i++)
-    if (fs_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
+    if (fs_mkdir_at(job->dirfd, job->rec.created[nmade + i], 0755, NULL, err) < 0)
       return -1;
   return 0;
 }
@@ -394,15 +429,42 @@ static int mount_squashfs(struct mount_job *job, oci_error **err)
   return 0;
 }
 
+/* lowerdir (the --overlay :ro layers first, the image last), upperdir and
+ * workdir: the bundle's own, or a writable --overlay DIR's. */
+static int overlay_options(const struct mount_job *job, char *opts, size_t size, oci_error **err)
+{
+  const char *b = job->path.abs;
+  const struct bundle_overlays *ov = job->opts.overlays;
+  size_t used = 0;
+  int n = snprintf(opts, size, "lowerdir=");
+  for (size_t i = 0; n >= 0 && ov != NULL && i < ov->n_lower; i++) {
+    used += (size_t)n;
+    n = used < size ? snprintf(opts + used, size - used, "%s:", ov->lower_dirs[i]) : -1;
+  }
+  const char *upper_base = ov != NULL && ov->upper_base != NULL ? ov->upper_base : NULL;
+  if (n >= 0) {
+    used += (size_t)n;
+    n = used >= size ? -1
+        : upper_base != NULL
+            ? snprintf(opts + used, size - used, "%s/%s,upperdir=%s/upper,workdir=%s/work", b,
+                       BUNDLE_IMAGE_DIR, upper_base, upper_base)
+            : snprintf(opts + used, size - used,
+                       "%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
+                       BUNDLE_IMAGE_DIR, b, b);
+  }
+  if (n < 0 || used + (size_t)n >= size || used + (size_t)n > OVERLAY_OPTIONS_MAX)
+    return oci_error_set(err, ENAMETOOLONG,
+                         "overlay options (too many or too long --overlay paths)");
+  return 0;
+}
+
 static int mount_overlay(struct mount_job *job, oci_error **err)
 {
   char opts[OVERLAY_OPTIONS_MAX + 96];
-  const char *b = job->path.abs;
-  int n = snprintf(opts, sizeof(opts),
-                   "lowerdir=%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
-                   BUNDLE_IMAGE_DIR, b, b);
-  if (n < 0 || (size_t)n >= sizeof(opts))
-    return oci_error_set(err, ENAMETOOLONG, "overlay options");
+  if (overlay_options(job, opts, sizeof(opts), err) < 0)
+    return -1;
+  if (job->opts.overlays != NULL && bundle_overlays_prepare_upper(job->opts.overlays, err) < 0)
+    return -1;
   if (add_mount(job, "rootfs", "overlay", err) < 0)
     return -1;
   /* nosuid here too: the squashfs's own nosuid does not reach through the
@@ -412,6 +474,8 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
                              oci_error_errnum(err ? *err : NULL) == EINVAL
                                  ? " (can the bundle's file system hold an overlayfs upper "
                                    "directory?)"
+                             : oci_error_errnum(err ? *err : NULL) == EBUSY
+                                 ? " (is the --overlay directory in use by another bundle?)"
                                  : "");
   return 0;
 }
@@ -530,6 +594,11 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   }
   if (bundle_spec_options_any(job.opts.spec_options))
     job.rec.options = json_incref(job.opts.spec_options->asked);
+  if (bundle_overlays_any(job.opts.overlays) &&
+      (job.rec.overlays = bundle_overlays_json(job.opts.overlays)) == NULL) {
+    oci_error_set(err, ENOMEM, "mount record");
+    goto out;
+  }
   job.rec.image_dev = job.img->dev;
   job.rec.image_ino = job.img->ino;
   job.rec.offset = (uint64_t)job.rootfs->offset;
