@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "mount-fuse.h"
 #include "mount-record.h"
+#include "overlay-partition.h"
 #include "sif.h"
 #include "squashfs-image.h"
 #include "userns-run.h"
@@ -55,6 +56,8 @@ struct mount_job {
   struct bundle_extract_stats *stats; /* shared with the extracting child */
   struct bundle_fuse_tools fuse;
   struct bundle_spec_extra extra; /* what the spec options need made */
+  /* the SIF's ext3 overlay partition (overlay-partition.h), or NULL */
+  const struct sif_descriptor *sif_overlay;
 };
 
 static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract", "fuse"};
@@ -96,6 +99,9 @@ static int check_image(struct mount_job *job, oci_error **err)
   if (sif_open(job->image_arg, &job->img, err) < 0 ||
       bundle_image_config_load(job->img, &config, err) < 0 ||
       bundle_image_rootfs_object(job->img, &job->rootfs, err) < 0)
+    return -1;
+  if (job->rootfs->datatype == SIF_DATA_PARTITION &&
+      bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
     return -1;
   char what[48];
   snprintf(what, sizeof(what), "%s %u",
@@ -376,7 +382,12 @@ static int make_dirs(struct mount_job *job, oci_error **err)
   if (job->extra.resolv_conf != NULL &&
       bundle_record_add_created(&job->rec, BUNDLE_RESOLV_CONF, err) < 0)
     return -1;
-  if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
+  bool sif_overlay = job->sif_overlay != NULL && job->method == BUNDLE_METHOD_KERNEL;
+  if (bundle_record_add_created(&job->rec, "config.json", err) < 0 ||
+      (sif_overlay && bundle_record_add_created(&job->rec, BUNDLE_SIF_OVERLAY_DIR, err) < 0) ||
+      save(job, err) < 0)
+    return -1;
+  if (sif_overlay && fs_mkdir_at(job->dirfd, BUNDLE_SIF_OVERLAY_DIR, 0700, NULL, err) < 0)
     return -1;
   size_t nmade = 0;
   for (size_t i = 0; i < nfixed; i++) {
@@ -442,6 +453,11 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
     n = used < size ? snprintf(opts + used, size - used, "%s:", ov->lower_dirs[i]) : -1;
   }
   const char *upper_base = ov != NULL && ov->upper_base != NULL ? ov->upper_base : NULL;
+  if (n >= 0 && job->sif_overlay != NULL) {
+    used += (size_t)n;
+    n = used < size ? snprintf(opts + used, size - used, "%s/%s/upper:", b, BUNDLE_SIF_OVERLAY_DIR)
+                    : -1;
+  }
   if (n >= 0) {
     used += (size_t)n;
     n = used >= size ? -1
@@ -455,6 +471,37 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
   if (n < 0 || used + (size_t)n >= size || used + (size_t)n > OVERLAY_OPTIONS_MAX)
     return oci_error_set(err, ENAMETOOLONG,
                          "overlay options (too many or too long --overlay paths)");
+  return 0;
+}
+
+/* The SIF's overlay partition, read-only, from a loop device of its own
+ * (shared and autoclear as the squashfs's; only the squashfs's is in the
+ * record: this one is bound with LOOP_CONFIGURE, so it cannot outlive the
+ * mount's hold, and a crash before the mount leaves nothing to release). */
+static int mount_sif_overlay(struct mount_job *job, oci_error **err)
+{
+  if (job->sif_overlay == NULL)
+    return 0;
+  const struct sif_descriptor *d = job->sif_overlay;
+  if (flock(job->img->fd, LOCK_EX) < 0)
+    return oci_error_set(err, errno, "locking the image");
+  struct bundle_loop loop = {.fd = -1};
+  struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)d->offset,
+                                 (uint64_t)d->size};
+  int r = bundle_loop_get(job->img->fd, job->rec.image, &t, &loop, err);
+  if (r == 0 && (r = add_mount(job, BUNDLE_SIF_OVERLAY_DIR, "ext3", err)) == 0 &&
+      (r = fs_mount_at(loop.path, job->dirfd, BUNDLE_SIF_OVERLAY_DIR, "ext3",
+                       MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, err)) < 0)
+    oci_error_replace(err, "mounting overlay partition %u (ext3) from %s on '%s'", d->id, loop.path,
+                      BUNDLE_SIF_OVERLAY_DIR);
+  bundle_loop_put(&loop);
+  flock(job->img->fd, LOCK_UN);
+  if (r < 0)
+    return -1;
+  struct stat st;
+  if (fstatat(job->dirfd, BUNDLE_SIF_OVERLAY_DIR "/upper", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !S_ISDIR(st.st_mode))
+    return oci_error_set(err, 0, "overlay partition %u has no upper/ directory", d->id);
   return 0;
 }
 
@@ -536,7 +583,8 @@ static int build(struct mount_job *job, oci_error **err)
   if (job->method == BUNDLE_METHOD_EXTRACT ? extract_rootfs(job, err) < 0
       : job->method == BUNDLE_METHOD_FUSE
           ? mount_fuse(job, err) < 0
-          : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
+          : mount_squashfs(job, err) < 0 || mount_sif_overlay(job, err) < 0 ||
+                mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;

@@ -22,6 +22,7 @@
 #define SQUASHFS_MAGIC_NUMBER 0x73717368L
 #define OVERLAYFS_MAGIC_NUMBER 0x794c7630L
 #define TMPFS_MAGIC_NUMBER 0x01021994L
+#define EXT_MAGIC_NUMBER 0xEF53L
 
 void bundle_path_clear(struct bundle_path *p)
 {
@@ -78,6 +79,7 @@ static long expected_magic(const char *type)
 {
   return strcmp(type, "squashfs") == 0 ? SQUASHFS_MAGIC_NUMBER
          : strcmp(type, "tmpfs") == 0  ? TMPFS_MAGIC_NUMBER
+         : strcmp(type, "ext3") == 0   ? EXT_MAGIC_NUMBER
                                        : OVERLAYFS_MAGIC_NUMBER;
 }
 

@@ -23,6 +23,7 @@ static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mo
 static const char *const fixed_names[] = {
     "rootfs",       ".image",  "overlay",     "overlay/upper",
     "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
+    ".sif-overlay", /* the SIF's overlay partition (overlay-partition.h) */
 };
 
 bool bundle_record_name_ok(const char *name)
@@ -45,7 +46,8 @@ static bool mount_ok(const char *target, const char *type, bool fuse)
            (strcmp(target, "rootfs") == 0 && strcmp(type, "fuse.fuse-overlayfs") == 0);
   return (strcmp(target, ".image") == 0 && strcmp(type, "squashfs") == 0) ||
          (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0) ||
-         (strcmp(target, "overlay") == 0 && strcmp(type, "tmpfs") == 0);
+         (strcmp(target, "overlay") == 0 && strcmp(type, "tmpfs") == 0) ||
+         (strcmp(target, ".sif-overlay") == 0 && strcmp(type, "ext3") == 0);
 }
 
 static const char *method_name(const struct bundle_record *rec)

@@ -18,7 +18,8 @@
  *    "options": [["bind", "/a:/b"], ["no-privs", null], ...],
  *    "overlays": [{"path": "/abs/dir", "mode": "rw"|"ro"},
  *                 {"path": null, "mode": "tmpfs"}]}   (overlay-layers.h; absent: none)
- *      (--writable-tmpfs adds the mount {"target": "overlay", "type": "tmpfs"})
+ *      (--writable-tmpfs adds the mount {"target": "overlay", "type": "tmpfs"};
+ *       the SIF's overlay partition {"target": ".sif-overlay", "type": "ext3"})
  *                                          (what was asked, spec-options.h;
  *                                           absent: nothing)
  *

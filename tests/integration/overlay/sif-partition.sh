@@ -1,0 +1,51 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# The SIF's own ext3 overlay partition (as `singularity overlay create`
+# lays it out, built here with mkfs.ext3 -d and siftool): oci mount puts
+# its upper/ read-only under the writable layer; umount leaves no mount
+# and no loop device; the image file is never written.
+MOUNT_TEST_NAME=h13b-sifpart
+. "$SIFOCI_TESTS/integration/mount/common.sh" mkfs.ext3
+
+case "$(uname -m)" in x86_64) ARCH=2 ;; aarch64) ARCH=4 ;; *) ARCH=2 ;; esac
+SIF=$IMG/with-overlay.sif
+cp "$FX/busybox.sif" "$SIF"
+mkdir -p "$T/ovl/upper/srv" "$T/ovl/work"
+echo "from the partition" >"$T/ovl/upper/srv/part.txt"
+truncate -s 4M "$T/ovl.img"
+mkfs.ext3 -q -F -d "$T/ovl" "$T/ovl.img" >/dev/null 2>&1
+siftool add --datatype 4 --partfs 2 --parttype 4 --partarch $ARCH --groupid 1 "$SIF" "$T/ovl.img" >/dev/null
+sum=$(sha256sum <"$SIF")
+B=$T/bundle
+
+run_in() { # run_in BUNDLE CMD
+  N=$((N + 1))
+  jq --arg c "$2" '.process.terminal = false | .process.args = ["/bin/sh", "-c", $c]' \
+    "$1/config.json" >"$T/cfg.tmp" && cat "$T/cfg.tmp" >"$1/config.json" &&
+    (cd "$1" && timeout 60 runc --root "$RUNC_ROOT" run "h13b-part-$$-$N" </dev/null 2>&1)
+}
+is_gone() { [ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ] && [ -z "$(loops_of "$SIF")" ]; }
+
+tap_run "mount a SIF with an ext3 overlay partition" "$OCI" mount "$SIF" "$B"
+tap_like "$(findmnt -n -o FSTYPE,VFS-OPTIONS --mountpoint "$B/.sif-overlay")" \
+  "^ext[34] +ro," "the partition is mounted read-only on .sif-overlay"
+tap_like "$(awk -v p="$B/rootfs" '$5 == p {print $NF}' /proc/self/mountinfo)" \
+  "lowerdir=$B/.sif-overlay/upper:$B/.image" "its upper/ lies between the writable layer and the image"
+tap_is "$(jq -c '[.mounts[].target]' "$B/.sifoci-mount.json")" '[".image",".sif-overlay","rootfs"]' \
+  "the record lists the partition's mount"
+out=$(run_in "$B" 'cat /srv/part.txt; echo new >/srv/part.txt; cat /srv/part.txt')
+tap_is "$out" "from the partition
+new" "the container sees the partition's file and writes over it in its own layer"
+tap_run "umount" "$OCI" umount "$B"
+tap_ok "$(is_gone; echo $?)" "no bundle, mount or loop device left"
+tap_is "$(sha256sum <"$SIF")" "$sum" "the image file is unchanged"
+
+# a partition that says ext3 but is not: one line, nothing left
+cp "$FX/busybox.sif" "$IMG/bad-part.sif"
+head -c 65536 /dev/zero >"$T/zero.img"
+siftool add --datatype 4 --partfs 2 --parttype 4 --partarch $ARCH --groupid 1 "$IMG/bad-part.sif" "$T/zero.img" >/dev/null
+err=$("$OCI" mount "$IMG/bad-part.sif" "$B" 2>&1)
+tap_like "$err" "overlay partition [0-9]+ says ext3 but holds no ext3 superblock" "a bad partition is named"
+tap_is "$(printf '%s\n' "$err" | wc -l)" "1" "in one line"
+tap_ok "$([ ! -e "$B" ] && [ -z "$(loops_of "$IMG/bad-part.sif")" ]; echo $?)" "and nothing is left"
+tap_done
