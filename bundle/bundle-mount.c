@@ -92,6 +92,11 @@ static void job_clear(struct mount_job *job)
   sif_close(job->img);
 }
 
+static bool sif_writable(const struct mount_job *job)
+{
+  return job->opts.overlays != NULL && job->opts.overlays->sif_writable;
+}
+
 /* Everything that can be wrong with the image, before touching anything. */
 static int check_image(struct mount_job *job, oci_error **err)
 {
@@ -103,6 +108,10 @@ static int check_image(struct mount_job *job, oci_error **err)
   if (job->rootfs->datatype == SIF_DATA_PARTITION &&
       bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
     return -1;
+  if (sif_writable(job) && job->sif_overlay == NULL)
+    return oci_error_set(err, 0,
+                         "--writable: the image has no ext3 overlay partition (singularity "
+                         "overlay create adds one)");
   char what[48];
   snprintf(what, sizeof(what), "%s %u",
            job->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", job->rootfs->id);
@@ -345,7 +354,8 @@ static int add_mount(struct mount_job *job, const char *target, const char *type
 /* A writable --overlay DIR holds the upper and work dirs instead. */
 static bool dir_wanted(const struct mount_job *job, const char *name)
 {
-  return job->opts.overlays == NULL || job->opts.overlays->upper_base == NULL ||
+  return job->opts.overlays == NULL ||
+         (job->opts.overlays->upper_base == NULL && !job->opts.overlays->sif_writable) ||
          strncmp(name, "overlay/", 8) != 0;
 }
 
@@ -453,7 +463,12 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
     n = used < size ? snprintf(opts + used, size - used, "%s:", ov->lower_dirs[i]) : -1;
   }
   const char *upper_base = ov != NULL && ov->upper_base != NULL ? ov->upper_base : NULL;
-  if (n >= 0 && job->sif_overlay != NULL) {
+  char sif_upper[PATH_MAX];
+  if (sif_writable(job)) {
+    snprintf(sif_upper, sizeof(sif_upper), "%s/%s", b, BUNDLE_SIF_OVERLAY_DIR);
+    upper_base = sif_upper;
+  }
+  if (n >= 0 && job->sif_overlay != NULL && !sif_writable(job)) {
     used += (size_t)n;
     n = used < size ? snprintf(opts + used, size - used, "%s/%s/upper:", b, BUNDLE_SIF_OVERLAY_DIR)
                     : -1;
@@ -483,15 +498,33 @@ static int mount_sif_overlay(struct mount_job *job, oci_error **err)
   if (job->sif_overlay == NULL)
     return 0;
   const struct sif_descriptor *d = job->sif_overlay;
+  bool rw = sif_writable(job);
+  cleanup_close int rwfd = -1;
+  if (rw) {
+    rwfd = open(job->rec.image, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (rwfd < 0)
+      return oci_error_set(err, errno, "--writable: the image cannot be opened for writing");
+    if (fstat(rwfd, &st) < 0 || st.st_dev != job->img->dev || st.st_ino != job->img->ino)
+      return oci_error_set(err, 0, "--writable: the image file was replaced");
+  }
   if (flock(job->img->fd, LOCK_EX) < 0)
     return oci_error_set(err, errno, "locking the image");
   struct bundle_loop loop = {.fd = -1};
   struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)d->offset,
-                                 (uint64_t)d->size};
-  int r = bundle_loop_get(job->img->fd, job->rec.image, &t, &loop, err);
+                                 (uint64_t)d->size, rw};
+  /* under the image's lock: a read-write partition has one user */
+  int r = rw && bundle_loop_maps(&t)
+              ? oci_error_set(err, 0,
+                              "--writable: overlay partition %u is in use by another bundle "
+                              "(umount that one first)",
+                              d->id)
+              : bundle_loop_get(rw ? rwfd : job->img->fd, job->rec.image, &t, &loop, err);
+  if (r == 0 && rw)
+    r = bundle_sif_overlay_fsck(loop.path, d->id, err);
   if (r == 0 && (r = add_mount(job, BUNDLE_SIF_OVERLAY_DIR, "ext3", err)) == 0 &&
       (r = fs_mount_at(loop.path, job->dirfd, BUNDLE_SIF_OVERLAY_DIR, "ext3",
-                       MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, err)) < 0)
+                       (rw ? 0 : MS_RDONLY) | MS_NODEV | MS_NOSUID, NULL, err)) < 0)
     oci_error_replace(err, "mounting overlay partition %u (ext3) from %s on '%s'", d->id, loop.path,
                       BUNDLE_SIF_OVERLAY_DIR);
   bundle_loop_put(&loop);
@@ -502,6 +535,9 @@ static int mount_sif_overlay(struct mount_job *job, oci_error **err)
   if (fstatat(job->dirfd, BUNDLE_SIF_OVERLAY_DIR "/upper", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
       !S_ISDIR(st.st_mode))
     return oci_error_set(err, 0, "overlay partition %u has no upper/ directory", d->id);
+  bool created;
+  if (rw && fs_mkdir_at(job->dirfd, BUNDLE_SIF_OVERLAY_DIR "/work", 0700, &created, err) < 0)
+    return oci_error_prefix(err, "overlay partition %u", d->id);
   return 0;
 }
 

@@ -26,7 +26,8 @@ void bundle_overlays_clear(struct bundle_overlays *o)
 
 bool bundle_overlays_any(const struct bundle_overlays *o)
 {
-  return o != NULL && (o->upper_base != NULL || o->n_lower > 0 || o->tmpfs_upper);
+  return o != NULL &&
+         (o->upper_base != NULL || o->n_lower > 0 || o->tmpfs_upper || o->sif_writable);
 }
 
 /* ARG's directory, canonical, checked for what overlayfs options carry. */
@@ -83,10 +84,12 @@ static int parse_one(const char *arg, struct bundle_overlays *o, oci_error **err
   if (*path == '\0')
     return oci_error_set(err, 0, "--overlay '%s': no path", arg);
   if (!ro) {
-    if (o->upper_base != NULL || o->tmpfs_upper)
+    if (o->upper_base != NULL || o->tmpfs_upper || o->sif_writable)
       return oci_error_set(
           err, 0, "--overlay '%s': only one writable layer (%s; add ':ro' to the others)", arg,
-          o->tmpfs_upper ? "--writable-tmpfs is one" : "another --overlay is one");
+          o->tmpfs_upper    ? "--writable-tmpfs is one"
+          : o->sif_writable ? "--writable is one"
+                            : "another --overlay is one");
     return resolve_dir(arg, path, &o->upper_base, err);
   }
   char **n = realloc(o->lower_dirs, (o->n_lower + 1) * sizeof(char *));
@@ -106,13 +109,16 @@ static bool is_inside(const char *path, const char *dir)
   return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
 }
 
-int bundle_overlays_parse(const char *const *args, size_t n, bool writable_tmpfs,
+int bundle_overlays_parse(const char *const *args, size_t n, bool writable_tmpfs, bool writable,
                           struct bundle_overlays *ret, oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
   if (n > BUNDLE_OVERLAYS_MAX)
     return oci_error_set(err, 0, "at most %d --overlay options", BUNDLE_OVERLAYS_MAX);
+  if (writable_tmpfs && writable)
+    return oci_error_set(err, 0, "--writable and --writable-tmpfs: only one writable layer");
   ret->tmpfs_upper = writable_tmpfs;
+  ret->sif_writable = writable;
   for (size_t i = 0; i < n; i++)
     if (parse_one(args[i], ret, err) < 0) {
       bundle_overlays_clear(ret);
@@ -163,6 +169,8 @@ json_t *bundle_overlays_json(const struct bundle_overlays *o)
     r |= append(list, o->upper_base, "rw");
   if (o->tmpfs_upper)
     r |= append(list, NULL, "tmpfs");
+  if (o->sif_writable)
+    r |= append(list, NULL, "sif-partition");
   for (size_t i = 0; i < o->n_lower; i++)
     r |= append(list, o->lower_dirs[i], "ro");
   if (r != 0) {
@@ -182,8 +190,11 @@ bool bundle_overlays_json_ok(const json_t *j)
   {
     const char *mode = json_string_value(json_object_get(e, "mode"));
     json_t *path = json_object_get(e, "path");
-    if (mode == NULL ||
-        (strcmp(mode, "tmpfs") == 0 ? !json_is_null(path) && path != NULL : !json_is_string(path)))
+    if (mode == NULL)
+      return false;
+    bool pathless = strcmp(mode, "tmpfs") == 0 || strcmp(mode, "sif-partition") == 0;
+    bool with_path = strcmp(mode, "rw") == 0 || strcmp(mode, "ro") == 0;
+    if (pathless ? path != NULL && !json_is_null(path) : !with_path || !json_is_string(path))
       return false;
   }
   return true;

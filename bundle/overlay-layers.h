@@ -9,6 +9,8 @@
  *   --overlay DIR:ro   a read-only layer above the image: DIR/upper when
  *                      DIR has one (a former writable overlay), else DIR.
  *   --writable-tmpfs   BUNDLE/overlay is a tmpfs: writes last until umount.
+ *   --writable         the SIF's ext3 overlay partition (overlay-partition.h)
+ *                      read-write: writes are kept in the image file.
  *
  * At most one writable; read-only layers stack in the order given, the
  * first on top.  The user's directories are never in the mount record's
@@ -30,12 +32,13 @@ struct bundle_overlays {
   char **lower_dirs; /* read-only layers (canonical), top first */
   size_t n_lower;
   bool tmpfs_upper;
+  bool sif_writable; /* --writable */
 };
 
-/* ARGS ("PATH" or "PATH:ro", N of them) and --writable-tmpfs, checked:
+/* ARGS ("PATH" or "PATH:ro", N of them), --writable-tmpfs and --writable, checked:
  * each a directory, its path one overlayfs options can carry, at most
  * one writable.  One line naming the argument on error. */
-int bundle_overlays_parse(const char *const *args, size_t n, bool writable_tmpfs,
+int bundle_overlays_parse(const char *const *args, size_t n, bool writable_tmpfs, bool writable,
                           struct bundle_overlays *ret, oci_error **err);
 
 /* Anything asked? */

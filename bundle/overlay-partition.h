@@ -21,4 +21,9 @@
 int bundle_sif_overlay_find(const struct sif_image *img, const struct sif_descriptor *primary,
                             const struct sif_descriptor **ret, oci_error **err);
 
+/* e2fsck -n -f DEVICE (the partition's loop device, before a read-write
+ * mount): 0 when it finds nothing to repair; otherwise one line naming
+ * partition ID and what e2fsck said by its exit status. */
+int bundle_sif_overlay_fsck(const char *device, unsigned id, oci_error **err);
+
 #endif

@@ -13,7 +13,14 @@
 #include "cli.h"
 #include "mount-flags.h"
 
-enum { OPT_NO_SECCOMP = CLI_OPT_LONG, OPT_METHOD, OPT_QUIET, OPT_OVERLAY, OPT_WRITABLE_TMPFS };
+enum {
+  OPT_NO_SECCOMP = CLI_OPT_LONG,
+  OPT_METHOD,
+  OPT_QUIET,
+  OPT_OVERLAY,
+  OPT_WRITABLE_TMPFS,
+  OPT_WRITABLE
+};
 
 static const struct cli_option options[] = {
     {"no-seccomp", OPT_NO_SECCOMP, NULL, "leave the default seccomp profile out of config.json"},
@@ -28,6 +35,9 @@ static const struct cli_option options[] = {
      "repeatable, at most one writable (kernel method)"},
     {"writable-tmpfs", OPT_WRITABLE_TMPFS, NULL,
      "the writable layer on a tmpfs of its own (gone at umount; kernel method)"},
+    {"writable", OPT_WRITABLE, NULL,
+     "the image's ext3 overlay partition is the writable layer: writes are kept\n"
+     "in the SIF file (checked with e2fsck -n first; kernel method)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -75,7 +85,7 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   struct bundle_overlays overlays = {0};
   const char *overlay_args[BUNDLE_OVERLAYS_MAX + 1];
   size_t n_overlay_args = 0;
-  bool writable_tmpfs = false;
+  bool writable_tmpfs = false, writable = false;
   bool quiet = false;
   int c, r;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
@@ -88,6 +98,7 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
     case OPT_QUIET: quiet = true; break;
     case OPT_WRITABLE_TMPFS: writable_tmpfs = true; break;
+    case OPT_WRITABLE: writable = true; break;
     case OPT_OVERLAY:
       if (n_overlay_args == BUNDLE_OVERLAYS_MAX) {
         cli_usage_error(ctx, err, "at most %d --overlay options", BUNDLE_OVERLAYS_MAX);
@@ -111,7 +122,8 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     oci_error_prefix(err, "mount");
     goto fail;
   }
-  if (bundle_overlays_parse(overlay_args, n_overlay_args, writable_tmpfs, &overlays, err) < 0) {
+  if (bundle_overlays_parse(overlay_args, n_overlay_args, writable_tmpfs, writable, &overlays,
+                            err) < 0) {
     oci_error_prefix(err, "mount '%s'", argv[optind]);
     goto fail;
   }
@@ -158,7 +170,7 @@ fail:
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
     .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay DIR[:ro]]... "
-             "[--writable-tmpfs] [BUNDLE OPTIONS] IMAGE BUNDLE",
+             "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
                 cli_mount_flags_privileges, cli_mount_flags_limits},

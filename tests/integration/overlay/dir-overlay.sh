@@ -6,7 +6,7 @@
 # upper forgets at umount, and conflicting options are refused with one
 # line, leaving nothing behind.
 MOUNT_TEST_NAME=h13b-overlay
-. "$SIFOCI_TESTS/integration/mount/common.sh"
+. "$SIFOCI_TESTS/integration/mount/common.sh" findmnt
 
 cp "$FX/busybox.sif" "$IMG/busybox.sif"
 BB=$IMG/busybox.sif
