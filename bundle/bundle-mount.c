@@ -513,12 +513,13 @@ static int mount_sif_overlay(struct mount_job *job, oci_error **err)
   struct bundle_loop loop = {.fd = -1};
   struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)d->offset,
                                  (uint64_t)d->size, rw};
-  /* under the image's lock: a read-write partition has one user */
-  int r = rw && bundle_loop_maps(&t)
+  /* under the image's lock: a read-write partition has one user, and no
+   * read-only reader beside it (it would see a file system in flux) */
+  int r = bundle_loop_maps(&t, !rw)
               ? oci_error_set(err, 0,
-                              "--writable: overlay partition %u is in use by another bundle "
-                              "(umount that one first)",
-                              d->id)
+                              "%soverlay partition %u is in use by another bundle%s (umount that "
+                              "one first)",
+                              rw ? "--writable: " : "", d->id, rw ? "" : " with --writable")
               : bundle_loop_get(rw ? rwfd : job->img->fd, job->rec.image, &t, &loop, err);
   if (r == 0 && rw)
     r = bundle_sif_overlay_fsck(loop.path, d->id, err);

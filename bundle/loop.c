@@ -197,7 +197,7 @@ int bundle_loop_get(int backing_fd, const char *name, const struct bundle_loop_t
   return attach_free(backing_fd, name, target, ret, err);
 }
 
-bool bundle_loop_maps(const struct bundle_loop_target *target)
+bool bundle_loop_maps(const struct bundle_loop_target *target, bool writable_only)
 {
   cleanup_dir DIR *d = opendir("/sys/block");
   if (d == NULL)
@@ -210,7 +210,8 @@ bool bundle_loop_maps(const struct bundle_loop_target *target)
     snprintf(path, sizeof(path), "/dev/%s", e->d_name);
     cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
     struct loop_info64 info;
-    if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && status_matches(&info, target))
+    if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && status_matches(&info, target) &&
+        (!writable_only || !(info.lo_flags & LO_FLAGS_READ_ONLY)))
       return true;
   }
   return false;

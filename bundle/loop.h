@@ -40,8 +40,9 @@ struct bundle_loop_target {
 int bundle_loop_get(int backing_fd, const char *name, const struct bundle_loop_target *target,
                     struct bundle_loop *ret, oci_error **err);
 
-/* Does any loop device map TARGET's file and window (read-only or not)? */
-bool bundle_loop_maps(const struct bundle_loop_target *target);
+/* Does a loop device map TARGET's file and window?  WRITABLE_ONLY: a
+ * read-write one; otherwise any. */
+bool bundle_loop_maps(const struct bundle_loop_target *target, bool writable_only);
 
 /* Drop our hold (the fd).  Autoclear frees a device we bound once no mount
  * holds it either. */

@@ -51,6 +51,10 @@ B2=$T/second
 err=$("$OCI" mount --writable "$SIF" "$B2" 2>&1)
 tap_like "$err" "overlay partition [0-9]+ is in use by another bundle" "a second --writable is refused"
 tap_ok "$([ ! -e "$B2" ]; echo $?)" "and leaves no bundle"
+err=$("$OCI" mount "$SIF" "$B2" 2>&1)
+tap_like "$err" "overlay partition [0-9]+ is in use by another bundle with --writable" \
+  "a read-only mount beside a --writable one is refused"
+tap_ok "$([ ! -e "$B2" ]; echo $?)" "and leaves no bundle either"
 out=$(run_in "$B" 'echo written >/srv/kept.txt; rm /srv/part.txt; cat /srv/kept.txt')
 tap_is "$out" "written" "the container writes into the partition"
 tap_run "umount the writable bundle" "$OCI" umount "$B"
