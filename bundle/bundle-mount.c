@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "mount-fuse.h"
 #include "mount-record.h"
+#include "overlay-partition.h"
 #include "sif.h"
 #include "squashfs-image.h"
 #include "userns-run.h"
@@ -55,6 +56,8 @@ struct mount_job {
   struct bundle_extract_stats *stats; /* shared with the extracting child */
   struct bundle_fuse_tools fuse;
   struct bundle_spec_extra extra; /* what the spec options need made */
+  /* the SIF's ext3 overlay partition (overlay-partition.h), or NULL */
+  const struct sif_descriptor *sif_overlay;
 };
 
 static const char *const method_names[BUNDLE_METHOD_MAX] = {"auto", "kernel", "extract", "fuse"};
@@ -89,6 +92,11 @@ static void job_clear(struct mount_job *job)
   sif_close(job->img);
 }
 
+static bool sif_writable(const struct mount_job *job)
+{
+  return job->opts.overlays != NULL && job->opts.overlays->sif_writable;
+}
+
 /* Everything that can be wrong with the image, before touching anything. */
 static int check_image(struct mount_job *job, oci_error **err)
 {
@@ -97,6 +105,13 @@ static int check_image(struct mount_job *job, oci_error **err)
       bundle_image_config_load(job->img, &config, err) < 0 ||
       bundle_image_rootfs_object(job->img, &job->rootfs, err) < 0)
     return -1;
+  if (job->rootfs->datatype == SIF_DATA_PARTITION &&
+      bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
+    return -1;
+  if (sif_writable(job) && job->sif_overlay == NULL)
+    return oci_error_set(err, 0,
+                         "--writable: the image has no ext3 overlay partition (singularity "
+                         "overlay create adds one)");
   char what[48];
   snprintf(what, sizeof(what), "%s %u",
            job->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", job->rootfs->id);
@@ -160,6 +175,11 @@ static int choose_method(struct mount_job *job, oci_error **err)
     return oci_error_set(err, 0,
                          "--method kernel needs root (loop devices and squashfs/overlay mounts); "
                          "--method fuse and --method extract work without");
+  if (job->method != BUNDLE_METHOD_KERNEL && bundle_overlays_any(job->opts.overlays))
+    return oci_error_set(err, 0,
+                         "--overlay and --writable-tmpfs need --method kernel (root); --method %s "
+                         "does not take them yet",
+                         bundle_method_name(job->method));
   if (job->method != BUNDLE_METHOD_EXTRACT)
     return 0;
   job->stats =
@@ -329,15 +349,39 @@ static const struct dir_spec extract_dirs[] = {
     {"volumes", 0700},
 };
 
+static int add_mount(struct mount_job *job, const char *target, const char *type, oci_error **err);
+
+/* A writable --overlay DIR holds the upper and work dirs instead. */
+static bool dir_wanted(const struct mount_job *job, const char *name)
+{
+  return job->opts.overlays == NULL ||
+         (job->opts.overlays->upper_base == NULL && !job->opts.overlays->sif_writable) ||
+         strncmp(name, "overlay/", 8) != 0;
+}
+
+/* --writable-tmpfs: the upper and work dirs on a tmpfs of their own, made
+ * right after BUNDLE/overlay */
+static int mount_tmpfs_upper(struct mount_job *job, oci_error **err)
+{
+  if (add_mount(job, "overlay", "tmpfs", err) < 0)
+    return -1;
+  if (fs_mount_at("tmpfs", job->dirfd, "overlay", "tmpfs", MS_NODEV | MS_NOSUID, "mode=0700", err) <
+      0)
+    return oci_error_replace(err, "mounting a tmpfs on 'overlay'");
+  return 0;
+}
+
 static int make_dirs(struct mount_job *job, oci_error **err)
 {
   bool extract = job->method == BUNDLE_METHOD_EXTRACT;
   const struct dir_spec *dirs = extract ? extract_dirs : bundle_dirs;
   size_t nfixed = extract ? sizeof(extract_dirs) / sizeof(extract_dirs[0])
                           : sizeof(bundle_dirs) / sizeof(bundle_dirs[0]);
+  bool tmpfs = job->opts.overlays != NULL && job->opts.overlays->tmpfs_upper;
   /* Listed first, made second: the record may name more than exists. */
   for (size_t i = 0; i < nfixed; i++)
-    if (bundle_record_add_created(&job->rec, dirs[i].name, err) < 0)
+    if (dir_wanted(job, dirs[i].name) &&
+        bundle_record_add_created(&job->rec, dirs[i].name, err) < 0)
       return -1;
   for (size_t i = 0; i < job->spec.n_volumes; i++) {
     char name[300];
@@ -348,13 +392,25 @@ static int make_dirs(struct mount_job *job, oci_error **err)
   if (job->extra.resolv_conf != NULL &&
       bundle_record_add_created(&job->rec, BUNDLE_RESOLV_CONF, err) < 0)
     return -1;
-  if (bundle_record_add_created(&job->rec, "config.json", err) < 0 || save(job, err) < 0)
+  bool sif_overlay = job->sif_overlay != NULL && job->method == BUNDLE_METHOD_KERNEL;
+  if (bundle_record_add_created(&job->rec, "config.json", err) < 0 ||
+      (sif_overlay && bundle_record_add_created(&job->rec, BUNDLE_SIF_OVERLAY_DIR, err) < 0) ||
+      save(job, err) < 0)
     return -1;
-  for (size_t i = 0; i < nfixed; i++)
+  if (sif_overlay && fs_mkdir_at(job->dirfd, BUNDLE_SIF_OVERLAY_DIR, 0700, NULL, err) < 0)
+    return -1;
+  size_t nmade = 0;
+  for (size_t i = 0; i < nfixed; i++) {
+    if (!dir_wanted(job, dirs[i].name))
+      continue;
+    nmade++;
     if (fs_mkdir_at(job->dirfd, dirs[i].name, dirs[i].mode, NULL, err) < 0)
       return -1;
+    if (tmpfs && strcmp(dirs[i].name, "overlay") == 0 && mount_tmpfs_upper(job, err) < 0)
+      return -1;
+  }
   for (size_t i = 0; i < job->spec.n_volumes; i++)
-    if (fs_mkdir_at(job->dirfd, job->rec.created[nfixed + i], 0755, NULL, err) < 0)
+    if (fs_mkdir_at(job->dirfd, job->rec.created[nmade + i], 0755, NULL, err) < 0)
       return -1;
   return 0;
 }
@@ -394,15 +450,105 @@ static int mount_squashfs(struct mount_job *job, oci_error **err)
   return 0;
 }
 
+/* lowerdir (the --overlay :ro layers first, the image last), upperdir and
+ * workdir: the bundle's own, or a writable --overlay DIR's. */
+static int overlay_options(const struct mount_job *job, char *opts, size_t size, oci_error **err)
+{
+  const char *b = job->path.abs;
+  const struct bundle_overlays *ov = job->opts.overlays;
+  size_t used = 0;
+  int n = snprintf(opts, size, "lowerdir=");
+  for (size_t i = 0; n >= 0 && ov != NULL && i < ov->n_lower; i++) {
+    used += (size_t)n;
+    n = used < size ? snprintf(opts + used, size - used, "%s:", ov->lower_dirs[i]) : -1;
+  }
+  const char *upper_base = ov != NULL && ov->upper_base != NULL ? ov->upper_base : NULL;
+  char sif_upper[PATH_MAX];
+  if (sif_writable(job)) {
+    snprintf(sif_upper, sizeof(sif_upper), "%s/%s", b, BUNDLE_SIF_OVERLAY_DIR);
+    upper_base = sif_upper;
+  }
+  if (n >= 0 && job->sif_overlay != NULL && !sif_writable(job)) {
+    used += (size_t)n;
+    n = used < size ? snprintf(opts + used, size - used, "%s/%s/upper:", b, BUNDLE_SIF_OVERLAY_DIR)
+                    : -1;
+  }
+  if (n >= 0) {
+    used += (size_t)n;
+    n = used >= size ? -1
+        : upper_base != NULL
+            ? snprintf(opts + used, size - used, "%s/%s,upperdir=%s/upper,workdir=%s/work", b,
+                       BUNDLE_IMAGE_DIR, upper_base, upper_base)
+            : snprintf(opts + used, size - used,
+                       "%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
+                       BUNDLE_IMAGE_DIR, b, b);
+  }
+  if (n < 0 || used + (size_t)n >= size || used + (size_t)n > OVERLAY_OPTIONS_MAX)
+    return oci_error_set(err, ENAMETOOLONG,
+                         "overlay options (too many or too long --overlay paths)");
+  return 0;
+}
+
+/* The SIF's overlay partition, read-only, from a loop device of its own
+ * (shared and autoclear as the squashfs's; only the squashfs's is in the
+ * record: this one is bound with LOOP_CONFIGURE, so it cannot outlive the
+ * mount's hold, and a crash before the mount leaves nothing to release). */
+static int mount_sif_overlay(struct mount_job *job, oci_error **err)
+{
+  if (job->sif_overlay == NULL)
+    return 0;
+  const struct sif_descriptor *d = job->sif_overlay;
+  bool rw = sif_writable(job);
+  cleanup_close int rwfd = -1;
+  if (rw) {
+    rwfd = open(job->rec.image, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    struct stat st;
+    if (rwfd < 0)
+      return oci_error_set(err, errno, "--writable: the image cannot be opened for writing");
+    if (fstat(rwfd, &st) < 0 || st.st_dev != job->img->dev || st.st_ino != job->img->ino)
+      return oci_error_set(err, 0, "--writable: the image file was replaced");
+  }
+  if (flock(job->img->fd, LOCK_EX) < 0)
+    return oci_error_set(err, errno, "locking the image");
+  struct bundle_loop loop = {.fd = -1};
+  struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)d->offset,
+                                 (uint64_t)d->size, rw};
+  /* under the image's lock: a read-write partition has one user, and no
+   * read-only reader beside it (it would see a file system in flux) */
+  int r = bundle_loop_maps(&t, !rw)
+              ? oci_error_set(err, 0,
+                              "%soverlay partition %u is in use by another bundle%s (umount that "
+                              "one first)",
+                              rw ? "--writable: " : "", d->id, rw ? "" : " with --writable")
+              : bundle_loop_get(rw ? rwfd : job->img->fd, job->rec.image, &t, &loop, err);
+  if (r == 0 && rw)
+    r = bundle_sif_overlay_fsck(loop.path, d->id, err);
+  if (r == 0 && (r = add_mount(job, BUNDLE_SIF_OVERLAY_DIR, "ext3", err)) == 0 &&
+      (r = fs_mount_at(loop.path, job->dirfd, BUNDLE_SIF_OVERLAY_DIR, "ext3",
+                       (rw ? 0 : MS_RDONLY) | MS_NODEV | MS_NOSUID, NULL, err)) < 0)
+    oci_error_replace(err, "mounting overlay partition %u (ext3) from %s on '%s'", d->id, loop.path,
+                      BUNDLE_SIF_OVERLAY_DIR);
+  bundle_loop_put(&loop);
+  flock(job->img->fd, LOCK_UN);
+  if (r < 0)
+    return -1;
+  struct stat st;
+  if (fstatat(job->dirfd, BUNDLE_SIF_OVERLAY_DIR "/upper", &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      !S_ISDIR(st.st_mode))
+    return oci_error_set(err, 0, "overlay partition %u has no upper/ directory", d->id);
+  bool created;
+  if (rw && fs_mkdir_at(job->dirfd, BUNDLE_SIF_OVERLAY_DIR "/work", 0700, &created, err) < 0)
+    return oci_error_prefix(err, "overlay partition %u", d->id);
+  return 0;
+}
+
 static int mount_overlay(struct mount_job *job, oci_error **err)
 {
   char opts[OVERLAY_OPTIONS_MAX + 96];
-  const char *b = job->path.abs;
-  int n = snprintf(opts, sizeof(opts),
-                   "lowerdir=%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
-                   BUNDLE_IMAGE_DIR, b, b);
-  if (n < 0 || (size_t)n >= sizeof(opts))
-    return oci_error_set(err, ENAMETOOLONG, "overlay options");
+  if (overlay_options(job, opts, sizeof(opts), err) < 0)
+    return -1;
+  if (job->opts.overlays != NULL && bundle_overlays_prepare_upper(job->opts.overlays, err) < 0)
+    return -1;
   if (add_mount(job, "rootfs", "overlay", err) < 0)
     return -1;
   /* nosuid here too: the squashfs's own nosuid does not reach through the
@@ -412,6 +558,8 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
                              oci_error_errnum(err ? *err : NULL) == EINVAL
                                  ? " (can the bundle's file system hold an overlayfs upper "
                                    "directory?)"
+                             : oci_error_errnum(err ? *err : NULL) == EBUSY
+                                 ? " (is the --overlay directory in use by another bundle?)"
                                  : "");
   return 0;
 }
@@ -472,7 +620,8 @@ static int build(struct mount_job *job, oci_error **err)
   if (job->method == BUNDLE_METHOD_EXTRACT ? extract_rootfs(job, err) < 0
       : job->method == BUNDLE_METHOD_FUSE
           ? mount_fuse(job, err) < 0
-          : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
+          : mount_squashfs(job, err) < 0 || mount_sif_overlay(job, err) < 0 ||
+                mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;
@@ -530,6 +679,11 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   }
   if (bundle_spec_options_any(job.opts.spec_options))
     job.rec.options = json_incref(job.opts.spec_options->asked);
+  if (bundle_overlays_any(job.opts.overlays) &&
+      (job.rec.overlays = bundle_overlays_json(job.opts.overlays)) == NULL) {
+    oci_error_set(err, ENOMEM, "mount record");
+    goto out;
+  }
   job.rec.image_dev = job.img->dev;
   job.rec.image_ino = job.img->ino;
   job.rec.offset = (uint64_t)job.rootfs->offset;

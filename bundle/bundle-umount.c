@@ -21,6 +21,8 @@
 
 #define SQUASHFS_MAGIC_NUMBER 0x73717368L
 #define OVERLAYFS_MAGIC_NUMBER 0x794c7630L
+#define TMPFS_MAGIC_NUMBER 0x01021994L
+#define EXT_MAGIC_NUMBER 0xEF53L
 
 void bundle_path_clear(struct bundle_path *p)
 {
@@ -75,7 +77,10 @@ int bundle_path_resolve(const char *path, struct bundle_path *ret, oci_error **e
 
 static long expected_magic(const char *type)
 {
-  return strcmp(type, "squashfs") == 0 ? SQUASHFS_MAGIC_NUMBER : OVERLAYFS_MAGIC_NUMBER;
+  return strcmp(type, "squashfs") == 0 ? SQUASHFS_MAGIC_NUMBER
+         : strcmp(type, "tmpfs") == 0  ? TMPFS_MAGIC_NUMBER
+         : strcmp(type, "ext3") == 0   ? EXT_MAGIC_NUMBER
+                                       : OVERLAYFS_MAGIC_NUMBER;
 }
 
 static int undo_mounts(int dirfd, const struct bundle_record *rec, oci_error **err)

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "overlay-layers.h"
 #include "spec-options.h"
 #include "squashfs-extract.h"
 
@@ -68,6 +69,9 @@ struct bundle_mount_options {
   bool *ret_fuse_owner_only;
   /* binds, env, capabilities, limits, ... for config.json; may be NULL */
   const struct bundle_spec_options *spec_options;
+  /* --overlay / --writable-tmpfs (overlay-layers.h), checked; may be NULL.
+   * Kernel method only. */
+  const struct bundle_overlays *overlays;
 };
 
 /* OPTS may be NULL for the defaults. */

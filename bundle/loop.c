@@ -108,7 +108,7 @@ static void fill_info(struct loop_info64 *info, const char *name,
   memset(info, 0, sizeof(*info));
   info->lo_offset = t->offset;
   info->lo_sizelimit = t->size;
-  info->lo_flags = LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
+  info->lo_flags = t->writable ? LO_FLAGS_AUTOCLEAR : LO_FLAGS_READ_ONLY | LO_FLAGS_AUTOCLEAR;
   snprintf((char *)info->lo_file_name, sizeof(info->lo_file_name), "%s", name);
 }
 
@@ -152,7 +152,7 @@ static int attach_free(int backing_fd, const char *name, const struct bundle_loo
     snprintf(path, sizeof(path), "/dev/loop%d", n);
     /* O_RDONLY on both the device and the backing file: the kernel then
      * makes the device read-only whatever the flags say. */
-    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    cleanup_close int fd = open(path, (t->writable ? O_RDWR : O_RDONLY) | O_CLOEXEC | O_NOCTTY);
     if (fd < 0 && errno == ENOENT) {
       short_sleep(); /* devtmpfs may not have made the node yet */
       continue;
@@ -192,9 +192,29 @@ int bundle_loop_get(int backing_fd, const char *name, const struct bundle_loop_t
 {
   memset(ret, 0, sizeof(*ret));
   ret->fd = -1;
-  if (find_shared(target, ret))
+  if (!target->writable && find_shared(target, ret))
     return 0;
   return attach_free(backing_fd, name, target, ret, err);
+}
+
+bool bundle_loop_maps(const struct bundle_loop_target *target, bool writable_only)
+{
+  cleanup_dir DIR *d = opendir("/sys/block");
+  if (d == NULL)
+    return false;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (strncmp(e->d_name, "loop", 4) != 0 || !isdigit((unsigned char)e->d_name[4]))
+      continue;
+    char path[300];
+    snprintf(path, sizeof(path), "/dev/%s", e->d_name);
+    cleanup_close int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    struct loop_info64 info;
+    if (fd >= 0 && ioctl(fd, LOOP_GET_STATUS64, &info) == 0 && status_matches(&info, target) &&
+        (!writable_only || !(info.lo_flags & LO_FLAGS_READ_ONLY)))
+      return true;
+  }
+  return false;
 }
 
 void bundle_loop_put(struct bundle_loop *loop)

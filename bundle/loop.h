@@ -31,12 +31,18 @@ struct bundle_loop_target {
   ino_t file_ino;
   uint64_t offset;
   uint64_t size;
+  /* a read-write device of its own (never shared; BACKING_FD O_RDWR) */
+  bool writable;
 };
 
 /* Find or bind a device for TARGET, backed by BACKING_FD (read-only, the
  * same file).  NAME goes in lo_file_name (informational). */
 int bundle_loop_get(int backing_fd, const char *name, const struct bundle_loop_target *target,
                     struct bundle_loop *ret, oci_error **err);
+
+/* Does a loop device map TARGET's file and window?  WRITABLE_ONLY: a
+ * read-write one; otherwise any. */
+bool bundle_loop_maps(const struct bundle_loop_target *target, bool writable_only);
 
 /* Drop our hold (the fd).  Autoclear frees a device we bound once no mount
  * holds it either. */

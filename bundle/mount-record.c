@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "fs.h"
+#include "overlay-layers.h"
 
 static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mounted"};
 
@@ -22,6 +23,7 @@ static const char *const state_names[BUNDLE_RECORD_STATE_MAX] = {"mounting", "mo
 static const char *const fixed_names[] = {
     "rootfs",       ".image",  "overlay",     "overlay/upper",
     "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
+    ".sif-overlay", /* the SIF's overlay partition (overlay-partition.h) */
 };
 
 bool bundle_record_name_ok(const char *name)
@@ -43,7 +45,9 @@ static bool mount_ok(const char *target, const char *type, bool fuse)
             (strcmp(type, "fuse.squashfuse_ll") == 0 || strcmp(type, "fuse.squashfuse") == 0)) ||
            (strcmp(target, "rootfs") == 0 && strcmp(type, "fuse.fuse-overlayfs") == 0);
   return (strcmp(target, ".image") == 0 && strcmp(type, "squashfs") == 0) ||
-         (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0);
+         (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0) ||
+         (strcmp(target, "overlay") == 0 && strcmp(type, "tmpfs") == 0) ||
+         (strcmp(target, ".sif-overlay") == 0 && strcmp(type, "ext3") == 0);
 }
 
 static const char *method_name(const struct bundle_record *rec)
@@ -104,6 +108,8 @@ static json_t *record_json(const struct bundle_record *rec)
     if (json_array_append_new(created, json_string(rec->created[i])) < 0)
       goto fail;
   if (rec->options != NULL && json_object_set(o, "options", rec->options) < 0)
+    goto fail;
+  if (rec->overlays != NULL && json_object_set(o, "overlays", rec->overlays) < 0)
     goto fail;
   return o;
 fail:
@@ -260,6 +266,10 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
     if (bundle_record_add_created(rec, name, err) < 0)
       return -1;
   }
+  json_t *overlays = json_object_get(o, "overlays");
+  if (overlays != NULL && !bundle_overlays_json_ok(overlays))
+    return oci_error_set(err, 0, "bad overlays list");
+  rec->overlays = json_incref(overlays);
   return parse_options(json_object_get(o, "options"), rec, err);
 }
 
@@ -289,6 +299,7 @@ void bundle_record_clear(struct bundle_record *rec)
   free(rec->image);
   cleanup_strv_fn(&rec->created);
   json_decref(rec->options);
+  json_decref(rec->overlays);
   memset(rec, 0, sizeof(*rec));
 }
 

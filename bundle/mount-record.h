@@ -15,7 +15,11 @@
  *       "fuse.fuse-overlayfs", with "pid": N, "pidStart": N once started)
  *    "created": ["rootfs", "overlay", ...],
  *    "method": "kernel"|"extract"|"fuse",   (absent: kernel)
- *    "options": [["bind", "/a:/b"], ["no-privs", null], ...]}
+ *    "options": [["bind", "/a:/b"], ["no-privs", null], ...],
+ *    "overlays": [{"path": "/abs/dir", "mode": "rw"|"ro"},
+ *                 {"path": null, "mode": "tmpfs"}]}   (overlay-layers.h; absent: none)
+ *      (--writable-tmpfs adds the mount {"target": "overlay", "type": "tmpfs"};
+ *       the SIF's overlay partition {"target": ".sif-overlay", "type": "ext3"})
  *                                          (what was asked, spec-options.h;
  *                                           absent: nothing)
  *
@@ -50,7 +54,7 @@ enum bundle_record_state {
 };
 
 struct bundle_record_mount {
-  char target[16]; /* "rootfs" or ".image" */
+  char target[16]; /* "rootfs", ".image" or "overlay" (--writable-tmpfs) */
   char type[32];   /* "overlay" or "squashfs"; fuse: "fuse.<daemon>" */
   /* fuse: the daemon, once started (0: not known), and its start time
    * (/proc/PID/stat field 22), so that a reused PID is not taken for it */
@@ -76,7 +80,8 @@ struct bundle_record {
   bool extracted; /* --method extract: rootfs is a tree, no mounts */
   bool fuse;      /* --method fuse: the mounts are FUSE mounts */
   size_t n_created;
-  json_t *options; /* [[name, value|null], ...] as asked (spec-options.h), or NULL */
+  json_t *options;  /* [[name, value|null], ...] as asked (spec-options.h), or NULL */
+  json_t *overlays; /* what --overlay / --writable-tmpfs asked (overlay-layers.h), or NULL */
 };
 
 /* Write the record under DIRFD (0600, tmp + rename). */

@@ -13,7 +13,14 @@
 #include "cli.h"
 #include "mount-flags.h"
 
-enum { OPT_NO_SECCOMP = CLI_OPT_LONG, OPT_METHOD, OPT_QUIET };
+enum {
+  OPT_NO_SECCOMP = CLI_OPT_LONG,
+  OPT_METHOD,
+  OPT_QUIET,
+  OPT_OVERLAY,
+  OPT_WRITABLE_TMPFS,
+  OPT_WRITABLE
+};
 
 static const struct cli_option options[] = {
     {"no-seccomp", OPT_NO_SECCOMP, NULL, "leave the default seccomp profile out of config.json"},
@@ -22,6 +29,15 @@ static const struct cli_option options[] = {
      "else extract), kernel (loop + squashfs + overlay, root only), fuse (squashfuse\n"
      "+ fuse-overlayfs daemons) or extract (unpack the image into BUNDLE/rootfs)"},
     {"quiet", OPT_QUIET, NULL, "no progress bar while extracting"},
+    {"overlay", OPT_OVERLAY, "DIR[:ro]",
+     "DIR/upper and DIR/work take the container's writes, kept across umount;\n"
+     "with :ro a read-only layer above the image (DIR/upper when there is one);\n"
+     "repeatable, at most one writable (kernel method)"},
+    {"writable-tmpfs", OPT_WRITABLE_TMPFS, NULL,
+     "the writable layer on a tmpfs of its own (gone at umount; kernel method)"},
+    {"writable", OPT_WRITABLE, NULL,
+     "the image's ext3 overlay partition is the writable layer: writes are kept\n"
+     "in the SIF file (checked with e2fsck -n first; kernel method)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -66,6 +82,10 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
 {
   struct bundle_mount_options mopts = {0};
   struct bundle_spec_options spec_opts = {0};
+  struct bundle_overlays overlays = {0};
+  const char *overlay_args[BUNDLE_OVERLAYS_MAX + 1];
+  size_t n_overlay_args = 0;
+  bool writable_tmpfs = false, writable = false;
   bool quiet = false;
   int c, r;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
@@ -77,6 +97,15 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     switch (c) {
     case OPT_NO_SECCOMP: mopts.no_seccomp = true; break;
     case OPT_QUIET: quiet = true; break;
+    case OPT_WRITABLE_TMPFS: writable_tmpfs = true; break;
+    case OPT_WRITABLE: writable = true; break;
+    case OPT_OVERLAY:
+      if (n_overlay_args == BUNDLE_OVERLAYS_MAX) {
+        cli_usage_error(ctx, err, "at most %d --overlay options", BUNDLE_OVERLAYS_MAX);
+        goto fail;
+      }
+      overlay_args[n_overlay_args++] = optarg;
+      break;
     case OPT_METHOD:
       mopts.method = bundle_method_from_name(optarg);
       if (mopts.method == BUNDLE_METHOD_MAX) {
@@ -93,7 +122,13 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     oci_error_prefix(err, "mount");
     goto fail;
   }
+  if (bundle_overlays_parse(overlay_args, n_overlay_args, writable_tmpfs, writable, &overlays,
+                            err) < 0) {
+    oci_error_prefix(err, "mount '%s'", argv[optind]);
+    goto fail;
+  }
   mopts.spec_options = &spec_opts;
+  mopts.overlays = &overlays;
   struct progress_bar bar = {0};
   clock_gettime(CLOCK_MONOTONIC, &bar.start);
   struct bundle_extract_stats stats = {0};
@@ -109,6 +144,7 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   const char *image = argv[optind];
   r = bundle_mount(image, argv[optind + 1], &mopts, err);
   bundle_spec_options_clear(&spec_opts);
+  bundle_overlays_clear(&overlays);
   if (r < 0) {
     if (bar.drawn)
       fputc('\n', stderr);
@@ -127,13 +163,14 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   return 0;
 fail:
   bundle_spec_options_clear(&spec_opts);
+  bundle_overlays_clear(&overlays);
   return -1;
 }
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [BUNDLE OPTIONS] "
-             "IMAGE BUNDLE",
+    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay DIR[:ro]]... "
+             "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
                 cli_mount_flags_privileges, cli_mount_flags_limits},
