@@ -622,10 +622,17 @@ def t_resize_before_pty():
                           "--runtime", wrapper, "--log-path", os.path.join(state, "log"),
                           "--terminal", "--report-fd", str(w)], pass_fds=(w,))
     os.close(w)
-    deadline = time.time() + 5
-    while not os.path.exists(os.path.join(state, "attach")) and time.time() < deadline:
-        time.sleep(0.01)
-    c = Client(state)
+    # the socket's path exists from bind(); it takes connections from
+    # listen(), a moment later (much later under ASan on a busy machine)
+    deadline = time.time() + 30
+    while True:
+        try:
+            c = Client(state)
+            break
+        except (FileNotFoundError, ConnectionRefusedError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.01)
     c.resize(33, 77)
     rep = b""
     while True:

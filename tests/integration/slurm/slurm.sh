@@ -211,8 +211,9 @@ cases() { # cases WHO: every case as root or as the user
   out=$(wait_clean 10)
   tap_is "$?$out" 0 "$who: scancel: no container, monitor, state or spool copy left"
   # Slurm runs Kill only after KillWait and two Queries (each an `oci state`:
-  # about 0.5 s here, over 1 s under ASan on a busy 2-core machine)
-  tap_ok $((SECONDS - t0 > 5 + 5)) "$who: scancel: all gone within KillWait (5 s) + 5 s"
+  # about 0.5 s here, over 1 s under ASan on a busy 2-core machine, and 9-10 s
+  # in all once at load 15), then the clean-up: a bound, not a benchmark
+  tap_ok $((SECONDS - t0 > 5 + 15)) "$who: scancel: all gone within KillWait (5 s) + 15 s"
   tap_diag "Slurm's calls for job $job:"
   grep -F ".$job." "$T/log/oci-calls.log" | sed "s|$T/||g; s/^/#   /"
 
