@@ -103,6 +103,14 @@ int container_destroy_orphan(const char *root, const char *id, char **ret_note, 
  * exclusively locked. */
 int container_destroy(struct container *ct, bool force, oci_error **err);
 
+/* The container has exited (exit.json) and its monitor is still cleaning
+ * up (the runtime's delete; in run mode the state dir): wait for it, up
+ * to CONTAINER_CLEANUP_WAIT_MS.  0 when there is nothing to wait for or it
+ * finished, 1 when it did not exit and it is live, -1 with *err past the
+ * bound. */
+#define CONTAINER_CLEANUP_WAIT_MS 15000
+int container_wait_cleanup(const struct ctr *c, oci_error **err);
+
 /* For `oci umount`: does a live container use BUNDLE_ABS?  Live means its
  * runtime status is not "stopped", or its monitor is alive, or it is being
  * created.  Returns 1 and *ret_id (allocated), 0 when none does, -1 on

@@ -131,6 +131,18 @@ static int check_log_path(const char *path, oci_error **err)
   return 0;
 }
 
+/* The same ID's last container has exited and its monitor is still
+ * removing it (`oci run` right after `oci run`): wait for that, bounded,
+ * instead of failing with "already exists". */
+static int wait_previous(const struct container_create_opts *o, oci_error **err)
+{
+  cleanup_ctr struct ctr *prev = NULL;
+  cleanup_error oci_error *none = NULL;
+  if (ctr_open(o->root, o->id, CTR_LOCK_NONE, &prev, &none) < 0)
+    return 0; /* nothing there (or nothing we can read: ctr_make says) */
+  return container_wait_cleanup(prev, err) < 0 ? -1 : 0;
+}
+
 int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
                      oci_error **err)
 {
@@ -166,6 +178,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   timefmt_now(created);
 
   struct ctr *c = NULL;
+  if (wait_previous(o, err) < 0)
+    return oci_error_prefix(err, "create '%s'", o->id);
   if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&ct, c, err) < 0)
     return -1;
   if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
