@@ -597,6 +597,7 @@ static gboolean setup(MonMonitor *m, GError **error)
   if (m->child == NULL)
     return FALSE;
   m->log = mon_log_new(m->o.log_path, m->o.log_format, m->o.log_max_size, on_log_error, m);
+  mon_log_set_keep(m->log, m->o.log_rotate);
   if (!mon_log_open(m->log, &m->log_created, error))
     return FALSE;
   if (!watch_reopen_signal(m, error))

@@ -81,6 +81,7 @@ struct container_create_opts {
   const char *self_path;
   const char *bundle;
   const char *pid_file, *log_path, *log_format; /* may be NULL */
+  const char *log_size_max, *log_rotate;        /* as given, may be NULL */
   bool run_mode;
   bool without_terminal; /* run it on pipes though its config asks for a terminal */
 };
