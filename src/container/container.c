@@ -217,8 +217,13 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
    * nobody as int"). */
   cleanup_free char *rt_status = NULL;
   cleanup_error oci_error *no_status = NULL;
-  if (container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
-      strcmp(rt_status, "paused") == 0)
+  /* while the monitor lives its view is the runtime's, without a runtime
+   * start-up (live-status.h) */
+  const char *live =
+      ctr_monitor_pid(ct->c) > 0 ? live_status(ct->c, ctr_read_pid(ct->c, "container.pid")) : NULL;
+  if (live ? strcmp(live, "paused") == 0
+           : container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
+                 strcmp(rt_status, "paused") == 0)
     return oci_error_set(err, 0, "exec '%s': the container is paused ('oci resume %s' first)",
                          ct->c->id, ct->c->id);
   struct rt_exec_opts eo = *o;
