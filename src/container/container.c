@@ -219,8 +219,8 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
   cleanup_error oci_error *no_status = NULL;
   /* while the monitor lives its view is the runtime's, without a runtime
    * start-up (live-status.h) */
-  const char *live =
-      ctr_monitor_pid(ct->c) > 0 ? live_status(ct->c, ctr_read_pid(ct->c, "container.pid")) : NULL;
+  pid_t mon = ctr_monitor_pid(ct->c);
+  const char *live = mon > 0 ? live_status(ct->c, ctr_read_pid(ct->c, "container.pid"), mon) : NULL;
   if (live ? strcmp(live, "paused") == 0
            : container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
                  strcmp(rt_status, "paused") == 0)
@@ -349,7 +349,7 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err)
   pid_t init = 0;
   const char *live = NULL;
   if (!have_exit && mon > 0)
-    live = live_status(c, (init = ctr_read_pid(c, "container.pid")));
+    live = live_status(c, (init = ctr_read_pid(c, "container.pid")), mon);
   bool from_runtime = !have_exit && live == NULL;
   if (from_runtime && container_runtime_status(ct, &status, &st, err) < 0)
     return -1;

@@ -15,8 +15,9 @@
 
 #define CGROUP_FS "/sys/fs/cgroup"
 
-/* PID exists and is not a zombie (reaped soon by the monitor). */
-static bool pid_alive(pid_t pid)
+/* PID exists and is not a zombie (reaped soon by the monitor); its
+ * parent in *ret_ppid. */
+static bool pid_alive(pid_t pid, pid_t *ret_ppid)
 {
   char path[64], buf[512];
   snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
@@ -26,7 +27,11 @@ static bool pid_alive(pid_t pid)
     return false;
   buf[n] = '\0';
   const char *paren = strrchr(buf, ')'); /* the name may hold anything */
-  return paren && paren[1] == ' ' && paren[2] != 'Z' && paren[2] != 'X';
+  if (paren == NULL || paren[1] != ' ' || paren[2] == 'Z' || paren[2] == 'X')
+    return false;
+  long ppid = 0;
+  *ret_ppid = sscanf(paren + 2, "%*c %ld", &ppid) == 1 ? (pid_t)ppid : 0;
+  return true;
 }
 
 static bool file_starts_with(const char *path, const char *text)
@@ -75,12 +80,17 @@ static bool frozen(pid_t pid)
   return file_starts_with(file, "1");
 }
 
-const char *live_status(const struct ctr *c, pid_t pid)
+const char *live_status(const struct ctr *c, pid_t pid, pid_t monitor)
 {
+  pid_t ppid = 0;
   if (pid <= 0)
     return NULL;
-  if (!pid_alive(pid))
+  if (!pid_alive(pid, &ppid))
     return "stopped";
+  /* the init is the monitor's child (its subreaper); another parent is a
+   * reused pid or a runtime that keeps its init: the runtime says */
+  if (ppid != monitor)
+    return NULL;
   /* runc and crun remove exec.fifo when `start` opens it */
   char fifo[512];
   struct stat st;

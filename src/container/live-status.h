@@ -15,7 +15,8 @@
 #include "state-dir.h"
 
 /* "created", "running", "paused" or "stopped" of the container whose init
- * is PID (from container.pid); NULL when PID is 0. */
-const char *live_status(const struct ctr *c, pid_t pid);
+ * is PID (from container.pid) under MONITOR; NULL when PID is 0 or not
+ * MONITOR's child (then only the runtime can tell). */
+const char *live_status(const struct ctr *c, pid_t pid, pid_t monitor);
 
 #endif
