@@ -22,7 +22,7 @@ tap_ok $([ ! -e "$ROOT/h18rr" ]; echo $?) "no state dir left"
 # create/start/delete of one ID, the delete right after the exit
 b=$(bundle rd '.process.args = ["true"]')
 fails=0
-for i in $(seq $((N / 4))); do
+for i in $(seq $((N / 10))); do
   oci create -b "$b" h18rd 2>/dev/null && oci start h18rd && wait_status h18rd stopped 10 &&
     oci delete h18rd || { fails=$((fails + 1)); tap_diag "cycle $i failed"; }
 done

@@ -1,9 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
 # `oci run -b B c1; oci run -b B c1; oci umount B` on a mounted SIF bundle,
-# many times in a row (50 in the suite for its time budget; SIFOCI_RACE_N=200 for the soak): the second run and the umount come
-# while the monitor of the run before may still be cleaning up, and wait
-# for it instead of failing.
+# many times in a row (50 in the suite, for its time budget under ASan;
+# SIFOCI_RACE_N=200 for more): the second run and the umount come while
+# the monitor of the run before may still be cleaning up, and wait for it
+# instead of failing.
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
 lc_setup
