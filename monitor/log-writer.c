@@ -21,6 +21,7 @@ struct MonLog {
   char *path, *path1;
   MonLogFormat format;
   uint64_t max_size;
+  int keep; /* rotated files: PATH.1 .. PATH.keep */
   int fd;
   uint64_t size;           /* bytes in the current file, as far as we wrote them */
   uint64_t rotate_hold;    /* after a failed rotation: no new try below this size */
@@ -70,6 +71,7 @@ MonLog *mon_log_new(const char *path, MonLogFormat format, uint64_t max_size,
   log->path1 = g_strconcat(path, ".1", NULL);
   log->format = format;
   log->max_size = max_size;
+  log->keep = 1;
   log->fd = -1;
   log->on_error = on_error;
   log->user_data = user_data;
@@ -328,9 +330,27 @@ static void record_end(MonLog *log)
 
 /* ---- rotation ---- */
 
+void mon_log_set_keep(MonLog *log, int keep)
+{
+  log->keep = MAX(keep, 1);
+}
+
+/* PATH.(keep-1) .. PATH.1 move one up (the oldest, PATH.keep, is
+ * replaced); a missing one is no error, another failure is noted. */
+static void shift_rotated(MonLog *log)
+{
+  for (int i = log->keep - 1; i >= 1; i--) {
+    g_autofree char *from = g_strdup_printf("%s.%d", log->path, i);
+    g_autofree char *to = g_strdup_printf("%s.%d", log->path, i + 1);
+    if (rename(from, to) < 0 && errno != ENOENT)
+      report(log, "log '%s': cannot rotate to '%s': %s", from, to, g_strerror(errno));
+  }
+}
+
 static void rotate(MonLog *log)
 {
   flush(log);
+  shift_rotated(log);
   if (rename(log->path, log->path1) < 0) {
     report(log, "log '%s': cannot rotate to '%s': %s; going on in the same file", log->path,
            log->path1, g_strerror(errno));

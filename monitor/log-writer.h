@@ -50,6 +50,8 @@ typedef void (*MonLogErrorFunc)(const char *message, gpointer user_data);
 typedef struct MonLog MonLog;
 
 /* MAX_SIZE 0: no rotation. */
+/* Rotation keeps KEEP files, PATH.1 (newest) .. PATH.KEEP; 1 by default. */
+void mon_log_set_keep(MonLog *log, int keep);
 MonLog *mon_log_new(const char *path, MonLogFormat format, uint64_t max_size,
                     MonLogErrorFunc on_error, gpointer user_data);
 void mon_log_free(MonLog *log);

@@ -25,6 +25,7 @@
 #include "files.h"
 #include "log-writer.h"
 #include "notes.h"
+#include "postmortem.h"
 #include "proc.h"
 #include "report.h"
 #include "timefmt.h"
@@ -54,6 +55,8 @@ struct MonMonitor {
   gboolean log_created; /* so a failed create removes it */
   gboolean have_pty;
   pid_t ctr_pid;
+  MonCgroup *cgroup;     /* found while the container runs */
+  MonPostmortem post;    /* read from it at the container's end */
   MonExit exit;          /* exit.reason points to exit_reason */
   char *exit_reason;     /* why the status is unknown */
   gboolean exit_written; /* exit.json done */
@@ -104,6 +107,7 @@ void mon_monitor_free(MonMonitor *m)
   mon_close(&m->state_dfd);
   mon_close(&m->o.report_fd);
   g_free(m->exit_reason);
+  mon_cgroup_free(m->cgroup);
   mon_options_clear(&m->o);
   g_free(m);
 }
@@ -217,6 +221,8 @@ static void on_created(gpointer user)
   m->phase = MON_PHASE_RUNNING;
   mon_report_pid(&m->o.report_fd, pid);
   mon_create_note_warnings(m->create); /* after the report: they are not errors */
+  /* before the container can end: its cgroup is known from its pid */
+  m->cgroup = mon_cgroup_find(pid);
   mon_child_watch_container(m->child, pid);
   if (m->phase == MON_PHASE_RUNNING)
     mon_trim_mappings(); /* from here on the monitor mostly waits */
@@ -246,6 +252,13 @@ static gboolean write_exit_record(MonMonitor *m, GError **error)
     json_object_set_new(o, "finishedAt", json_string(when));
     json_object_set_new(o, "error", json_string(m->exit_reason ? m->exit_reason : "unknown"));
   }
+  const MonPostmortem *p = &m->post;
+  json_object_set_new(o, "oomKilled",
+                      p->oom_killed < 0 ? json_null() : json_boolean(p->oom_killed));
+  json_object_set_new(o, "memoryPeak",
+                      p->memory_peak < 0 ? json_null() : json_integer(p->memory_peak));
+  json_object_set_new(o, "cpuTimeNs",
+                      p->cpu_time_ns < 0 ? json_null() : json_integer(p->cpu_time_ns));
   char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
   if (s == NULL)
     return mon_set_error(error, "exit.json: out of memory");
@@ -316,9 +329,12 @@ static void maybe_finish(MonMonitor *m)
   g_clear_handle_id(&m->flush_timer, g_source_remove);
   g_clear_handle_id(&m->exit_retry, g_source_remove);
   mon_attach_unlink(m->attach);
+  /* The exit is recorded: the runtime's container is of no more use, and
+   * `oci delete` need not start the runtime.  Before monitor.pid goes, so
+   * a command that sees exit.json and a live monitor knows to wait. */
+  mon_create_delete(m->create);
   unlinkat(m->state_dfd, "monitor.pid", 0);
   if (m->o.run_mode) {
-    mon_create_delete(m->create);
     mon_notes_close(m->notes);
     remove_state_dir(m);
   }
@@ -350,6 +366,8 @@ static void on_container_exit(const MonExit *exit, gpointer user)
   m->exit = *exit;
   m->exit_reason = g_strdup(exit->reason);
   m->exit.reason = m->exit_reason;
+  /* the init is reaped, the cgroup stays until the runtime's delete */
+  mon_cgroup_read(m->cgroup, &m->post);
   m->phase = MON_PHASE_EXITING;
   mon_stdio_drain(m->stdio);
 }
@@ -579,6 +597,7 @@ static gboolean setup(MonMonitor *m, GError **error)
   if (m->child == NULL)
     return FALSE;
   m->log = mon_log_new(m->o.log_path, m->o.log_format, m->o.log_max_size, on_log_error, m);
+  mon_log_set_keep(m->log, m->o.log_rotate);
   if (!mon_log_open(m->log, &m->log_created, error))
     return FALSE;
   if (!watch_reopen_signal(m, error))

@@ -55,6 +55,7 @@ static const Option table[] = {
     {"log-path", KIND_PATH, F(log_path), TRUE},
     {"log-format", KIND_FORMAT},
     {"log-max-size", KIND_U64, F(log_max_size), FALSE, 0, G_MAXINT64},
+    {"log-rotate", KIND_INT, F(log_rotate), FALSE, 1, 1000, " (1..1000 files)"},
     {"terminal", KIND_FLAG, F(terminal)},
     {"run-mode", KIND_FLAG, F(run_mode)},
     {"pid-file", KIND_PATH, F(pid_file)},
@@ -71,6 +72,7 @@ void mon_options_init(MonOptions *o)
 {
   memset(o, 0, sizeof(*o));
   o->create_timeout = 60;
+  o->log_rotate = 1;
   o->report_fd = -1;
 }
 

@@ -12,6 +12,7 @@ typedef struct {
   char **runtime_args; /* NULL-terminated */
   MonLogFormat log_format;
   guint64 log_max_size;
+  int log_rotate; /* rotated files kept */
   gboolean terminal, run_mode;
   int create_timeout; /* seconds */
   int report_fd;

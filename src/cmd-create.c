@@ -16,13 +16,15 @@
 
 #include "rootless.h"
 
-enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT };
+enum { OPT_PID_FILE = CLI_OPT_LONG, OPT_LOG_FORMAT, OPT_LOG_SIZE_MAX, OPT_LOG_ROTATE };
 
 const struct cli_option cli_create_options[] = {
     {"bundle", 'b', "DIR", "the OCI bundle (required)"},
     {"pid-file", OPT_PID_FILE, "FILE", "write the container's pid here"},
     {"log-path", 'l', "FILE", "container log (default: STATE/ID/container.log)"},
     {"log-format", OPT_LOG_FORMAT, "FMT", "kubernetes (default) or json"},
+    {"log-size-max", OPT_LOG_SIZE_MAX, "BYTES", "rotate the log when it would pass BYTES"},
+    {"log-rotate", OPT_LOG_ROTATE, "N", "keep N rotated logs, LOG.1 .. LOG.N (default 1)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -33,6 +35,8 @@ bool cli_create_option(int key, const char *value, struct container_create_opts 
   case OPT_PID_FILE: o->pid_file = value; return true;
   case 'l': o->log_path = value; return true;
   case OPT_LOG_FORMAT: o->log_format = value; return true;
+  case OPT_LOG_SIZE_MAX: o->log_size_max = value; return true;
+  case OPT_LOG_ROTATE: o->log_rotate = value; return true;
   default: return false;
   }
 }

@@ -13,6 +13,7 @@
 #include "cleanup.h"
 #include "fs.h"
 #include "exec-user.h"
+#include "live-status.h"
 #include "spawn.h"
 
 int container_adopt(struct container *ct, struct ctr *c, oci_error **err)
@@ -249,8 +250,13 @@ int container_exec(struct container *ct, const struct rt_exec_opts *o, oci_error
    * nobody as int"). */
   cleanup_free char *rt_status = NULL;
   cleanup_error oci_error *no_status = NULL;
-  if (container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
-      strcmp(rt_status, "paused") == 0)
+  /* while the monitor lives its view is the runtime's, without a runtime
+   * start-up (live-status.h) */
+  pid_t mon = ctr_monitor_pid(ct->c);
+  const char *live = mon > 0 ? live_status(ct->c, ctr_read_pid(ct->c, "container.pid"), mon) : NULL;
+  if (live ? strcmp(live, "paused") == 0
+           : container_runtime_status(ct, &rt_status, NULL, &no_status) == 0 &&
+                 strcmp(rt_status, "paused") == 0)
     return oci_error_set(err, 0, "exec '%s': the container is paused ('oci resume %s' first)",
                          ct->c->id, ct->c->id);
   struct rt_exec_opts eo = *o;
@@ -374,26 +380,41 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err)
   struct ctr *c = ct->c;
   cleanup_free char *status = NULL;
   json_auto_t *st = NULL;
-  if (container_runtime_status(ct, &status, &st, err) < 0)
-    return -1;
   struct ctr_exit ex;
   int have_exit = ctr_read_exit(c, &ex, err);
   if (have_exit < 0)
+    return -1;
+  /* exit.json is the monitor's post-mortem: the container has stopped,
+   * and the runtime (which the monitor tells to forget it) is not asked.
+   * While the monitor lives, it and the state dir say the status; the
+   * runtime is asked only when the monitor is gone, and the state says so. */
+  pid_t mon = ctr_monitor_pid(c);
+  pid_t init = 0;
+  const char *live = NULL;
+  if (!have_exit && mon > 0)
+    live = live_status(c, (init = ctr_read_pid(c, "container.pid")), mon);
+  bool from_runtime = !have_exit && live == NULL;
+  if (from_runtime && container_runtime_status(ct, &status, &st, err) < 0)
     return -1;
   /* the runtime knows the container's own bundle (own-bundle.h); the
    * user's is the one they gave */
   if (st != NULL && ctr_state_str(c, "bundle") != NULL)
     json_object_set_new(st, "bundle", json_string(ctr_state_str(c, "bundle")));
   if (st == NULL) {
-    /* The runtime has forgotten it (deleted after its exit, or never got
-     * that far): what we recorded stands in. */
-    st = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", c->id, "pid", 0,
-                   "status", "stopped", "bundle", ctr_state_str(ct->c, "bundle") ?: "", "created",
+    /* What we recorded stands in for the runtime's state (it has
+     * forgotten the container, or was not asked). */
+    bool has_pid = live && strcmp(live, "stopped") != 0;
+    st = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s}", "ociVersion", "1.0.2", "id", c->id, "pid",
+                   has_pid ? (int)init : 0, "status", live ? live : "stopped", "bundle",
+                   ctr_state_str(ct->c, "bundle") ?: "", "created",
                    ctr_state_str(ct->c, "created") ?: "");
     if (st == NULL)
       return oci_error_set(err, ENOMEM, "state");
   }
-  pid_t mon = ctr_monitor_pid(c);
+  json_object_set_new(st, "statusSource", json_string(from_runtime ? "runtime" : "monitor"));
+  if (from_runtime)
+    json_object_set_new(st, "statusNote",
+                        json_string("the monitor is gone: the status is the runtime's"));
   cleanup_free char *sock = ctr_path(c, "attach");
   json_object_set_new(st, "attachSocket", json_string(sock ? sock : ""));
   json_object_set(st, "monitorPid", json_object_get(c->state, "monitorPid"));
@@ -413,6 +434,12 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err)
     if (ex.signal)
       json_object_set_new(st, "exitSignal", json_integer(ex.signal));
     json_object_set_new(st, "finishedAt", json_string(ex.finished_at));
+    json_object_set_new(st, "oomKilled",
+                        ex.oom_killed < 0 ? json_null() : json_boolean(ex.oom_killed));
+    json_object_set_new(st, "memoryPeak",
+                        ex.memory_peak < 0 ? json_null() : json_integer(ex.memory_peak));
+    json_object_set_new(st, "cpuTimeNs",
+                        ex.cpu_time_ns < 0 ? json_null() : json_integer(ex.cpu_time_ns));
   }
   *ret = steal_ptr(&st);
   return 0;

@@ -81,6 +81,7 @@ struct container_create_opts {
   const char *self_path;
   const char *bundle;
   const char *pid_file, *log_path, *log_format; /* may be NULL */
+  const char *log_size_max, *log_rotate;        /* as given, may be NULL */
   bool run_mode;
   bool without_terminal; /* run it on pipes though its config asks for a terminal */
 };
@@ -102,6 +103,14 @@ int container_destroy_orphan(const char *root, const char *id, char **ret_note, 
  * Without FORCE a running or paused container is refused.  CT must be
  * exclusively locked. */
 int container_destroy(struct container *ct, bool force, oci_error **err);
+
+/* The container has exited (exit.json) and its monitor is still cleaning
+ * up (the runtime's delete; in run mode the state dir): wait for it, up
+ * to CONTAINER_CLEANUP_WAIT_MS.  0 when there is nothing to wait for or it
+ * finished, 1 when it did not exit and it is live, -1 with *err past the
+ * bound. */
+#define CONTAINER_CLEANUP_WAIT_MS 15000
+int container_wait_cleanup(const struct ctr *c, oci_error **err);
 
 /* For `oci umount`: does a live container use BUNDLE_ABS?  Live means its
  * runtime status is not "stopped", or its monitor is alive, or it is being

@@ -131,6 +131,52 @@ static int check_log_path(const char *path, oci_error **err)
   return 0;
 }
 
+/* The same ID's last container has exited and its monitor is still
+ * removing it (`oci run` right after `oci run`): wait for that, bounded,
+ * instead of failing with "already exists". */
+static int wait_previous(const struct container_create_opts *o, oci_error **err)
+{
+  cleanup_ctr struct ctr *prev = NULL;
+  cleanup_error oci_error *none = NULL;
+  if (ctr_open(o->root, o->id, CTR_LOCK_NONE, &prev, &none) < 0)
+    return 0; /* nothing there (or nothing we can read: ctr_make says) */
+  return container_wait_cleanup(prev, err) < 0 ? -1 : 0;
+}
+
+#define LOG_ROTATE_MAX 1000
+
+/* --log-size-max BYTES and --log-rotate N: decimal, positive. */
+static int parse_log_limits(const struct container_create_opts *o, unsigned long long *ret_size,
+                            unsigned *ret_rotate, oci_error **err)
+{
+  *ret_size = 0;
+  *ret_rotate = 0;
+  char *end;
+  if (o->log_size_max) {
+    errno = 0;
+    unsigned long long v = strtoull(o->log_size_max, &end, 10);
+    if (errno || end == o->log_size_max || *end || o->log_size_max[0] == '-' || v == 0 ||
+        v > INT64_MAX)
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                                "--log-size-max '%s': give a number of bytes above 0",
+                                o->log_size_max);
+    *ret_size = v;
+  }
+  if (o->log_rotate) {
+    errno = 0;
+    unsigned long v = strtoul(o->log_rotate, &end, 10);
+    if (errno || end == o->log_rotate || *end || o->log_rotate[0] == '-' || v == 0 ||
+        v > LOG_ROTATE_MAX)
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-rotate '%s': give 1 to %d",
+                                o->log_rotate, LOG_ROTATE_MAX);
+    if (o->log_size_max == NULL)
+      return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                                "--log-rotate needs --log-size-max (the size to rotate at)");
+    *ret_rotate = (unsigned)v;
+  }
+  return 0;
+}
+
 int container_create(const struct container_create_opts *o, struct container *ret, pid_t *ret_pid,
                      oci_error **err)
 {
@@ -139,6 +185,10 @@ int container_create(const struct container_create_opts *o, struct container *re
   if (strcmp(log_format, "kubernetes") != 0 && strcmp(log_format, "json") != 0)
     return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-format '%s': use kubernetes or json",
                               log_format);
+  unsigned long long log_size_max;
+  unsigned log_rotate;
+  if (parse_log_limits(o, &log_size_max, &log_rotate, err) < 0)
+    return -1;
   cleanup_container struct container ct = {0};
   if (rt_resolve(o->runtime, &ct.rt, err) < 0)
     return -1;
@@ -166,6 +216,8 @@ int container_create(const struct container_create_opts *o, struct container *re
   timefmt_now(created);
 
   struct ctr *c = NULL;
+  if (wait_previous(o, err) < 0)
+    return oci_error_prefix(err, "create '%s'", o->id);
   if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&ct, c, err) < 0)
     return -1;
   if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
@@ -192,6 +244,8 @@ int container_create(const struct container_create_opts *o, struct container *re
       .state_dir = ct.c->dir,
       .log_path = log_path,
       .log_format = log_format,
+      .log_size_max = log_size_max,
+      .log_rotate = log_rotate,
       .pid_file = pid_file,
       .terminal = terminal,
       .run_mode = o->run_mode,

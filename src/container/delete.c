@@ -34,6 +34,24 @@ static int wait_monitor_gone(struct container *ct, int timeout_ms)
   return 0;
 }
 
+int container_wait_cleanup(const struct ctr *c, oci_error **err)
+{
+  struct ctr_exit ex;
+  cleanup_error oci_error *no_exit = NULL;
+  pid_t mon = ctr_monitor_pid(c);
+  if (mon <= 0)
+    return 0;
+  if (ctr_read_exit(c, &ex, &no_exit) != 1)
+    return 1; /* still running */
+  cleanup_close int pidfd = (int)pidfd_open(mon, 0);
+  if (pidfd < 0 || monitor_wait_exit(pidfd, mon, CONTAINER_CLEANUP_WAIT_MS))
+    return 0;
+  return oci_error_set(err, 0,
+                       "container '%s' exited, but its monitor (pid %ld) has not finished "
+                       "cleaning up after %d s",
+                       c->id, (long)mon, CONTAINER_CLEANUP_WAIT_MS / 1000);
+}
+
 /* SIGKILL the children of monitor PID: the container's init is one (the
  * monitor is its subreaper) when its cgroup is not where we look. */
 static int kill_children(pid_t pid)
@@ -94,6 +112,11 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
    * asking the runtime again would cost a whole runtime start. */
   struct ctr_exit ex;
   cleanup_error oci_error *no_exit = NULL;
+  /* the monitor deletes the runtime's container after writing exit.json:
+   * let it finish rather than race it (bounded) */
+  if (container_wait_cleanup(ct->c, err) < 0 && !force)
+    return -1;
+  oci_error_free(err);
   if (ctr_read_exit(ct->c, &ex, &no_exit) == 1 && ctr_monitor_pid(ct->c) == 0)
     status = strdup(ctr_runtime_has(ct->c) ? "stopped" : "gone");
   else if (container_runtime_status(ct, &status, NULL, err) < 0) {
@@ -154,6 +177,10 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
   }
   if (!same_dir(ctr_state_str(l.c, "bundle"), bundle_abs))
     return 0;
+  /* exited, its monitor finishing: umount waits for it (bounded) */
+  if (mon > 0 && container_wait_cleanup(l.c, err) < 0)
+    return -1;
+  mon = ctr_monitor_pid(l.c);
   if (mon > 0)
     return 1;
   cleanup_free char *status = NULL;

@@ -68,6 +68,14 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
   argv_add_opt(b, "--runtime", l->rt->path);
   argv_add_opt(b, "--log-path", l->log_path);
   argv_add_opt(b, "--log-format", l->log_format);
+  if (l->log_size_max > 0) {
+    argv_add(b, "--log-max-size");
+    argv_addf(b, "%llu", l->log_size_max);
+  }
+  if (l->log_rotate > 0) {
+    argv_add(b, "--log-rotate");
+    argv_addf(b, "%u", l->log_rotate);
+  }
   if (l->terminal)
     argv_add(b, "--terminal");
   if (l->run_mode)

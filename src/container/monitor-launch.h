@@ -18,11 +18,13 @@ struct monitor_launch {
   const char *self_path; /* the oci binary, to find oci-monitor beside it */
   const struct rt_runtime *rt;
   const char *id;
-  const char *bundle;     /* absolute */
-  const char *state_dir;  /* ROOT/ID */
-  const char *log_path;   /* absolute */
-  const char *log_format; /* kubernetes | json */
-  const char *pid_file;   /* absolute, or NULL */
+  const char *bundle;              /* absolute */
+  const char *state_dir;           /* ROOT/ID */
+  const char *log_path;            /* absolute */
+  const char *log_format;          /* kubernetes | json */
+  unsigned long long log_size_max; /* 0: no limit */
+  unsigned log_rotate;             /* rotated files kept, 0: the monitor's default */
+  const char *pid_file;            /* absolute, or NULL */
   bool terminal, run_mode;
   int create_timeout; /* seconds, given to the monitor; we wait 10 s more */
   int cancel_fd;      /* readable (a signalfd): stop waiting; -1 for none */

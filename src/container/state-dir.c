@@ -491,6 +491,11 @@ int ctr_read_exit(const struct ctr *c, struct ctr_exit *ret, oci_error **err)
     *ret = (struct ctr_exit){.exit_code = (int)json_integer_value(code)};
   }
   ret->signal = (int)json_integer_value(json_object_get(j, "signal"));
+  json_t *oom = json_object_get(j, "oomKilled");
+  ret->oom_killed = json_is_boolean(oom) ? json_is_true(oom) : -1;
+  json_t *peak = json_object_get(j, "memoryPeak"), *cpu = json_object_get(j, "cpuTimeNs");
+  ret->memory_peak = json_is_integer(peak) ? (long long)json_integer_value(peak) : -1;
+  ret->cpu_time_ns = json_is_integer(cpu) ? (long long)json_integer_value(cpu) : -1;
   const char *at = json_string_value(json_object_get(j, "finishedAt"));
   snprintf(ret->finished_at, sizeof(ret->finished_at), "%s", at ? at : "");
   return 1;

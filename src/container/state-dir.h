@@ -34,7 +34,9 @@ struct ctr_exit {
   int exit_code; /* -1: unknown, see error */
   int signal;
   char finished_at[64];
-  char error[160]; /* why the status is unknown, "" otherwise */
+  char error[160];                    /* why the status is unknown, "" otherwise */
+  int oom_killed;                     /* the monitor's post-mortem: 1, 0, -1 unknown */
+  long long memory_peak, cpu_time_ns; /* -1 unknown */
 };
 
 /* The default state root: /run/sifoci for root; for anyone else

@@ -15,7 +15,7 @@ BENCH=$SIFOCI_TESTS/bench/bench.py
 ROOT=${OCI_ROOT:-/run/sifoci}
 T=$(mktemp -d /var/tmp/bench-cleanup.XXXXXX) # BENCH_TMPDIR: the work dirs go in here
 # rows 8 and 9 run as a user the bench makes, whose dirs are in here too;
-# row 10's one-node Slurm (munged, slurmctld, slurmd) lives in here as well
+# row 13's one-node Slurm (munged, slurmctld, slurmd) lives in here as well
 chmod 755 "$T"
 O=$(mktemp -d /tmp/bench-cleanup-out.XXXXXX) # the bench's output, outside T
 
@@ -76,7 +76,7 @@ tap_diag "quick run with --fail-row 5: exit $rc after $(($(date +%s) - t0)) s"
 tap_is "$rc" 1 "exit status 1 when a row failed"
 tap_like "$(grep '^| 5 ' "$O/out")" 'FAIL: failing on purpose \(--fail-row 5\) with an oci mount.*\| FAIL +\|$' \
   "row 5 is FAIL in the table, with its reason"
-rows="1a 1b 2 3a 3b 3c 3d 4a 4b 4c 4d 6a 6b 6c 8 9 10"
+rows="1a 1b 2 3a 3b 3c 3d 4a 4b 4c 4d 6a 6b 6c 8 9 10 11 12 13"
 command -v podman >/dev/null || rows=${rows/1b /}
 missing=
 for r in $rows; do

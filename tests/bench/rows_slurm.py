@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Row 10, Slurm: 10 container job steps in a row (`srun --container=B
+"""Row 13, Slurm: 10 container job steps in a row (`srun --container=B
 /bin/true`) through sifoci, with the shipped packaging/slurm/oci.conf,
 against the same 10 steps through plain runc, with the oci.conf Slurm's
 own container guide gives for runc (RunTimeRun, Query, Kill, Delete).
@@ -25,7 +25,7 @@ class SlurmRows:
         self.sl_shipped = os.path.join(here, "..", "..", "packaging", "slurm", "oci.conf")
         for t in ("srun", "slurmctld", "slurmd", "munged", "sinfo", "scancel"):
             if not run(["sh", "-c", f"command -v {t}"], check=False).returncode == 0:
-                raise BenchError(f"row 10 needs {t} (slurm-wlm, munge)")
+                raise BenchError(f"row 13 needs {t} (slurm-wlm, munge)")
         # the daemons' command lines hold the work dir, so the run's tag
         self.sl_dir = os.path.join(self.w, "slurm")
         os.makedirs(self.sl_dir)
@@ -98,11 +98,11 @@ class SlurmRows:
         if left:
             raise BenchError("; ".join(left))
 
-    # ------------------------------------------------------------ row 10
-    def row10(self):
+    # ------------------------------------------------------------ row 13
+    def row13(self):
         self.slurm_setup()
         self.set_config(["/bin/true"])
-        self.fail_here(10, "a one-node Slurm up")
+        self.fail_here(13, "a one-node Slurm up")
         ours, ref = [], []
         runs = max(3, min(self.a.runs, 7))
         for i in range(runs + 1):  # the first of each warms slurmd and the caches
@@ -111,6 +111,6 @@ class SlurmRows:
                 t = self.slurm_steps()
                 if i:
                     out.append(t * 1000)
-        self.add_row(10, f"{STEPS} Slurm container steps (srun --container)", "ms", ours, ref,
+        self.add_row(13, f"{STEPS} Slurm container steps (srun --container)", "ms", ours, ref,
                      "plain runc in oci.conf", goal=("<=", 1.1), n=(runs, runs))
         self.slurm_cleanup()
