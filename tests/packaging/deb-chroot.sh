@@ -53,6 +53,7 @@ if [ ! -s "$base" ]; then
   cp /etc/resolv.conf "$work/base/etc/resolv.conf"
   chroot "$work/base" apt-get update -qq >"$work/apt-update.log" 2>&1 ||
     tap_skip_all "apt-get update in the chroot failed: $(tail -1 "$work/apt-update.log")"
+  chroot "$work/base" apt-get clean
   tar -C "$work/base" --one-file-system -cf "$base.tmp" . && mv "$base.tmp" "$base"
   rm -rf --one-file-system "$work/base"
 fi
@@ -72,7 +73,7 @@ tap_ok $? "the chroot's /, /proc, /dev, /sys and /run mounted"
 # in the chroot, with nothing of the build's environment (OCI_MONITOR, ...)
 in_chroot() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C "$@"; }
 
-tap_is "$(in_chroot sh -c 'command -v oci runc' 2>&1)" "" "before: neither oci nor runc in the chroot"
+tap_is "$(in_chroot sh -c 'command -v oci; command -v runc' 2>&1)" "" "before: neither oci nor runc in the chroot"
 cp "$deb" "$root/tmp/sifoci.deb"
 printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod 0755 "$root/usr/sbin/policy-rc.d"
 in_chroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends /tmp/sifoci.deb \
@@ -80,7 +81,8 @@ in_chroot env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-
 rc=$?
 tap_ok $rc "apt-get install ./sifoci.deb (its Depends from the mirror)"
 [ $rc -eq 0 ] || tail -10 "$work/install.log" | sed 's/^/#   /'
-tap_is "$(in_chroot sh -c 'command -v oci oci-runc runc')" "$(printf '/usr/bin/oci\n/usr/bin/oci-runc\n/usr/sbin/runc')" \
+tap_is "$(in_chroot sh -c 'for c in oci oci-runc runc; do command -v $c; done' | tr '\n' ' ')" \
+  "/usr/bin/oci /usr/bin/oci-runc /usr/sbin/runc " \
   "installed: oci, oci-runc, and runc through Depends"
 tap_like "$(in_chroot oci --version 2>&1)" '^oci version [0-9]' "oci --version"
 tap_like "$(in_chroot man -w oci-mount 2>&1; ls "$root/usr/share/man/man1/oci-mount.1.gz")" 'oci-mount\.1\.gz' \

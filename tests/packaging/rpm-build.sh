@@ -41,12 +41,13 @@ for v in $("$OCI" --help | awk '/^Commands:/ {f = 1; next} /^$/ {f = 0} f {print
 done
 tap_is "${missing[*]}" "" "the .rpm holds the programs, the monitor, every man page, completion, docs"
 tap_like "$(rpm -qp --requires "$rpm" 2>/dev/null)" '^runc' "Requires: runc"
-tap_like "$(rpm -qp --recommends "$rpm" 2>/dev/null | tr '\n' ' ')" 'squashfuse.*fuse-overlayfs' \
-  "Recommends: squashfuse, fuse-overlayfs"
+tap_is "$(rpm -qp --recommends "$rpm" 2>&1 | sort | tr '\n' ' ')" "fuse-overlayfs shadow-utils squashfuse " \
+  "Recommends: shadow-utils (newuidmap), squashfuse, fuse-overlayfs"
+tap_is "$(rpm -qp --suggests "$rpm" 2>&1)" "crun" "Suggests: crun"
 
 if command -v rpmlint >/dev/null 2>&1; then
   lint=$(rpmlint -r "$src/packaging/rpm/sifoci.rpmlintrc" "$rpm" "$src/packaging/rpm/sifoci.spec" 2>&1)
-  tap_is "$(grep -E '^[^ ]+: E: ' <<<"$lint")" "" "rpmlint: no errors"
+  tap_is "$(grep -E '^[^ ]+: E: ' <<<"$lint" | tr '\n' ';')" "" "rpmlint: no errors"
   tap_diag "rpmlint: $(tail -1 <<<"$lint")"
 else
   tap_diag "no rpmlint"
