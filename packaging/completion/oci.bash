@@ -60,7 +60,7 @@ _oci_sif_files()
 _oci()
 {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
-    local oci=${COMP_WORDS[0]} root= verb= i=1 w
+    local oci=${COMP_WORDS[0]} root='' verb='' i=1 w
     COMPREPLY=()
     # global options, then the verb
     while [ "$i" -lt "$COMP_CWORD" ]; do
