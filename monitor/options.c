@@ -13,6 +13,7 @@
 #include "config.h"
 #include "container-id.h"
 #include "errors.h"
+#include "version.h"
 
 static const char usage[] =
     "usage: oci-monitor --id ID --bundle ABS_BUNDLE --state-dir ABS_DIR\n"

@@ -18,6 +18,7 @@
 #include "config.h"
 #include "runc-personality.h"
 #include "state-dir.h"
+#include "version.h"
 
 #define CLI_VERB_POINTER(v) &cli_verb_##v,
 static const struct cli_verb *const verbs[] = {CLI_VERBS(CLI_VERB_POINTER)};

@@ -33,6 +33,7 @@
 #include "error.h"
 #include "runc-flags.h"
 #include "runtime.h"
+#include "version.h"
 
 #define PERSONALITY "oci-runc"
 

@@ -12,7 +12,8 @@ case "$what" in
   test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind
                 squashfuse fuse-overlayfs fuse3
                 python3-grpcio python3-protobuf protobuf-compiler
-                slurm-wlm munge) ;;
+                slurm-wlm munge
+                debhelper lintian debootstrap rpm rpmlint bash-completion zsh fish) ;;
   bench) pkgs+=(conmon podman squashfuse fuse-overlayfs fuse3) ;;
   *) echo "usage: deps.sh [build|test|demo|bench]" >&2; exit 2 ;;
 esac

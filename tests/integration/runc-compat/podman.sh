@@ -103,4 +103,18 @@ tap_is "$(quiet kill @C@)" "0 0" "kill"
 tap_is "$(quiet wait @C@)" "0 0" "wait"
 tap_is "$(quiet rm @C@)" "0 0" "rm"
 both "ps -a: gone" "|0" ps -a --filter name=@C@ --format '{{.Names}}'
+
+# The shipped packaging/containers/containers.conf.d/sifoci.conf (oci-runc's
+# path made the build's) makes sifoci podman's runtime without --runtime.
+SHIPPED_CONF=$SIFOCI_TESTS/../packaging/containers/containers.conf.d/sifoci.conf
+sed "s|^sifoci = \\[\"/usr/bin/oci-runc\"\\]$|sifoci = [\"$OCI_RUNC\"]|" "$SHIPPED_CONF" >"$T/containers.conf"
+tap_is "$(diff "$SHIPPED_CONF" "$T/containers.conf" | grep -c '^>')" 1 \
+  "the shipped containers.conf.d/sifoci.conf names /usr/bin/oci-runc where the test expects it"
+CONTAINERS_CONF=$T/containers.conf "${P[@]}" run -d --name "sifoci-conf-$S" "${U[@]}" "$IMG" sleep 300 >/dev/null 2>"$T/conf.err"
+tap_is "$(CONTAINERS_CONF=$T/containers.conf "${P[@]}" inspect --format '{{.OCIRuntime}}' "sifoci-conf-$S" 2>&1)" \
+  "sifoci" "with the shipped containers.conf.d/sifoci.conf podman's runtime is sifoci"
+tap_is "$(CONTAINERS_CONF=$T/containers.conf "${P[@]}" exec "sifoci-conf-$S" echo via-conf 2>&1)" "via-conf" \
+  "with the shipped containers.conf.d/sifoci.conf: exec"
+CONTAINERS_CONF=$T/containers.conf "${P[@]}" rm -f -t 0 "sifoci-conf-$S" >/dev/null 2>&1
+tap_ok $? "with the shipped containers.conf.d/sifoci.conf: rm -f"
 tap_done
