@@ -2,6 +2,7 @@
 #include "image-config.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "cleanup.h"
@@ -134,7 +135,67 @@ static const struct sif_descriptor *find_blob(const struct sif_image *img, json_
   return d;
 }
 
-/* OCI-SIF: root index -> the one image manifest (cosign signatures skipped). */
+/* The SIF code of an OCI (Go) architecture name, "00" when it has none. */
+static void oci_arch_code(const char *name, char ret[3])
+{
+  for (int n = 1; n < 100; n++) {
+    char code[3] = {(char)('0' + n / 10), (char)('0' + n % 10), '\0'};
+    const char *known = sif_arch_name(code);
+    if (known == NULL)
+      break;
+    if (strcmp(known, name) == 0) {
+      memcpy(ret, code, 3);
+      return;
+    }
+  }
+  memcpy(ret, "00", 3);
+}
+
+/* An OCI architecture name this machine runs; an unknown name never. */
+static bool oci_arch_runnable(const char *name)
+{
+  char code[3];
+  oci_arch_code(name, code);
+  return strcmp(code, "00") != 0 && sif_arch_runnable(code);
+}
+
+static const char *host_arch_name(void)
+{
+  const char *name = sif_arch_name(sif_host_arch());
+  return name ? name : "unknown";
+}
+
+/* An index entry for this machine: os linux (or unsaid) and the host's
+ * architecture.  Entries that name no platform match too: a single-image
+ * index often leaves it out, and the config's architecture is checked
+ * later anyway. */
+static bool platform_matches_host(json_t *entry)
+{
+  json_t *platform = json_object_get(entry, "platform");
+  if (platform == NULL)
+    return true;
+  const char *os = json_string_value(json_object_get(platform, "os"));
+  const char *arch = json_string_value(json_object_get(platform, "architecture"));
+  if (os != NULL && strcmp(os, "linux") != 0)
+    return false;
+  return arch == NULL || strcmp(arch, host_arch_name()) == 0;
+}
+
+static void append_platform(char *buf, size_t size, json_t *entry)
+{
+  json_t *platform = json_object_get(entry, "platform");
+  const char *os = json_string_value(json_object_get(platform, "os"));
+  const char *arch = json_string_value(json_object_get(platform, "architecture"));
+  size_t len = strlen(buf);
+  if (len + 1 >= size)
+    return;
+  snprintf(buf + len, size - len, "%s%.32s/%.32s", len ? ", " : "", os ? os : "?",
+           arch ? arch : "?");
+}
+
+/* OCI-SIF: root index -> the image manifest for this machine (cosign
+ * signatures skipped; among several images the one whose platform is the
+ * host's). */
 static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
 {
   const struct sif_descriptor *idx_desc = NULL;
@@ -154,6 +215,8 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
   if (!json_is_array(manifests))
     return oci_error_set(err, 0, "OCI root index has no manifests array");
   json_t *chosen = NULL;
+  size_t n_images = 0;
+  char seen[256] = "";
   size_t i;
   json_t *m;
   json_array_foreach(manifests, i, m)
@@ -165,12 +228,20 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
       continue;
     if (ref != NULL && strstr(ref, COSIGN_REF_PREFIX) != NULL && strstr(ref, ".sig") != NULL)
       continue;
+    n_images++;
+    append_platform(seen, sizeof(seen), m);
+    if (!platform_matches_host(m))
+      continue;
     if (chosen != NULL)
-      return oci_error_set(err, 0, "OCI-SIF holds more than one image");
+      return oci_error_set(err, 0, "OCI-SIF holds more than one image for linux/%s",
+                           host_arch_name());
     chosen = m;
   }
-  if (chosen == NULL)
+  if (n_images == 0)
     return oci_error_set(err, 0, "OCI root index names no image manifest");
+  if (chosen == NULL)
+    return oci_error_set(err, 0, "OCI-SIF holds no image for linux/%s (it holds %s)",
+                         host_arch_name(), seen);
   const struct sif_descriptor *md = find_blob(img, chosen, "OCI manifest", err);
   if (md == NULL)
     return -1;
@@ -191,6 +262,10 @@ int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_erro
     json_auto_t *blob = NULL;
     if (load_json_object(img, cd, "OCI image config", &blob, err) < 0)
       return -1;
+    const char *arch = json_string_value(json_object_get(blob, "architecture"));
+    if (arch != NULL && !oci_arch_runnable(arch))
+      return oci_error_set(err, 0, "OCI image config: the image is for %.32s, this machine runs %s",
+                           arch, host_arch_name());
     json_t *config = json_object_get(blob, "config");
     if (config == NULL || json_is_null(config))
       return 0;
