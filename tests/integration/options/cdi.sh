@@ -166,5 +166,9 @@ for b in "${bad[@]}"; do
   tap_ok "$([ ! -e "$T/bad" ]; echo $?)" "$args: no bundle made"
 done
 
+help=$("$OCI" mount --help 2>&1)
+tap_like "$(printf '%s\n' "$help" | sed -n '/^Devices (CDI):/,$p' | tr '\n' ' ')" \
+  "--device VENDOR/CLASS=NAME.*--cdi-dirs DIR.*--nv .*--rocm " "oci mount --help: the devices group"
+
 tap_is "$("$OCI" --root "$ST" list -q 2>&1)" "" "no container left"
 tap_done
