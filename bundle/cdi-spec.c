@@ -38,17 +38,20 @@ static json_t *yaml_scalar(const yaml_node_t *n)
   return json_stringn(s, len);
 }
 
-static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
+/* Aliases let a small file name one node many times; *BUDGET caps the
+ * nodes made, so nesting them cannot blow up. */
+static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *n, int depth, size_t *budget)
 {
-  if (n == NULL || depth > 32)
+  if (n == NULL || depth > 32 || *budget == 0)
     return NULL;
+  --*budget;
   switch (n->type) {
   case YAML_SCALAR_NODE: return yaml_scalar(n);
   case YAML_SEQUENCE_NODE: {
     json_t *a = json_array();
     for (yaml_node_item_t *i = n->data.sequence.items.start; a && i < n->data.sequence.items.top;
          i++) {
-      json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, *i), depth + 1);
+      json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, *i), depth + 1, budget);
       if (v == NULL || json_array_append_new(a, v) < 0) {
         json_decref(a);
         return NULL;
@@ -61,7 +64,7 @@ static json_t *yaml_to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; o && p < n->data.mapping.pairs.top;
          p++) {
       yaml_node_t *k = yaml_document_get_node(doc, p->key);
-      json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1);
+      json_t *v = yaml_to_json(doc, yaml_document_get_node(doc, p->value), depth + 1, budget);
       if (k == NULL || k->type != YAML_SCALAR_NODE || v == NULL ||
           json_object_set_new(o, (const char *)k->data.scalar.value, v) < 0) {
         json_decref(v);
@@ -88,11 +91,13 @@ static int parse_yaml(const char *text, size_t len, const char *file, json_t **r
     yaml_parser_delete(&parser);
     return r;
   }
-  json_t *v = yaml_to_json(&doc, yaml_document_get_root_node(&doc), 0);
+  size_t budget = 1u << 18;
+  json_t *v = yaml_to_json(&doc, yaml_document_get_root_node(&doc), 0, &budget);
   yaml_document_delete(&doc);
   yaml_parser_delete(&parser);
   if (v == NULL)
-    return oci_error_set(err, 0, "%s: empty, or YAML that is not plain data", file);
+    return oci_error_set(err, 0, "%s: empty, or YAML that is not plain data (or too many nodes)",
+                         file);
   *ret = v;
   return 0;
 }

@@ -142,7 +142,18 @@ echo '{"cdiVersion": "0.2.0", "kind": "example.org/x", "devices": [{"name": "a",
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"deviceNodes": [{"hostPath": "/dev/null"}]}}]}' >"$T/b3/nopath.json"
 printf 'cdiVersion: 0.6.0\nkind: example.org/x\ndevices: [ {name: a\n' >"$T/b4/broken.yaml"
 echo '{"cdiVersion": "0.6.0", "kind": "nokind", "devices": [{"name": "a", "containerEdits": {}}]}' >"$T/b5/kind.json"
+# YAML aliases nested: 8^7 nodes from a few lines are refused, not built
+mkdir -p "$T/b6"
+{
+  echo 'a: &a [x, x, x, x, x, x, x, x]'
+  prev=a
+  for k in b c d e f g; do
+    echo "$k: &$k [*$prev, *$prev, *$prev, *$prev, *$prev, *$prev, *$prev, *$prev]"
+    prev=$k
+  done
+} >"$T/b6/aliases.yaml"
 bad=(
+  "--cdi-dirs $T/b6 --device example.org/x=a|$T/b6/aliases.yaml: .*too many nodes"
   "--cdi-dirs $T/b1 --device example.org/x=a|$T/b1/broken.json: line 2: not valid JSON"
   "--cdi-dirs $T/b2 --device example.org/x=a|$T/b2/old.json: cdiVersion '0.2.0' is not one of 0.3.0 to 0.8.0"
   "--cdi-dirs $T/b3 --device example.org/x=a|$T/b3/nopath.json: devices\[0\].containerEdits.deviceNodes\[0\]: path must be"
