@@ -2,7 +2,7 @@
 /*
  * Between spec-options.c (the option table, what every option file shares)
  * and the files of one concern each: spec-mounts.c, spec-process.c,
- * spec-privileges.c, spec-limits.c.  Parsers take the value as the user
+ * spec-privileges.c, spec-limits.c, spec-devices.c.  Parsers take the value as the user
  * wrote it and fail with a usage error naming the option; appliers edit
  * config.json.
  */
@@ -85,5 +85,12 @@ int spec_parse_blkio_weight(struct bundle_spec_options *o, const char *value, oc
 int spec_parse_apply_cgroups(struct bundle_spec_options *o, const char *value, oci_error **err);
 int spec_limits_check(const struct bundle_spec_options *o, oci_error **err);
 int spec_apply_limits(json_t *config, const struct bundle_spec_options *o, oci_error **err);
+
+/* spec-devices.c */
+int spec_parse_device(struct bundle_spec_options *o, const char *value, oci_error **err);
+int spec_parse_cdi_dirs(struct bundle_spec_options *o, const char *value, oci_error **err);
+int spec_parse_nv(struct bundle_spec_options *o, const char *value, oci_error **err);
+int spec_parse_rocm(struct bundle_spec_options *o, const char *value, oci_error **err);
+int spec_apply_devices(json_t *config, const struct bundle_spec_options *o, oci_error **err);
 
 #endif

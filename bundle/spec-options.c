@@ -55,6 +55,10 @@ static const struct {
     {"pids-limit", spec_parse_pids_limit, 0},
     {"blkio-weight", spec_parse_blkio_weight, 0},
     {"apply-cgroups", spec_parse_apply_cgroups, 0},
+    {"device", spec_parse_device, 0},
+    {"cdi-dirs", spec_parse_cdi_dirs, 0},
+    {"nv", spec_parse_nv, 0},
+    {"rocm", spec_parse_rocm, 0},
 };
 
 int spec_bad(oci_error **err, const char *option, const char *value, const char *fmt, ...)
@@ -233,7 +237,8 @@ int bundle_spec_options_apply(json_t *config, const struct bundle_spec_options *
   memset(ret_extra, 0, sizeof(*ret_extra));
   if (bundle_spec_options_check(o, err) < 0 || spec_apply_process(config, o, ret_extra, err) < 0 ||
       spec_apply_mounts(config, o, bundle_path, ret_extra, err) < 0 ||
-      spec_apply_privileges(config, o, err) < 0 || spec_apply_limits(config, o, err) < 0) {
+      spec_apply_privileges(config, o, err) < 0 || spec_apply_limits(config, o, err) < 0 ||
+      spec_apply_devices(config, o, err) < 0) {
     bundle_spec_extra_clear(ret_extra);
     return -1;
   }
@@ -291,6 +296,8 @@ void bundle_spec_options_clear(struct bundle_spec_options *o)
   free(o->apparmor);
   free(o->limits.cpuset_cpus);
   json_decref(o->limits.from_file);
+  cleanup_strv_fn(&o->devices);
+  cleanup_strv_fn(&o->cdi_dirs);
   json_decref(o->asked);
   memset(o, 0, sizeof(*o));
 }

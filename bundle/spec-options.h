@@ -54,6 +54,11 @@ enum bundle_ns_mode {
   BUNDLE_NS_MODE_MAX,
 };
 
+enum bundle_gpu_kind {
+  BUNDLE_GPU_NVIDIA = 1 << 0,
+  BUNDLE_GPU_AMD = 1 << 1,
+};
+
 /* One limit that was asked for; SET says whether it was. */
 struct bundle_limit {
   bool set;
@@ -97,6 +102,13 @@ struct bundle_spec_options {
 
   /* limits (spec-limits.c) */
   struct bundle_limits limits;
+
+  /* CDI devices (spec-devices.c): qualified names, in order, each once */
+  char **devices;
+  size_t n_devices;
+  char **cdi_dirs; /* NULL: CDI's defaults */
+  size_t n_cdi_dirs;
+  unsigned gpu_kinds; /* BUNDLE_GPU_*: asked with --nv, --rocm */
 
   /* what was asked, as [[name, value], ...] in order (the mount record) */
   json_t *asked;

@@ -173,7 +173,7 @@ const struct cli_verb cli_verb_mount = {
              "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
-                cli_mount_flags_privileges, cli_mount_flags_limits},
+                cli_mount_flags_privileges, cli_mount_flags_limits, cli_mount_flags_devices},
     .option_titles = {NULL, CLI_MOUNT_FLAG_TITLES},
     .min_args = 2,
     .max_args = 2,

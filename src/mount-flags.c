@@ -62,11 +62,18 @@ const struct cli_option cli_mount_flags_limits[] = {
     {NULL, 0, NULL, NULL},
 };
 
+const struct cli_option cli_mount_flags_devices[] = {
+    {"device", K + 40, "VENDOR/CLASS=NAME",
+     "a device from a CDI spec (repeatable): its nodes, mounts, env and hooks"},
+    {"cdi-dirs", K + 41, "DIR[,DIR]", "where the CDI specs are (default /etc/cdi,/var/run/cdi)"},
+    {"nv", K + 42, NULL, "NVIDIA GPUs: --device nvidia.com/gpu=all"},
+    {"rocm", K + 43, NULL, "AMD GPUs: --device amd.com/gpu=all"},
+    {NULL, 0, NULL, NULL},
+};
+
 static const struct cli_option *const tables[] = {
-    cli_mount_flags_mounts,
-    cli_mount_flags_process,
-    cli_mount_flags_privileges,
-    cli_mount_flags_limits,
+    cli_mount_flags_mounts, cli_mount_flags_process, cli_mount_flags_privileges,
+    cli_mount_flags_limits, cli_mount_flags_devices,
 };
 
 int cli_mount_flag(const struct cli_context *ctx, struct bundle_spec_options *o, int key,

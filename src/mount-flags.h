@@ -13,15 +13,17 @@
 #include "cli.h"
 #include "spec-options.h"
 
-#define CLI_MOUNT_FLAG_GROUPS 4
+#define CLI_MOUNT_FLAG_GROUPS 5
 
 extern const struct cli_option cli_mount_flags_mounts[];
 extern const struct cli_option cli_mount_flags_process[];
 extern const struct cli_option cli_mount_flags_privileges[];
 extern const struct cli_option cli_mount_flags_limits[];
+extern const struct cli_option cli_mount_flags_devices[];
 
 #define CLI_MOUNT_FLAG_TITLES                                                                      \
-  "Mounts", "Process and environment", "Namespaces and privileges", "Resource limits (cgroups)"
+  "Mounts", "Process and environment", "Namespaces and privileges", "Resource limits (cgroups)",   \
+      "Devices (CDI)"
 
 /* KEY with VALUE (optarg) into O: 1 when KEY is one of these options, 0
  * when it is not (the verb's own), -1 with a usage error for a bad value. */

@@ -4,10 +4,11 @@
 #   tests/ci/deps.sh [build|test|demo|bench]   (default: test — everything the suite uses)
 set -euo pipefail
 what=${1:-test}
-pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev
+pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev libyaml-dev
       runc squashfs-tools siftool busybox-static jq util-linux e2fsprogs python3 scdoc uidmap)
 case "$what" in
-  build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev) ;;
+  build) pkgs=(build-essential meson ninja-build pkg-config libjansson-dev libsquashfs-dev libglib2.0-dev
+               libyaml-dev) ;;
   demo) ;;
   test) pkgs+=(crun conmon clang clang-format libclang-rt-14-dev podman containerd valgrind
                 squashfuse fuse-overlayfs fuse3

@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * A CDI device's containerEdits into config.json, as the CDI spec merges
+ * them: env appended to process.env; deviceNodes as linux.devices entries
+ * and linux.resources.devices allow rules (what the spec leaves out is
+ * taken from the host node); mounts appended to mounts; hooks appended to
+ * hooks.<hookName>.  Edits were checked by cdi-spec.c.
+ */
+#ifndef SIFOCI_CDI_APPLY_H
+#define SIFOCI_CDI_APPLY_H
+
+#include <jansson.h>
+
+#include "error.h"
+
+/* Apply EDITS (a containerEdits object) from FILE to CONFIG. */
+int cdi_apply_edits(json_t *config, json_t *edits, const char *file, oci_error **err);
+
+#endif
