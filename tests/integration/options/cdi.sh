@@ -181,5 +181,18 @@ help=$("$OCI" mount --help 2>&1)
 tap_like "$(printf '%s\n' "$help" | sed -n '/^Devices (CDI):/,$p' | tr '\n' ' ')" \
   "--device VENDOR/CLASS=NAME.*--cdi-dirs DIR.*--nv .*--rocm " "oci mount --help: the devices group"
 
+# A real GPU, where this host has one and its vendor's CDI spec: --nv gives
+# the container the vendor's device nodes.  Nowhere else to try it from.
+gpu_spec=$(grep -lsE '"?kind"?: *"?nvidia.com/gpu"?' /etc/cdi/* /var/run/cdi/* 2>/dev/null | head -1)
+if [ -n "$gpu_spec" ] && [ -e /dev/nvidia0 ]; then
+  BUNDLES+=("$T/gpu")
+  "$OCI" mount --nv "$IMG/busybox.sif" "$T/gpu" >/dev/null 2>&1
+  tap_like "$(run gpu 'ls /dev/nvidia0' 2>&1)" "^/dev/nvidia0$" "--nv with $gpu_spec: /dev/nvidia0 in the container"
+  "$OCI" umount "$T/gpu" >/dev/null 2>&1
+else
+  TAP_N=$((TAP_N + 1))
+  echo "ok $TAP_N - --nv on a real GPU # SKIP no NVIDIA GPU with a CDI spec in /etc/cdi or /var/run/cdi here"
+fi
+
 tap_is "$("$OCI" --root "$ST" list -q 2>&1)" "" "no container left"
 tap_done
