@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "mount-fuse.h"
 #include "mount-record.h"
+#include "image-source.h"
 #include "sif.h"
 #include "squashfs-image.h"
 #include "userns-run.h"
@@ -39,8 +40,9 @@
 struct mount_job {
   const char *image_arg;
   struct bundle_mount_options opts;
-  struct sif_image *img;
-  const struct sif_descriptor *rootfs;
+  struct bundle_image_source src;
+  struct sif_image *img;               /* src.img */
+  const struct sif_descriptor *rootfs; /* src.rootfs */
   struct bundle_sqfs *sq;
   struct bundle_spec spec;
   struct bundle_path path;
@@ -86,26 +88,22 @@ static void job_clear(struct mount_job *job)
   bundle_spec_clear(&job->spec);
   bundle_spec_extra_clear(&job->extra);
   bundle_sqfs_close(job->sq);
-  sif_close(job->img);
+  bundle_image_source_clear(&job->src);
 }
 
 /* Everything that can be wrong with the image, before touching anything. */
 static int check_image(struct mount_job *job, oci_error **err)
 {
-  json_auto_t *config = NULL;
-  if (sif_open(job->image_arg, &job->img, err) < 0 ||
-      bundle_image_config_load(job->img, &config, err) < 0 ||
-      bundle_image_rootfs_object(job->img, &job->rootfs, err) < 0)
+  if (bundle_image_source_open(job->image_arg, &job->src, err) < 0)
     return -1;
-  char what[48];
-  snprintf(what, sizeof(what), "%s %u",
-           job->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", job->rootfs->id);
-  if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, what, &job->sq, err) <
-      0)
+  job->img = job->src.img;
+  job->rootfs = job->src.rootfs;
+  if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, job->src.what,
+                       &job->sq, err) < 0)
     return -1;
   struct bundle_image_files files;
   bundle_sqfs_files(job->sq, &files);
-  if (bundle_spec_build(config, &files, job->path.abs, &job->spec, err) < 0)
+  if (bundle_spec_build(job->src.config, &files, job->path.abs, &job->spec, err) < 0)
     return -1;
   if (job->opts.no_seccomp)
     json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
