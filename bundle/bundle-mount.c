@@ -96,13 +96,17 @@ static int check_image(struct mount_job *job, oci_error **err)
 {
   if (bundle_image_source_open(job->image_arg, &job->src, err) < 0)
     return -1;
-  job->img = job->src.img;
-  job->rootfs = job->src.rootfs;
-  if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, job->src.what,
-                       &job->sq, err) < 0)
-    return -1;
   struct bundle_image_files files;
-  bundle_sqfs_files(job->sq, &files);
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX) {
+    bundle_image_source_dir_files(&job->src, &files);
+  } else {
+    job->img = job->src.img;
+    job->rootfs = job->src.rootfs;
+    if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, job->src.what,
+                         &job->sq, err) < 0)
+      return -1;
+    bundle_sqfs_files(job->sq, &files);
+  }
   if (bundle_spec_build(job->src.config, &files, job->path.abs, &job->spec, err) < 0)
     return -1;
   if (job->opts.no_seccomp)
@@ -158,6 +162,11 @@ static int choose_method(struct mount_job *job, oci_error **err)
     return oci_error_set(err, 0,
                          "--method kernel needs root (loop devices and squashfs/overlay mounts); "
                          "--method fuse and --method extract work without");
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX && job->method != BUNDLE_METHOD_KERNEL)
+    return oci_error_set(err, 0,
+                         "a sandbox directory is mounted with --method kernel only (root); "
+                         "--method %s does not take one yet",
+                         bundle_method_name(job->method));
   if (job->method != BUNDLE_METHOD_EXTRACT)
     return 0;
   job->stats =
@@ -179,6 +188,15 @@ static int choose_method(struct mount_job *job, oci_error **err)
   return 0;
 }
 
+/* Is the absolute, canonical PATH DIR itself or below it? */
+static bool path_within(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  if (n == 1)
+    return true; /* "/" */
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 static int check_bundle_path(const struct mount_job *job, const char *abs, oci_error **err)
 {
   if (job->method == BUNDLE_METHOD_EXTRACT)
@@ -190,6 +208,18 @@ static int check_bundle_path(const struct mount_job *job, const char *abs, oci_e
                          abs);
   if (strlen(abs) * 3 + 64 > OVERLAY_OPTIONS_MAX)
     return oci_error_set(err, 0, "bundle path '%s' is too long for overlayfs options", abs);
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX &&
+      (strpbrk(job->rec.image, ",:\\\n") != NULL || strlen(job->rec.image) > PATH_MAX / 2))
+    return oci_error_set(err, 0,
+                         "sandbox path '%s' contains ',', ':', '\\' or a newline, or is too "
+                         "long, which overlayfs options cannot carry",
+                         job->rec.image);
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX &&
+      (path_within(abs, job->rec.image) || path_within(job->rec.image, abs)))
+    return oci_error_set(err, 0,
+                         "the bundle '%s' and the sandbox overlap (one is inside the other); "
+                         "overlayfs takes no upper dir inside its lower dir",
+                         abs);
   return 0;
 }
 
@@ -396,9 +426,11 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
 {
   char opts[OVERLAY_OPTIONS_MAX + 96];
   const char *b = job->path.abs;
+  /* a sandbox is the lower dir itself, read only through the overlay */
+  bool dir = job->src.kind == BUNDLE_IMAGE_SANDBOX;
   int n = snprintf(opts, sizeof(opts),
-                   "lowerdir=%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
-                   BUNDLE_IMAGE_DIR, b, b);
+                   "lowerdir=%s%s%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work",
+                   dir ? job->rec.image : b, dir ? "" : "/", dir ? "" : BUNDLE_IMAGE_DIR, b, b);
   if (n < 0 || (size_t)n >= sizeof(opts))
     return oci_error_set(err, ENAMETOOLONG, "overlay options");
   if (add_mount(job, "rootfs", "overlay", err) < 0)
@@ -470,7 +502,8 @@ static int build(struct mount_job *job, oci_error **err)
   if (job->method == BUNDLE_METHOD_EXTRACT ? extract_rootfs(job, err) < 0
       : job->method == BUNDLE_METHOD_FUSE
           ? mount_fuse(job, err) < 0
-          : mount_squashfs(job, err) < 0 || mount_overlay(job, err) < 0)
+          : (job->src.kind != BUNDLE_IMAGE_SANDBOX && mount_squashfs(job, err) < 0) ||
+                mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;
@@ -506,12 +539,20 @@ static void rollback(struct mount_job *job, oci_error **err)
 int bundle_mount(const char *image_path, const char *bundle_path,
                  const struct bundle_mount_options *opts, oci_error **err)
 {
-  struct mount_job job = {
-      .image_arg = image_path, .parent_fd = -1, .dirfd = -1, .loop = {.fd = -1}};
+  struct mount_job job = {.image_arg = image_path,
+                          .parent_fd = -1,
+                          .dirfd = -1,
+                          .loop = {.fd = -1},
+                          .src = {.dir_fd = -1}};
   if (opts != NULL)
     job.opts = *opts;
   int r = -1;
   /* the method may depend on the image (its user) and the bundle's place */
+  job.rec.image = realpath(image_path, NULL);
+  if (job.rec.image == NULL) {
+    oci_error_set(err, errno, "resolving the image path");
+    goto out;
+  }
   if (bundle_path_resolve(bundle_path, &job.path, err) < 0 || check_image(&job, err) < 0 ||
       choose_method(&job, err) < 0 || check_bundle_path(&job, job.path.abs, err) < 0)
     goto out;
@@ -521,17 +562,21 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   job.rec.fuse = job.method == BUNDLE_METHOD_FUSE;
   job.rec.state = BUNDLE_RECORD_MOUNTING;
   job.rec.bundle = strdup(job.path.abs);
-  job.rec.image = realpath(image_path, NULL);
-  if (job.rec.bundle == NULL || job.rec.image == NULL) {
+  if (job.rec.bundle == NULL) {
     oci_error_set(err, errno ? errno : ENOMEM, "resolving paths");
     goto out;
   }
   if (bundle_spec_options_any(job.opts.spec_options))
     job.rec.options = json_incref(job.opts.spec_options->asked);
-  job.rec.image_dev = job.img->dev;
-  job.rec.image_ino = job.img->ino;
-  job.rec.offset = (uint64_t)job.rootfs->offset;
-  job.rec.size = (uint64_t)job.rootfs->size;
+  struct stat ist;
+  if (fstat(job.src.kind == BUNDLE_IMAGE_SANDBOX ? job.src.dir_fd : job.img->fd, &ist) < 0) {
+    oci_error_set(err, errno, "stat of the image");
+    goto out;
+  }
+  job.rec.image_dev = ist.st_dev;
+  job.rec.image_ino = ist.st_ino;
+  job.rec.offset = job.rootfs ? (uint64_t)job.rootfs->offset : 0;
+  job.rec.size = job.rootfs ? (uint64_t)job.rootfs->size : 0;
   if (open_bundle_dir(&job, err) < 0)
     goto out;
   if (build(&job, err) < 0) {

@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "image-config.h"
@@ -74,9 +76,73 @@ static void hex_bytes(const unsigned char *b, size_t n, char *out, size_t out_le
     used += (size_t)snprintf(out + used, out_len - used, "%s%02x", i ? " " : "", b[i]);
 }
 
+/* Open PATH (absolute, inside the image) with every symlink and ".."
+ * resolved inside the sandbox: its links must not reach the host. */
+static int open_in_dir(int dir_fd, const char *path)
+{
+  struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK,
+                         .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS};
+  while (*path == '/')
+    path++;
+  return (int)syscall(SYS_openat2, dir_fd, *path ? path : ".", &how, sizeof(how));
+}
+
+static int dir_read_file(void *ctx, const char *path, size_t max_size, char **ret_data,
+                         size_t *ret_len, oci_error **err)
+{
+  int fd = open_in_dir(*(int *)ctx, path);
+  if (fd < 0 && (errno == ENOENT || errno == ENOTDIR))
+    return 1;
+  if (fd < 0)
+    return oci_error_set(err, errno, "sandbox file '%s'", path);
+  struct stat st;
+  char *data = NULL;
+  if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size > max_size) {
+    int e = errno;
+    bool reg = S_ISREG(st.st_mode);
+    close(fd);
+    return oci_error_set(err, reg ? 0 : e, "sandbox file '%s': %s", path,
+                         reg ? "too large" : "not a regular file");
+  }
+  data = malloc((size_t)st.st_size + 1);
+  ssize_t got = data ? pread(fd, data, (size_t)st.st_size, 0) : -1;
+  int e = errno;
+  close(fd);
+  if (got < 0) {
+    free(data);
+    return oci_error_set(err, data ? e : ENOMEM, "reading sandbox file '%s'", path);
+  }
+  data[got] = '\0';
+  *ret_data = data;
+  *ret_len = (size_t)got;
+  return 0;
+}
+
+static int dir_is_file(void *ctx, const char *path, bool *ret, oci_error **err)
+{
+  *ret = false;
+  int fd = open_in_dir(*(int *)ctx, path);
+  if (fd < 0 && errno != ENOENT && errno != ENOTDIR && errno != ELOOP && errno != EXDEV)
+    return oci_error_set(err, errno, "sandbox file '%s'", path);
+  struct stat st;
+  if (fd >= 0) {
+    *ret = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    close(fd);
+  }
+  return 0;
+}
+
+void bundle_image_source_dir_files(struct bundle_image_source *src, struct bundle_image_files *ret)
+{
+  ret->ctx = &src->dir_fd;
+  ret->read_file = dir_read_file;
+  ret->is_file = dir_is_file;
+}
+
 int bundle_image_source_open(const char *path, struct bundle_image_source *ret, oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
+  ret->dir_fd = -1;
   /* O_NONBLOCK: a FIFO must not hang the open; cleared again because
    * the loop driver gets this fd. */
   int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
@@ -88,6 +154,12 @@ int bundle_image_source_open(const char *path, struct bundle_image_source *ret, 
     int e = errno;
     close(fd);
     return oci_error_set(err, e, "open");
+  }
+  if (S_ISDIR(st.st_mode)) {
+    ret->kind = BUNDLE_IMAGE_SANDBOX;
+    ret->dir_fd = fd;
+    snprintf(ret->what, sizeof(ret->what), "the sandbox directory");
+    return 0;
   }
   if (!S_ISREG(st.st_mode)) {
     close(fd);
@@ -122,5 +194,8 @@ void bundle_image_source_clear(struct bundle_image_source *src)
   if (src->config != NULL)
     json_decref(src->config);
   sif_close(src->img);
+  if (src->dir_fd >= 0)
+    close(src->dir_fd);
   memset(src, 0, sizeof(*src));
+  src->dir_fd = -1;
 }

@@ -43,6 +43,28 @@ tap_like "$out" "^nobody:x:65534:65534:" "runc runs from the extracted squashfs"
 tap_run "umount the extracted bundle" "$OCI" umount "$B"
 tap_ok "$([ ! -e "$B" ]; echo $?)" "the extracted bundle is gone"
 
+# ---- a sandbox directory (as `singularity build --sandbox` makes it)
+SB=$T/sandbox
+unsquashfs -q -n -d "$SB" "$SQ" >/dev/null
+before=$(cd "$SB" && find . -printf '%p %m %s\n' | sort | sha256sum)
+B=$T/sb
+tap_run "mount ./sandbox" "$OCI" mount "$SB" "$B"
+tap_like "$(awk -v p="$B/rootfs" '$5 == p' /proc/self/mountinfo)" " - overlay overlay .*lowerdir=$SB,upperdir=$B/overlay/upper" "the sandbox is the overlay's lower dir"
+tap_is "$(jq -c .process.args "$B/config.json")" '["/.singularity.d/actions/run"]' "its /.singularity.d runscript is the command"
+out=$(run_in "$B" '["/.singularity.d/actions/run","s1"]')
+tap_is "$out" "runscript: hello from the runscript args:s1" "runc runs the sandbox's runscript with its env"
+out=$(run_in "$B" '["/bin/sh","-c","echo new > /new; rm /etc/group"]')
+tap_ok "$([ -f "$B/overlay/upper/new" ] && [ -f "$SB/etc/group" ] && [ ! -e "$SB/new" ]; echo $?)" "writes go to the upper dir, the sandbox is unchanged"
+tap_run "umount the sandbox bundle" "$OCI" umount "$B"
+tap_ok "$([ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ]; echo $?)" "after umount: no bundle dir, no mounts"
+tap_is "$(cd "$SB" && find . -printf '%p %m %s\n' | sort | sha256sum)" "$before" "the sandbox's files are as before"
+err=$("$OCI" mount --method extract "$SB" "$T/sbx" 2>&1); rc=$?
+tap_is "$rc:$err" "1:oci: mount '$SB': a sandbox directory is mounted with --method kernel only (root); --method extract does not take one yet" "other methods refuse a sandbox in one line"
+tap_ok "$([ ! -e "$T/sbx" ]; echo $?)" "...leaving no bundle"
+err=$("$OCI" mount "$SB" "$SB/inner" 2>&1); rc=$?
+tap_like "$rc:$err" "^1:oci: mount '$SB': " "a bundle inside the sandbox is refused in one line"
+tap_ok "$([ ! -e "$SB/inner" ]; echo $?)" "...leaving nothing in the sandbox"
+
 # ---- neither SIF nor squashfs
 printf '#!/bin/sh\necho not an image\n' >"$IMG/script.sh"
 err=$("$OCI" mount "$IMG/script.sh" "$T/no1" 2>&1); rc=$?
