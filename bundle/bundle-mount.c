@@ -28,6 +28,7 @@
 #include "loop.h"
 #include "mount-fuse.h"
 #include "mount-record.h"
+#include "image-source.h"
 #include "overlay-partition.h"
 #include "sif.h"
 #include "squashfs-image.h"
@@ -40,8 +41,9 @@
 struct mount_job {
   const char *image_arg;
   struct bundle_mount_options opts;
-  struct sif_image *img;
-  const struct sif_descriptor *rootfs;
+  struct bundle_image_source src;
+  struct sif_image *img;               /* src.img */
+  const struct sif_descriptor *rootfs; /* src.rootfs */
   struct bundle_sqfs *sq;
   struct bundle_spec spec;
   struct bundle_path path;
@@ -89,7 +91,7 @@ static void job_clear(struct mount_job *job)
   bundle_spec_clear(&job->spec);
   bundle_spec_extra_clear(&job->extra);
   bundle_sqfs_close(job->sq);
-  sif_close(job->img);
+  bundle_image_source_clear(&job->src);
 }
 
 static bool sif_writable(const struct mount_job *job)
@@ -100,27 +102,27 @@ static bool sif_writable(const struct mount_job *job)
 /* Everything that can be wrong with the image, before touching anything. */
 static int check_image(struct mount_job *job, oci_error **err)
 {
-  json_auto_t *config = NULL;
-  if (sif_open(job->image_arg, &job->img, err) < 0 ||
-      bundle_image_config_load(job->img, &config, err) < 0 ||
-      bundle_image_rootfs_object(job->img, &job->rootfs, err) < 0)
+  if (bundle_image_source_open(job->image_arg, &job->src, err) < 0)
     return -1;
-  if (job->rootfs->datatype == SIF_DATA_PARTITION &&
-      bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
-    return -1;
+  struct bundle_image_files files;
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX) {
+    bundle_image_source_dir_files(&job->src, &files);
+  } else {
+    job->img = job->src.img;
+    job->rootfs = job->src.rootfs;
+    if (job->src.kind == BUNDLE_IMAGE_SIF && job->rootfs->datatype == SIF_DATA_PARTITION &&
+        bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
+      return -1;
+    if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, job->src.what,
+                         &job->sq, err) < 0)
+      return -1;
+    bundle_sqfs_files(job->sq, &files);
+  }
   if (sif_writable(job) && job->sif_overlay == NULL)
     return oci_error_set(err, 0,
                          "--writable: the image has no ext3 overlay partition (singularity "
                          "overlay create adds one)");
-  char what[48];
-  snprintf(what, sizeof(what), "%s %u",
-           job->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", job->rootfs->id);
-  if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, what, &job->sq, err) <
-      0)
-    return -1;
-  struct bundle_image_files files;
-  bundle_sqfs_files(job->sq, &files);
-  if (bundle_spec_build(config, &files, job->path.abs, &job->spec, err) < 0)
+  if (bundle_spec_build(job->src.config, &files, job->path.abs, &job->spec, err) < 0)
     return -1;
   if (job->opts.no_seccomp)
     json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
@@ -180,6 +182,11 @@ static int choose_method(struct mount_job *job, oci_error **err)
                          "--overlay and --writable-tmpfs need --method kernel (root); --method %s "
                          "does not take them yet",
                          bundle_method_name(job->method));
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX && job->method != BUNDLE_METHOD_KERNEL)
+    return oci_error_set(err, 0,
+                         "a sandbox directory is mounted with --method kernel only (root); "
+                         "--method %s does not take one yet",
+                         bundle_method_name(job->method));
   if (job->method != BUNDLE_METHOD_EXTRACT)
     return 0;
   job->stats =
@@ -201,6 +208,15 @@ static int choose_method(struct mount_job *job, oci_error **err)
   return 0;
 }
 
+/* Is the absolute, canonical PATH DIR itself or below it? */
+static bool path_within(const char *path, const char *dir)
+{
+  size_t n = strlen(dir);
+  if (n == 1)
+    return true; /* "/" */
+  return strncmp(path, dir, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
 static int check_bundle_path(const struct mount_job *job, const char *abs, oci_error **err)
 {
   if (job->method == BUNDLE_METHOD_EXTRACT)
@@ -212,6 +228,18 @@ static int check_bundle_path(const struct mount_job *job, const char *abs, oci_e
                          abs);
   if (strlen(abs) * 3 + 64 > OVERLAY_OPTIONS_MAX)
     return oci_error_set(err, 0, "bundle path '%s' is too long for overlayfs options", abs);
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX &&
+      (strpbrk(job->rec.image, ",:\\\n") != NULL || strlen(job->rec.image) > PATH_MAX / 2))
+    return oci_error_set(err, 0,
+                         "sandbox path '%s' contains ',', ':', '\\' or a newline, or is too "
+                         "long, which overlayfs options cannot carry",
+                         job->rec.image);
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX &&
+      (path_within(abs, job->rec.image) || path_within(job->rec.image, abs)))
+    return oci_error_set(err, 0,
+                         "the bundle '%s' and the sandbox overlap (one is inside the other); "
+                         "overlayfs takes no upper dir inside its lower dir",
+                         abs);
   return 0;
 }
 
@@ -473,15 +501,20 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
     n = used < size ? snprintf(opts + used, size - used, "%s/%s/upper:", b, BUNDLE_SIF_OVERLAY_DIR)
                     : -1;
   }
+  /* the image: its squashfs's mount, or a sandbox directory as it is */
+  char image[PATH_MAX];
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX)
+    snprintf(image, sizeof(image), "%s", job->rec.image);
+  else
+    snprintf(image, sizeof(image), "%s/%s", b, BUNDLE_IMAGE_DIR);
   if (n >= 0) {
     used += (size_t)n;
     n = used >= size ? -1
         : upper_base != NULL
-            ? snprintf(opts + used, size - used, "%s/%s,upperdir=%s/upper,workdir=%s/work", b,
-                       BUNDLE_IMAGE_DIR, upper_base, upper_base)
+            ? snprintf(opts + used, size - used, "%s,upperdir=%s/upper,workdir=%s/work", image,
+                       upper_base, upper_base)
             : snprintf(opts + used, size - used,
-                       "%s/%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", b,
-                       BUNDLE_IMAGE_DIR, b, b);
+                       "%s,upperdir=%s/overlay/upper,workdir=%s/overlay/work", image, b, b);
   }
   if (n < 0 || used + (size_t)n >= size || used + (size_t)n > OVERLAY_OPTIONS_MAX)
     return oci_error_set(err, ENAMETOOLONG,
@@ -620,8 +653,8 @@ static int build(struct mount_job *job, oci_error **err)
   if (job->method == BUNDLE_METHOD_EXTRACT ? extract_rootfs(job, err) < 0
       : job->method == BUNDLE_METHOD_FUSE
           ? mount_fuse(job, err) < 0
-          : mount_squashfs(job, err) < 0 || mount_sif_overlay(job, err) < 0 ||
-                mount_overlay(job, err) < 0)
+          : (job->src.kind != BUNDLE_IMAGE_SANDBOX && mount_squashfs(job, err) < 0) ||
+                mount_sif_overlay(job, err) < 0 || mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;
@@ -657,12 +690,20 @@ static void rollback(struct mount_job *job, oci_error **err)
 int bundle_mount(const char *image_path, const char *bundle_path,
                  const struct bundle_mount_options *opts, oci_error **err)
 {
-  struct mount_job job = {
-      .image_arg = image_path, .parent_fd = -1, .dirfd = -1, .loop = {.fd = -1}};
+  struct mount_job job = {.image_arg = image_path,
+                          .parent_fd = -1,
+                          .dirfd = -1,
+                          .loop = {.fd = -1},
+                          .src = {.dir_fd = -1}};
   if (opts != NULL)
     job.opts = *opts;
   int r = -1;
   /* the method may depend on the image (its user) and the bundle's place */
+  job.rec.image = realpath(image_path, NULL);
+  if (job.rec.image == NULL) {
+    oci_error_set(err, errno, "resolving the image path");
+    goto out;
+  }
   if (bundle_path_resolve(bundle_path, &job.path, err) < 0 || check_image(&job, err) < 0 ||
       choose_method(&job, err) < 0 || check_bundle_path(&job, job.path.abs, err) < 0)
     goto out;
@@ -672,8 +713,7 @@ int bundle_mount(const char *image_path, const char *bundle_path,
   job.rec.fuse = job.method == BUNDLE_METHOD_FUSE;
   job.rec.state = BUNDLE_RECORD_MOUNTING;
   job.rec.bundle = strdup(job.path.abs);
-  job.rec.image = realpath(image_path, NULL);
-  if (job.rec.bundle == NULL || job.rec.image == NULL) {
+  if (job.rec.bundle == NULL) {
     oci_error_set(err, errno ? errno : ENOMEM, "resolving paths");
     goto out;
   }
@@ -684,10 +724,15 @@ int bundle_mount(const char *image_path, const char *bundle_path,
     oci_error_set(err, ENOMEM, "mount record");
     goto out;
   }
-  job.rec.image_dev = job.img->dev;
-  job.rec.image_ino = job.img->ino;
-  job.rec.offset = (uint64_t)job.rootfs->offset;
-  job.rec.size = (uint64_t)job.rootfs->size;
+  struct stat ist;
+  if (fstat(job.src.kind == BUNDLE_IMAGE_SANDBOX ? job.src.dir_fd : job.img->fd, &ist) < 0) {
+    oci_error_set(err, errno, "stat of the image");
+    goto out;
+  }
+  job.rec.image_dev = ist.st_dev;
+  job.rec.image_ino = ist.st_ino;
+  job.rec.offset = job.rootfs ? (uint64_t)job.rootfs->offset : 0;
+  job.rec.size = job.rootfs ? (uint64_t)job.rootfs->size : 0;
   if (open_bundle_dir(&job, err) < 0)
     goto out;
   if (build(&job, err) < 0) {
