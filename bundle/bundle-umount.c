@@ -146,9 +146,14 @@ struct remove_job {
 static int remove_created(void *data, oci_error **err)
 {
   const struct remove_job *job = data;
-  for (size_t i = job->rec->n_created; i-- > 0;)
+  for (size_t i = job->rec->n_created; i-- > 0;) {
+    /* a mount killed while writing a file leaves it under its temp name */
+    char tmp[256];
+    if (fs_tmp_name(job->rec->created[i], tmp, sizeof(tmp)) == 0)
+      (void)unlinkat(job->dirfd, tmp, 0);
     if (fs_rm_rf_at(job->dirfd, job->rec->created[i], err) < 0)
       return -1;
+  }
   return 0;
 }
 

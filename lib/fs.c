@@ -41,11 +41,17 @@ int fs_write_all(int fd, const void *data, size_t len)
   return 0;
 }
 
+int fs_tmp_name(const char *name, char *buf, size_t size)
+{
+  int n = snprintf(buf, size, "%s%s.tmp", name[0] == '.' ? "" : ".", name);
+  return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
+}
+
 int fs_write_file_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                      unsigned flags, oci_error **err)
 {
   char tmp[256];
-  if (snprintf(tmp, sizeof(tmp), "%s%s.tmp", name[0] == '.' ? "" : ".", name) >= (int)sizeof(tmp))
+  if (fs_tmp_name(name, tmp, sizeof(tmp)) < 0)
     return oci_error_set(err, ENAMETOOLONG, "writing '%s'", name);
   /* A leftover from a crash is ours: the directory is private to its
    * owner. */

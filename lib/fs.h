@@ -26,6 +26,11 @@ enum fs_write_flags {
  * nothing): its reader is gone.  Async-signal-safe. */
 int fs_write_all(int fd, const void *data, size_t len);
 
+/* The temporary name fs_write_file_at writes NAME under first
+ * (".NAME.tmp"); a kill between its write and its rename leaves it.
+ * -ENAMETOOLONG when it does not fit SIZE. */
+int fs_tmp_name(const char *name, char *buf, size_t size);
+
 /* Write DATA to NAME under DIRFD with exactly MODE: written to ".NAME.tmp"
  * (a stale one is removed first; O_CREAT|O_EXCL|O_NOFOLLOW), then renamed
  * over NAME. */
