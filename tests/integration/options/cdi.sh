@@ -7,51 +7,17 @@
 # `oci run` with real runc, and in config.json.  Then malformed specs, an
 # unknown device or kind, a bad cdiVersion: one line, nothing made; --nv
 # and --rocm without a spec say what is missing.
-. "$SIFOCI_TESTS/lib/tap.sh"
-. "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/integration/options/common.sh"
 require_root
 require_cmd siftool mksquashfs jq runc mknod
 FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
 
-T=$(mktemp -d /tmp/sifoci-h14c-cdi.XXXXXX)
-chmod 0755 "$T"
-ST=$T/state
-IMG=$T/img
+options_setup h14c-cdi
 CDI=$T/cdi
-mkdir -p "$IMG" "$CDI" "$T/devs" "$T/cdi-late"
+mkdir -p "$CDI" "$T/devs" "$T/cdi-late"
 cp "$FX/busybox.sif" "$IMG/"
 mknod -m 0666 "$T/devs/test0" c 1 3 # /dev/null's numbers, under another name
 echo "through the CDI mount" >"$T/cdi-file"
-N=0
-BUNDLES=()
-
-cleanup() {
-  local id b
-  for id in $("$OCI" --root "$ST" list -q 2>/dev/null); do
-    "$OCI" --root "$ST" delete -f "$id" >/dev/null 2>&1
-  done
-  for b in "${BUNDLES[@]}"; do
-    [ -e "$b/.sifoci-mount.json" ] && "$OCI" umount "$b" >/dev/null 2>&1
-  done
-  release_mounts "$T" "$IMG"
-  rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT
-
-mnt() {
-  local b=$T/$1
-  shift
-  BUNDLES+=("$b")
-  "$OCI" mount --quiet "$@" "$IMG/busybox.sif" "$b"
-}
-run() {
-  local b=$T/$1
-  N=$((N + 1))
-  jq --arg s "$2" '.process.terminal = false | .process.args = ["sh", "-c", $s]' \
-    "$b/config.json" >"$T/cfg.tmp" && cat "$T/cfg.tmp" >"$b/config.json"
-  timeout 120 "$OCI" --root "$ST" run -b "$b" "h14c-cdi-$$-$N" </dev/null 2>&1
-}
-cfg() { jq -c "$2" "$T/$1/config.json"; }
 
 # a JSON spec: spec-level env, a node whose numbers come from the host, one
 # with its numbers given, a bind mount, a createRuntime hook

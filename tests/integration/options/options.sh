@@ -6,52 +6,15 @@
 # namespaces, CapEff, seccomp, and the limits in the container's cgroup
 # files (v1 controllers here, v2 where the host has it).  Then conflicting
 # and bad options: exit 2, one line, nothing made.
-. "$SIFOCI_TESTS/lib/tap.sh"
-. "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/integration/options/common.sh"
 require_root
 require_cmd siftool mksquashfs jq runc python3
 FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
 
-T=$(mktemp -d /tmp/sifoci-h14-options.XXXXXX)
-chmod 0755 "$T"
-ST=$T/state
-IMG=$T/img
-mkdir -p "$IMG" "$T/src" "$T/home" "$T/work"
+options_setup h14-opt
+mkdir -p "$T/src" "$T/home" "$T/work"
 cp "$FX/busybox.sif" "$FX/busybox-docker.sif" "$IMG/"
 echo "through the bind" >"$T/src/file"
-N=0
-BUNDLES=()
-
-cleanup() {
-  local id b
-  for id in $("$OCI" --root "$ST" list -q 2>/dev/null); do
-    "$OCI" --root "$ST" delete -f "$id" >/dev/null 2>&1
-  done
-  for b in "${BUNDLES[@]}"; do
-    [ -e "$b/.sifoci-mount.json" ] && "$OCI" umount "$b" >/dev/null 2>&1
-  done
-  release_mounts "$T" "$IMG"
-  rm -rf --one-file-system "$T"
-}
-trap cleanup EXIT
-
-# mnt NAME [OPTION...]: oci mount busybox.sif (or $IMAGE) into $T/NAME
-mnt() {
-  local b=$T/$1
-  shift
-  BUNDLES+=("$b")
-  "$OCI" mount --quiet "$@" "${IMAGE:-$IMG/busybox.sif}" "$b"
-}
-# run NAME SCRIPT: sh -c SCRIPT in bundle $T/NAME under oci run, no terminal;
-# prints what it printed (stdout and stderr)
-run() {
-  local b=$T/$1
-  N=$((N + 1))
-  jq --arg s "$2" '.process.terminal = false | .process.args = ["sh", "-c", $s]' \
-    "$b/config.json" >"$T/cfg.tmp" && cat "$T/cfg.tmp" >"$b/config.json"
-  timeout 120 "$OCI" --root "$ST" run -b "$b" "h14-opt-$$-$N" </dev/null 2>&1
-}
-cfg() { jq -c "$2" "$T/$1/config.json"; }
 # has_cap HEX BIT: is capability number BIT set in the CapEff mask HEX?
 has_cap() { [ $(((0x$1 >> $2) & 1)) = 1 ]; }
 capeff() { run "$1" 'grep CapEff /proc/self/status' | awk '{print $2}'; }
