@@ -41,8 +41,8 @@ class QueryRows:
                 lst.append(self.timed(cmd))
         return ours, ref
 
-    # ------------------------------------------------------------ row 10
-    def row10(self):
+    def running_pair(self):
+        """One running `sleep 1000` of ours and one under bare runc (IDs)."""
         self.set_config(["/bin/sleep", "1000"])
         o, r = self.new_id(), self.new_id()
         try:
@@ -50,6 +50,16 @@ class QueryRows:
             run(self.ocicmd("start", o))
             self.runc_create(r)
             run([self.runc, "--root", self.rt, "start", r])
+        except BaseException:
+            self.ours_delete_all([o])
+            self.runc_delete_all([r])
+            raise
+        return o, r
+
+    # ------------------------------------------------------------ row 10
+    def row10(self):
+        o, r = self.running_pair()
+        try:
             ours, ref = self.interleaved(self.ocicmd("state", o),
                                          [self.runc, "--root", self.rt, "state", r], self.a.runs * 2)
         finally:
@@ -82,13 +92,8 @@ class QueryRows:
 
     # ------------------------------------------------------------ row 12
     def row12(self):
-        self.set_config(["/bin/sleep", "1000"])
-        o, r = self.new_id(), self.new_id()
+        o, r = self.running_pair()
         try:
-            self.ours_create(o)
-            run(self.ocicmd("start", o))
-            self.runc_create(r)
-            run([self.runc, "--root", self.rt, "start", r])
             ours, ref = self.interleaved(self.ocicmd("exec", o, "/bin/true"),
                                          [self.runc, "--root", self.rt, "exec", r, "/bin/true"],
                                          self.a.runs)
