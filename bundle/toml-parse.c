@@ -13,8 +13,10 @@ struct toml_reader {
   const char *name;
   size_t line;
   json_t *root;
-  json_t *table;   /* where key = value goes */
-  json_t *defined; /* the headers seen, "a.b" -> true, so each is defined once */
+  json_t *table; /* where key = value goes */
+  /* the tables a [header] defined, by address: each once.  By the table
+   * and not its path, as [a.b] may come again for each [[a]] */
+  json_t *defined;
 };
 
 static int fail(struct toml_reader *r, oci_error **err, const char *what)
@@ -98,7 +100,6 @@ static int read_header(struct toml_reader *r, oci_error **err)
 {
   bool array = r->p + 1 < r->end && r->p[1] == '[';
   r->p += array ? 2 : 1;
-  char path[256] = "";
   char keys[BUNDLE_TOML_MAX_DEPTH][64];
   size_t depth = 0;
   for (;;) {
@@ -107,8 +108,6 @@ static int read_header(struct toml_reader *r, oci_error **err)
       return fail(r, err, "tables nested too deep");
     if (read_key(r, keys[depth], sizeof(keys[depth]), err) < 0)
       return -1;
-    size_t pl = strlen(path);
-    snprintf(path + pl, sizeof(path) - pl, "%s%s", depth ? "." : "", keys[depth]);
     depth++;
     skip_blanks(r);
     if (r->p < r->end && *r->p == '.') {
@@ -141,13 +140,15 @@ static int read_header(struct toml_reader *r, oci_error **err)
       return oci_error_set(err, ENOMEM, "'%s'", r->name);
     r->table = nt;
   } else {
-    if (json_object_get(r->defined, path) != NULL)
-      return fail(r, err, "table defined twice");
     if (existing != NULL && !json_is_object(existing))
       return fail(r, err, "a table header names a key that already holds a value");
     if ((r->table = child_table(r, t, last, err)) == NULL)
       return -1;
-    if (json_object_set_new(r->defined, path, json_true()) < 0)
+    char id[32];
+    snprintf(id, sizeof(id), "%p", (void *)r->table);
+    if (json_object_get(r->defined, id) != NULL)
+      return fail(r, err, "table defined twice");
+    if (json_object_set_new(r->defined, id, json_true()) < 0)
       return oci_error_set(err, ENOMEM, "'%s'", r->name);
   }
   return end_line(r, err);
@@ -328,8 +329,8 @@ int bundle_toml_parse(const char *text, size_t len, const char *name, json_t **r
     skip_blanks(&r);
     if (r.p < r.end && *r.p == '[')
       rc = read_header(&r, err);
-    else if (r.p < r.end && bare_key_char(*r.p))
-      rc = read_pair(&r, err);
+    else if (r.p < r.end && *r.p != '#' && *r.p != '\n' && *r.p != '\r')
+      rc = read_pair(&r, err); /* which says what is wrong with a line no key starts */
     else
       rc = end_line(&r, err);
     if (rc == 0 && r.p < r.end) {
