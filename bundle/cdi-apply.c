@@ -161,13 +161,69 @@ static int apply_hook(json_t *config, json_t *h, oci_error **err)
   return 0;
 }
 
+/* additionalGids: into process.user.additionalGids, each once.  Group 0
+ * is left out, as CDI's own runtimes leave it: a device spec has no say
+ * over the root group. */
+static int apply_gids(json_t *config, json_t *gids, oci_error **err)
+{
+  if (json_array_size(gids) == 0)
+    return 0;
+  json_t *user = get_or_make(get_or_make(config, "process", json_object), "user", json_object);
+  json_t *have = get_or_make(user, "additionalGids", json_array);
+  if (!json_is_array(have))
+    return oci_error_set(err, 0, "config.json process.user.additionalGids is not a list");
+  size_t i, j;
+  json_t *g, *h;
+  json_array_foreach(gids, i, g)
+  {
+    bool dup = json_integer_value(g) == 0;
+    json_array_foreach(have, j, h) dup = dup || json_equal(g, h);
+    if (!dup && append_copy(have, g, "process.user.additionalGids", err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+/* intelRdt: linux.intelRdt, the later edit replacing the earlier as CDI
+ * merges it; only the fields runtime-spec 1.0.2 (runc 1.1) has. */
+static int apply_intel_rdt(json_t *config, json_t *rdt, oci_error **err)
+{
+  json_t *out = json_object();
+  static const char *const keys[] = {"closID", "l3CacheSchema", "memBwSchema", "enableCMT",
+                                     "enableMBM"};
+  for (size_t i = 0; out && i < sizeof(keys) / sizeof(keys[0]); i++) {
+    json_t *v = json_object_get(rdt, keys[i]);
+    if (v && json_object_set(out, keys[i], v) < 0) {
+      json_decref(out);
+      out = NULL;
+    }
+  }
+  json_t *linux_ = get_or_make(config, "linux", json_object);
+  if (out == NULL || json_object_set_new(linux_, "intelRdt", out) < 0)
+    return oci_error_set(err, ENOMEM, "linux.intelRdt");
+  return 0;
+}
+
 int cdi_apply_edits(json_t *config, json_t *edits, const char *file, oci_error **err)
 {
   if (edits == NULL)
     return 0;
   size_t i;
   json_t *e;
-  if (apply_env(config, json_object_get(edits, "env"), err) < 0)
+  /* Moving a host interface into the container is runtime-spec 1.2's
+   * linux.netDevices; runc 1.1 does not know it and would start the
+   * container without the interface.  Refused rather than dropped. */
+  if (json_array_size(json_object_get(edits, "netDevices")) > 0)
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                              "%s: netDevices are not supported: linux.netDevices needs "
+                              "runtime-spec 1.2 (runc 1.3), newer than the runc 1.1 bundles "
+                              "are made for",
+                              file);
+  if (apply_env(config, json_object_get(edits, "env"), err) < 0 ||
+      apply_gids(config, json_object_get(edits, "additionalGids"), err) < 0)
+    return -1;
+  json_t *rdt = json_object_get(edits, "intelRdt");
+  if (rdt != NULL && apply_intel_rdt(config, rdt, err) < 0)
     return -1;
   json_array_foreach(json_object_get(edits, "deviceNodes"), i, e)
   {

@@ -4,7 +4,10 @@
  * them: env appended to process.env; deviceNodes as linux.devices entries
  * and linux.resources.devices allow rules (what the spec leaves out is
  * taken from the host node); mounts appended to mounts; hooks appended to
- * hooks.<hookName>.  Edits were checked by cdi-spec.c.
+ * hooks.<hookName>; additionalGids into process.user.additionalGids;
+ * intelRdt as linux.intelRdt (the last one wins).  netDevices are refused:
+ * the runtime-spec runc 1.1 speaks has no linux.netDevices.  Edits were
+ * checked by cdi-spec.c.
  */
 #ifndef SIFOCI_CDI_APPLY_H
 #define SIFOCI_CDI_APPLY_H

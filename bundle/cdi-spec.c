@@ -107,6 +107,7 @@ static int parse_yaml(const char *text, size_t len, const char *file, json_t **r
 struct where {
   const char *file;
   char at[128];
+  unsigned long version; /* cdiVersion as MAJOR*10000 + MINOR*100 + PATCH */
 };
 
 static int bad(oci_error **err, const struct where *w, const char *what)
@@ -165,15 +166,15 @@ int cdi_check_qualified(const char *name, const char **why)
   return 0;
 }
 
-/* "MAJOR.MINOR.PATCH" within 0.3.0 .. 0.8.0 */
-static bool version_ok(const char *v)
+/* "MAJOR.MINOR.PATCH" within 0.3.0 .. 1.0.x: its number in *RET */
+static bool version_ok(const char *v, unsigned long *ret)
 {
   unsigned a, b, c;
   int used = 0;
   if (v == NULL || sscanf(v, "%u.%u.%u%n", &a, &b, &c, &used) != 3 || v[used] != '\0')
     return false;
-  unsigned long n = a * 10000ul + b * 100ul + c;
-  return a < 100 && b < 100 && c < 100 && n >= 300 && n <= 800;
+  *ret = a * 10000ul + b * 100ul + c;
+  return a < 100 && b < 100 && c < 100 && *ret >= 300 && *ret < 10100;
 }
 
 static int check_strings(json_t *a, const struct where *w, const char *what, bool need_eq,
@@ -296,6 +297,41 @@ static int check_list(json_t *edits, const char *key, struct where *w,
   return 0;
 }
 
+/* intelRdt (0.7.0): what runc writes into resctrl for the container */
+static int check_intel_rdt(json_t *rdt, struct where *w, oci_error **err)
+{
+  if (!json_is_object(rdt))
+    return bad(err, w, "intelRdt must be an object");
+  json_t *clos = json_object_get(rdt, "closID");
+  const char *c = json_string_value(clos);
+  /* a directory under /sys/fs/resctrl */
+  if (clos && (c == NULL || *c == '\0' || strlen(c) > 255 || strchr(c, '/') ||
+               strcmp(c, ".") == 0 || strcmp(c, "..") == 0))
+    return bad(err, w, "intelRdt.closID must be a name without '/'");
+  static const char *const schemas[] = {"l3CacheSchema", "memBwSchema"};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *v = json_object_get(rdt, schemas[i]);
+    if (v && !json_is_string(v))
+      return bad(err, w, "intelRdt.l3CacheSchema and memBwSchema must be strings");
+  }
+  static const char *const flags[] = {"enableCMT", "enableMBM"};
+  for (size_t i = 0; i < 2; i++) {
+    json_t *v = json_object_get(rdt, flags[i]);
+    if (v && !json_is_boolean(v))
+      return bad(err, w, "intelRdt.enableCMT and enableMBM must be true or false");
+  }
+  return 0;
+}
+
+/* netDevices (1.0.0): checked here, refused when applied (cdi-apply.c) */
+static int check_net_device(json_t *n, struct where *w, oci_error **err)
+{
+  if (!json_is_object(n) || !json_is_string(json_object_get(n, "hostInterfaceName")) ||
+      !json_is_string(json_object_get(n, "name")))
+    return bad(err, w, "needs hostInterfaceName and name");
+  return 0;
+}
+
 static int check_edits(json_t *edits, struct where *w, oci_error **err)
 {
   if (!json_is_object(edits))
@@ -303,8 +339,26 @@ static int check_edits(json_t *edits, struct where *w, oci_error **err)
   if (check_strings(json_object_get(edits, "env"), w, "env", true, err) < 0 ||
       check_list(edits, "deviceNodes", w, check_device_node, err) < 0 ||
       check_list(edits, "mounts", w, check_mount, err) < 0 ||
-      check_list(edits, "hooks", w, check_hook, err) < 0)
+      check_list(edits, "hooks", w, check_hook, err) < 0 ||
+      check_list(edits, "netDevices", w, check_net_device, err) < 0)
     return -1;
+  json_t *gids = json_object_get(edits, "additionalGids"),
+         *rdt = json_object_get(edits, "intelRdt");
+  if (gids) {
+    bool ok = json_is_array(gids);
+    size_t i;
+    json_t *g;
+    json_array_foreach(gids, i, g) ok = ok && int_in(g, 0, 0xfffffffe);
+    if (!ok)
+      return bad(err, w, "additionalGids must be a list of group ids");
+  }
+  if (rdt && check_intel_rdt(rdt, w, err) < 0)
+    return -1;
+  /* as CDI's own validation: a field is only in the versions that have it */
+  if ((gids || rdt) && w->version < 700)
+    return bad(err, w, "additionalGids and intelRdt need cdiVersion 0.7.0 or later");
+  if (json_object_get(edits, "netDevices") && w->version < 10000)
+    return bad(err, w, "netDevices need cdiVersion 1.0.0 or later");
   return 0;
 }
 
@@ -314,9 +368,9 @@ static int check_spec(json_t *spec, const char *file, oci_error **err)
   if (!json_is_object(spec))
     return bad(err, &w, "a CDI spec must be an object");
   const char *version = json_string_value(json_object_get(spec, "cdiVersion"));
-  if (!version_ok(version)) {
+  if (!version_ok(version, &w.version)) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "cdiVersion '%.20s' is not one of 0.3.0 to 0.8.0",
+    snprintf(msg, sizeof(msg), "cdiVersion '%.20s' is not one of 0.3.0 to 1.0.x",
              version ? version : "(none)");
     return bad(err, &w, msg);
   }
@@ -342,6 +396,26 @@ static int check_spec(json_t *spec, const char *file, oci_error **err)
     if (check_edits(json_object_get(d, "containerEdits"), &w, err) < 0)
       return -1;
   }
+  return 0;
+}
+
+int cdi_spec_parse(const char *text, size_t len, const char *file, bool yaml, json_t **ret,
+                   oci_error **err)
+{
+  json_t *spec = NULL;
+  if (!yaml) {
+    json_error_t je;
+    spec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (spec == NULL)
+      return oci_error_set(err, 0, "%s: line %d: not valid JSON: %s", file, je.line, je.text);
+  } else if (parse_yaml(text, len, file, &spec, err) < 0) {
+    return -1;
+  }
+  if (check_spec(spec, file, err) < 0) {
+    json_decref(spec);
+    return -1;
+  }
+  *ret = spec;
   return 0;
 }
 
@@ -401,18 +475,9 @@ static int load_file(struct registry *reg, int dirfd, const char *dir, const cha
   if (r != 0)
     return r < 0 ? oci_error_prefix(err, "CDI spec '%s'", path) : 0;
   json_t *spec = NULL;
-  if (strstr(name, ".json") == name + strlen(name) - 5) {
-    json_error_t je;
-    spec = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-    if (spec == NULL)
-      return oci_error_set(err, 0, "%s: line %d: not valid JSON: %s", path, je.line, je.text);
-  } else if (parse_yaml(text, len, path, &spec, err) < 0) {
+  bool yaml = strstr(name, ".json") != name + strlen(name) - 5;
+  if (cdi_spec_parse(text, len, path, yaml, &spec, err) < 0)
     return -1;
-  }
-  if (check_spec(spec, path, err) < 0) {
-    json_decref(spec);
-    return -1;
-  }
   struct spec_file *nf = realloc(reg->files, (reg->n + 1) * sizeof(*nf));
   if (nf == NULL) {
     json_decref(spec);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * Container Device Interface spec files (cdiVersion 0.3.0 to 0.8.0, JSON or
+ * Container Device Interface spec files (cdiVersion 0.3.0 to 1.0.x, JSON or
  * YAML): read from the spec directories and checked before anything uses
  * them, so a malformed one is one error naming its file.  A device is asked
  * for by its qualified name VENDOR/CLASS=NAME; VENDOR/CLASS is the spec's
@@ -21,6 +21,12 @@
 
 /* Is NAME VENDOR/CLASS=NAME with valid pieces?  Why not in *WHY. */
 int cdi_check_qualified(const char *name, const char **why);
+
+/* Parse LEN bytes of TEXT, a spec file named FILE (JSON, or YAML when
+ * YAML), and check it: *RET is the spec as JSON, every field the apply step
+ * reads of the type it expects. */
+int cdi_spec_parse(const char *text, size_t len, const char *file, bool yaml, json_t **ret,
+                   oci_error **err);
 
 /* One device found: the edits to apply, spec-level first, and its file. */
 struct cdi_device_edits {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-60}; shift || true
-harnesses=${*:-sif image-config proto squashfs image-spec mount-record toml}
+harnesses=${*:-sif image-config proto squashfs image-spec mount-record toml cdi-spec}
 B=build-fuzz
 [ -d $B ] || CC=clang meson setup $B -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 meson compile -C $B >/dev/null

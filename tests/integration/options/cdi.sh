@@ -3,8 +3,10 @@
 # `oci mount --device` through hand-written CDI specs (JSON and YAML) for
 # harmless devices: a char node with /dev/null's numbers under another
 # name, env vars, a bind of a temp file, a createRuntime and a prestart hook
-# writing markers on the host; each seen from inside a container run by
-# `oci run` with real runc, and in config.json.  Then malformed specs, an
+# writing markers on the host; CDI 0.7.0's additionalGids (the groups of
+# the container's process) and intelRdt (linux.intelRdt); each seen from
+# inside a container run by `oci run` with real runc, and in config.json.
+# netDevices (1.0.0) are refused: runc 1.1 has no linux.netDevices.  Then malformed specs, an
 # unknown device or kind, a bad cdiVersion: one line, nothing made; --nv
 # and --rocm without a spec say what is missing.
 . "$SIFOCI_TESTS/integration/options/common.sh"
@@ -90,6 +92,40 @@ tap_like "$("$OCI" inspect "$T/d" 2>&1)" "device.*example.org/test=dev0" \
   "oci inspect BUNDLE lists the device asked for"
 tap_run "umount d" "$OCI" umount "$T/d"
 
+# CDI 0.7.0's additionalGids and intelRdt; 1.0.0's netDevices, refused
+cat >"$CDI/v07.json" <<EOF
+{"cdiVersion": "0.7.0", "kind": "example.org/v07",
+ "containerEdits": {"additionalGids": [44, 0]},
+ "devices": [
+   {"name": "gids", "containerEdits": {"additionalGids": [20, 44]}},
+   {"name": "rdt", "containerEdits": {"intelRdt": {"closID": "h14r-clos", "l3CacheSchema": "L3:0=f",
+     "enableCMT": true}}},
+   {"name": "rdt2", "containerEdits": {"intelRdt": {"closID": "h14r-later"}}}
+ ]}
+EOF
+tap_run "mount with a device with additionalGids (spec and device level)" \
+  mnt g --cdi-dirs "$CDI" --device example.org/v07=gids
+tap_is "$(cfg g .process.user.additionalGids)" "[44,20]" \
+  "config.json: process.user.additionalGids, each once, without group 0"
+tap_like "$(run g 'grep ^Groups: /proc/self/status')" "^Groups:.*\b20 44\b" \
+  "additionalGids: the container's process is in groups 20 and 44"
+tap_run "umount g" "$OCI" umount "$T/g"
+tap_run "mount with two intelRdt devices" \
+  mnt r --cdi-dirs "$CDI" --device example.org/v07=rdt --device example.org/v07=rdt2
+tap_is "$(cfg r .linux.intelRdt)" '{"closID":"h14r-later"}' "config.json: linux.intelRdt, the later device's"
+tap_run "mount with an intelRdt device" mnt r1 --cdi-dirs "$CDI" --device example.org/v07=rdt
+tap_is "$(cfg r1 .linux.intelRdt)" '{"closID":"h14r-clos","l3CacheSchema":"L3:0=f","enableCMT":true}' \
+  "config.json: linux.intelRdt as the spec has it"
+if [ -d /sys/fs/resctrl/info ]; then
+  tap_like "$(run r1 'echo started')" "started" "intelRdt: runc starts it where resctrl is mounted"
+else
+  out=$(run r1 'echo started')
+  tap_ok "$(! printf '%s' "$out" | grep -q started; echo $?)" \
+    "intelRdt without resctrl here: runc refuses to start it ($(printf '%s' "$out" | grep -io 'intel rdt[^"]*' | head -1))"
+fi
+tap_run "umount r" "$OCI" umount "$T/r"
+tap_run "umount r1" "$OCI" umount "$T/r1"
+
 # a later directory wins for the same device
 cat >"$T/cdi-late/late.json" <<EOF
 {"cdiVersion": "0.8.0", "kind": "example.org/test",
@@ -102,7 +138,11 @@ tap_is "$(cfg l '[.process.env[] | select(startswith("CDI_"))]')" '["CDI_OTHER=l
 tap_run "umount l" "$OCI" umount "$T/l"
 
 # ---- bad specs and devices: one line naming the file or device, no bundle
-mkdir -p "$T/b1" "$T/b2" "$T/b3" "$T/b4" "$T/b5"
+mkdir -p "$T/b1" "$T/b2" "$T/b3" "$T/b4" "$T/b5" "$T/b7" "$T/b8" "$T/b9" "$T/b10"
+echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"additionalGids": [5]}}]}' >"$T/b7/gids-old.json"
+echo '{"cdiVersion": "0.7.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"additionalGids": [-1]}}]}' >"$T/b8/gids-bad.json"
+echo '{"cdiVersion": "0.7.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"intelRdt": {"closID": "../x"}}}]}' >"$T/b9/rdt-bad.json"
+echo '{"cdiVersion": "1.0.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"netDevices": [{"hostInterfaceName": "h14r0", "name": "eth1"}]}}]}' >"$T/b10/net.json"
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [' >"$T/b1/broken.json"
 echo '{"cdiVersion": "0.2.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {}}]}' >"$T/b2/old.json"
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"deviceNodes": [{"hostPath": "/dev/null"}]}}]}' >"$T/b3/nopath.json"
@@ -121,7 +161,11 @@ mkdir -p "$T/b6"
 bad=(
   "--cdi-dirs $T/b6 --device example.org/x=a|$T/b6/aliases.yaml: .*too many nodes"
   "--cdi-dirs $T/b1 --device example.org/x=a|$T/b1/broken.json: line 2: not valid JSON"
-  "--cdi-dirs $T/b2 --device example.org/x=a|$T/b2/old.json: cdiVersion '0.2.0' is not one of 0.3.0 to 0.8.0"
+  "--cdi-dirs $T/b2 --device example.org/x=a|$T/b2/old.json: cdiVersion '0.2.0' is not one of 0.3.0 to 1.0.x"
+  "--cdi-dirs $T/b7 --device example.org/x=a|$T/b7/gids-old.json: devices\[0\].containerEdits: additionalGids and intelRdt need cdiVersion 0.7.0"
+  "--cdi-dirs $T/b8 --device example.org/x=a|$T/b8/gids-bad.json: .*additionalGids must be a list of group ids"
+  "--cdi-dirs $T/b9 --device example.org/x=a|$T/b9/rdt-bad.json: .*intelRdt.closID must be a name without '/'"
+  "--cdi-dirs $T/b10 --device example.org/x=a|$T/b10/net.json: netDevices are not supported: linux.netDevices needs runtime-spec 1.2"
   "--cdi-dirs $T/b3 --device example.org/x=a|$T/b3/nopath.json: devices\[0\].containerEdits.deviceNodes\[0\]: path must be"
   "--cdi-dirs $T/b4 --device example.org/x=a|$T/b4/broken.yaml: line [0-9]+: not valid YAML"
   "--cdi-dirs $T/b5 --device example.org/x=a|$T/b5/kind.json: kind must be VENDOR/CLASS"
