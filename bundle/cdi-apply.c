@@ -37,9 +37,44 @@ static int apply_env(json_t *config, json_t *env, oci_error **err)
   return 0;
 }
 
+static int apply_mount(json_t *config, json_t *m, oci_error **err);
+
+/* In a user namespace no device node can be made (runc binds the host's
+ * node at the container's path instead, which for a hostPath elsewhere
+ * would be the wrong node, or none): the host node is bound itself, and
+ * what the spec says of it must be what the host has. */
+static int bind_device_node(json_t *config, const char *path, const char *host,
+                            const struct stat *st, bool have_host, const char *type, json_t *jmajor,
+                            json_t *jminor, const char *file, oci_error **err)
+{
+  bool dev = have_host && (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode));
+  if (!dev)
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                              "%s: device node '%s': '%s' is not a device node here, and in a "
+                              "user namespace (a bundle made by a user other than root) a node "
+                              "can only be bound from the host, not made",
+                              file, path, host);
+  char host_type = S_ISBLK(st->st_mode) ? 'b' : 'c';
+  if ((type != NULL && type[0] != host_type && !(type[0] == 'u' && host_type == 'c')) ||
+      (jmajor != NULL && json_integer_value(jmajor) != (json_int_t)major(st->st_rdev)) ||
+      (jminor != NULL && json_integer_value(jminor) != (json_int_t)minor(st->st_rdev)))
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                              "%s: device node '%s': the type or numbers given are not those of "
+                              "'%s', the host node a user namespace must bind",
+                              file, path, host);
+  json_t *m =
+      json_pack("{s:s, s:s, s:[s]}", "hostPath", host, "containerPath", path, "options", "bind");
+  if (m == NULL)
+    return oci_error_set(err, ENOMEM, "mounts");
+  int r = apply_mount(config, m, err);
+  json_decref(m);
+  return r;
+}
+
 /* What the spec leaves out of a node is the host node's: its type,
  * numbers, mode and owner. */
-static int apply_device_node(json_t *config, json_t *node, const char *file, oci_error **err)
+static int apply_device_node(json_t *config, json_t *node, const char *file, bool in_userns,
+                             oci_error **err)
 {
   const char *path = json_string_value(json_object_get(node, "path"));
   const char *host = json_string_value(json_object_get(node, "hostPath"));
@@ -58,6 +93,8 @@ static int apply_device_node(json_t *config, json_t *node, const char *file, oci
                    : S_ISCHR(st.st_mode)  ? 'c'
                    : S_ISFIFO(st.st_mode) ? 'p'
                                           : 0;
+  if (in_userns)
+    return bind_device_node(config, path, host, &st, have_host, type, jmajor, jminor, file, err);
   if (type == NULL)
     type = host_type[0] ? host_type : NULL;
   bool numbered = type != NULL && type[0] != 'p';
@@ -204,7 +241,8 @@ static int apply_intel_rdt(json_t *config, json_t *rdt, oci_error **err)
   return 0;
 }
 
-int cdi_apply_edits(json_t *config, json_t *edits, const char *file, oci_error **err)
+int cdi_apply_edits(json_t *config, json_t *edits, const char *file, bool in_userns,
+                    oci_error **err)
 {
   if (edits == NULL)
     return 0;
@@ -227,7 +265,7 @@ int cdi_apply_edits(json_t *config, json_t *edits, const char *file, oci_error *
     return -1;
   json_array_foreach(json_object_get(edits, "deviceNodes"), i, e)
   {
-    if (apply_device_node(config, e, file, err) < 0)
+    if (apply_device_node(config, e, file, in_userns, err) < 0)
       return -1;
   }
   json_array_foreach(json_object_get(edits, "mounts"), i, e)

@@ -13,10 +13,15 @@
 #define SIFOCI_CDI_APPLY_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "error.h"
 
-/* Apply EDITS (a containerEdits object) from FILE to CONFIG. */
-int cdi_apply_edits(json_t *config, json_t *edits, const char *file, oci_error **err);
+/* Apply EDITS (a containerEdits object) from FILE to CONFIG.  IN_USERNS:
+ * the bundle runs in a user namespace, where no node can be made: each
+ * device node is a bind mount of its host node (which must be one, of the
+ * type and numbers the spec gives) and has no linux.devices entry. */
+int cdi_apply_edits(json_t *config, json_t *edits, const char *file, bool in_userns,
+                    oci_error **err);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cdi-apply.h"
 #include "cdi-spec.h"
@@ -88,15 +89,17 @@ int spec_apply_devices(json_t *config, const struct bundle_spec_options *o, oci_
     return -1;
   }
   int r = 0;
+  /* a bundle a user makes runs in a user namespace (rootless) */
+  bool in_userns = geteuid() != 0;
   /* each spec's own edits once, however many of its devices are asked */
   for (size_t i = 0; r == 0 && i < o->n_devices; i++) {
     bool seen = false;
     for (size_t j = 0; j < i && !seen; j++)
       seen = strcmp(found[j].file, found[i].file) == 0;
     if (!seen)
-      r = cdi_apply_edits(config, found[i].spec_edits, found[i].file, err);
+      r = cdi_apply_edits(config, found[i].spec_edits, found[i].file, in_userns, err);
     if (r == 0)
-      r = cdi_apply_edits(config, found[i].device_edits, found[i].file, err);
+      r = cdi_apply_edits(config, found[i].device_edits, found[i].file, in_userns, err);
   }
   cdi_device_edits_free(found, o->n_devices);
   return r;

@@ -12,6 +12,7 @@
 #include "bundle.h"
 #include "cli.h"
 #include "mount-flags.h"
+#include "rootless.h"
 
 enum {
   OPT_NO_SECCOMP = CLI_OPT_LONG,
@@ -142,6 +143,10 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   mopts.ret_method = &used;
   mopts.ret_fuse_owner_only = &owner_only;
   const char *image = argv[optind];
+  /* A user's bundle runs rootless: its limits need a delegated cgroup,
+   * without which run and create refuse them (rootless.h).  The bundle
+   * still gets them, for a runtime that has cgroups; the user hears now. */
+  const char *limit = rootless_active() ? cli_mount_flags_limit_asked(&spec_opts) : NULL;
   r = bundle_mount(image, argv[optind + 1], &mopts, err);
   bundle_spec_options_clear(&spec_opts);
   bundle_overlays_clear(&overlays);
@@ -155,6 +160,11 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
             "oci: mount '%s': note: %llu device node(s) in the image skipped (a container gets "
             "its devices from the runtime)\n",
             image, (unsigned long long)stats.devices_skipped);
+  if (limit != NULL && !rootless_has_cgroup())
+    fprintf(stderr,
+            "oci: mount '%s': note: --%s: this user has no delegated cgroup: 'oci run' and 'oci "
+            "create' will refuse the limits (runc cannot apply them without one)\n",
+            image, limit);
   if (used == BUNDLE_METHOD_FUSE && owner_only)
     fprintf(stderr,
             "oci: mount '%s': note: no user_allow_other in /etc/fuse.conf: only the container's "

@@ -4,6 +4,7 @@
  * bundle/spec-options.c. */
 #include "mount-flags.h"
 
+#include <jansson.h>
 #include <string.h>
 
 /* keys of the long-only ones: far above any verb's own */
@@ -88,4 +89,18 @@ int cli_mount_flag(const struct cli_context *ctx, struct bundle_spec_options *o,
       return 1;
     }
   return 0;
+}
+
+const char *cli_mount_flags_limit_asked(const struct bundle_spec_options *o)
+{
+  size_t i;
+  json_t *pair;
+  json_array_foreach(o->asked, i, pair)
+  {
+    const char *name = json_string_value(json_array_get(pair, 0));
+    for (const struct cli_option *opt = cli_mount_flags_limits; name && opt->name; opt++)
+      if (strcmp(opt->name, name) == 0)
+        return opt->name;
+  }
+  return NULL;
 }

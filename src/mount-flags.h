@@ -30,4 +30,7 @@ extern const struct cli_option cli_mount_flags_devices[];
 int cli_mount_flag(const struct cli_context *ctx, struct bundle_spec_options *o, int key,
                    const char *value, oci_error **err);
 
+/* The first of the limits options O was given (its long name), or NULL. */
+const char *cli_mount_flags_limit_asked(const struct bundle_spec_options *o);
+
 #endif

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fuzz the CDI spec reader (bundle/cdi-spec.c) with arbitrary bytes as a
  * spec file, read both as JSON and as YAML, and apply every device of an
- * accepted spec to an empty config (bundle/cdi-apply.c).  A spec accepted
+ * accepted spec to an empty config (bundle/cdi-apply.c), as root makes
+ * bundles and as a user does (nodes bound in a user namespace).  A spec accepted
  * has a kind and a non-empty device list; a refusal names the file; and
  * applying what was accepted never crashes (it may refuse, naming the
  * file too). */
@@ -43,13 +44,16 @@ static void one(const uint8_t *data, size_t size, bool yaml)
   json_t *d;
   json_array_foreach(devices, i, d)
   {
-    json_t *config = json_object();
-    if (config == NULL)
-      abort();
-    if (cdi_apply_edits(config, json_object_get(spec, "containerEdits"), file, &err) < 0 ||
-        cdi_apply_edits(config, json_object_get(d, "containerEdits"), file, &err) < 0)
-      named(&err, file);
-    json_decref(config);
+    for (int userns = 0; userns < 2; userns++) {
+      json_t *config = json_object();
+      if (config == NULL)
+        abort();
+      if (cdi_apply_edits(config, json_object_get(spec, "containerEdits"), file, userns, &err) <
+              0 ||
+          cdi_apply_edits(config, json_object_get(d, "containerEdits"), file, userns, &err) < 0)
+        named(&err, file);
+      json_decref(config);
+    }
   }
   json_decref(spec);
 }

@@ -87,3 +87,20 @@ test_user_as() {
     PATH=/usr/local/bin:/usr/bin:/bin OCI_MONITOR="$OCI_MONITOR" \
     ${SIFOCI_RUNTIME:+SIFOCI_RUNTIME="$SIFOCI_RUNTIME"} "$@"
 }
+
+# test_user_oci_undo NAME HOME: as NAME, `oci delete -f` every container in
+# its state root (/run/user/UID/sifoci) and `oci umount` every bundle right
+# under HOME; then what a failed umount left there (FUSE mounts), deepest
+# first, lazily unmounted.  Before test_user_remove.
+test_user_oci_undo() {
+  local u=$1 home=$2 uid id b m
+  uid=$(id -u "$u" 2>/dev/null) || return 0
+  for id in $(ls "/run/user/$uid/sifoci" 2>/dev/null); do
+    test_user_as "$u" "$OCI" delete -f "$id" >/dev/null 2>&1
+  done
+  for b in "$home"/*; do
+    [ -e "$b/.sifoci-mount.json" ] && test_user_as "$u" "$OCI" umount "$b" >/dev/null 2>&1
+  done
+  for m in $(mounts_under "$home" | sort -r); do umount -l "$m" 2>/dev/null; done
+  return 0
+}

@@ -32,19 +32,9 @@ cp -p /etc/fuse.conf "$T/fuse.conf.orig" 2>/dev/null || : >"$T/fuse.conf.none"
 
 cleanup() {
   [ "$BASHPID" = "$MAIN_PID" ] || return 0
-  local uid id b m
   chmod "$FUSE_MODE" /dev/fuse
   if [ -e "$T/fuse.conf.orig" ]; then cat "$T/fuse.conf.orig" >/etc/fuse.conf; fi
-  if uid=$(id -u "$UA" 2>/dev/null); then
-    for id in $(ls "/run/user/$uid/sifoci" 2>/dev/null); do
-      as "$UA" "$OCI" delete -f "$id" >/dev/null 2>&1
-    done
-    for b in "$HA"/*; do
-      [ -e "$b/.sifoci-mount.json" ] && as "$UA" "$OCI" umount "$b" >/dev/null 2>&1
-    done
-    # what a failed umount left: FUSE mounts under the home, deepest first
-    for m in $(mounts_under "$HA" | sort -r); do umount -l "$m" 2>/dev/null; done
-  fi
+  test_user_oci_undo "$UA" "$HA"
   test_user_remove "$UA" "$HA"
   rm -rf --one-file-system "$T"
 }
