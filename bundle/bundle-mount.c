@@ -182,6 +182,14 @@ static int choose_method(struct mount_job *job, oci_error **err)
                          "--overlay and --writable-tmpfs need --method kernel (root); --method %s "
                          "does not take them yet",
                          bundle_method_name(job->method));
+  /* the kernel and fuse rootfs is nodev: the nodes runc makes in a /dev
+   * without its tmpfs could not be opened, and runc stops at /dev/null */
+  if (job->method != BUNDLE_METHOD_EXTRACT && job->opts.spec_options != NULL &&
+      (job->opts.spec_options->no_mount & BUNDLE_NO_MOUNT_DEV))
+    return oci_error_set_kind(err, OCI_ERR_USAGE, 0,
+                              "--no-mount dev needs --method extract: the %s method's rootfs is "
+                              "mounted nodev, where the runtime's device nodes cannot be opened",
+                              bundle_method_name(job->method));
   if (job->src.kind == BUNDLE_IMAGE_SANDBOX && job->method != BUNDLE_METHOD_KERNEL)
     return oci_error_set(err, 0,
                          "a sandbox directory is mounted with --method kernel only (root); "

@@ -42,6 +42,18 @@ static const struct cli_option options[] = {
     {NULL, 0, NULL, NULL},
 };
 
+/* As runc tells (libcontainer/apparmor): the module says it is on. */
+static bool apparmor_enabled(void)
+{
+  char c = 0;
+  FILE *f = fopen("/sys/module/apparmor/parameters/enabled", "re");
+  if (f != NULL) {
+    c = (char)fgetc(f);
+    fclose(f);
+  }
+  return c == 'Y';
+}
+
 struct progress_bar {
   struct timespec start, last;
   bool drawn;
@@ -147,6 +159,7 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
    * without which run and create refuse them (rootless.h).  The bundle
    * still gets them, for a runtime that has cgroups; the user hears now. */
   const char *limit = rootless_active() ? cli_mount_flags_limit_asked(&spec_opts) : NULL;
+  bool apparmor = spec_opts.apparmor != NULL && !apparmor_enabled();
   r = bundle_mount(image, argv[optind + 1], &mopts, err);
   bundle_spec_options_clear(&spec_opts);
   bundle_overlays_clear(&overlays);
@@ -160,6 +173,11 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
             "oci: mount '%s': note: %llu device node(s) in the image skipped (a container gets "
             "its devices from the runtime)\n",
             image, (unsigned long long)stats.devices_skipped);
+  if (apparmor)
+    fprintf(stderr,
+            "oci: mount '%s': note: --security apparmor: AppArmor is not enabled on this host: "
+            "runc will refuse to start the container here\n",
+            image);
   if (limit != NULL && !rootless_has_cgroup())
     fprintf(stderr,
             "oci: mount '%s': note: --%s: this user has no delegated cgroup: 'oci run' and 'oci "

@@ -18,7 +18,8 @@ const struct cli_option cli_mount_flags_mounts[] = {
     {"no-home", K + 2, NULL, "no home directory mount (the default for a bundle)"},
     {"scratch", 'S', "DIR", "an empty directory at DIR (tmpfs, or under --workdir); repeatable"},
     {"workdir", 'W', "DIR", "host DIR backs /tmp, /var/tmp (DIR/tmp, DIR/var_tmp) and --scratch"},
-    {"no-mount", K + 3, "LIST", "leave out default mounts: sys, dev, tmp (--workdir's), home"},
+    {"no-mount", K + 3, "LIST",
+     "leave out default mounts: sys, dev (extract only), tmp (--workdir's), home"},
     {NULL, 0, NULL, NULL},
 };
 

@@ -3,8 +3,9 @@
 # `oci mount` bundle options, each seen from inside a container run by
 # `oci run` with real runc: a file through a bind, read-only enforced, home
 # and HOME, scratch and workdir, --no-mount, env, cwd, hostname, DNS,
-# namespaces, CapEff, seccomp, and the limits in the container's cgroup
-# files (v1 controllers here, v2 where the host has it).  Then conflicting
+# --no-mount, namespaces (net, pid, ipc, uts), CapEff, seccomp, apparmor,
+# and the limits in the container's cgroup files (v1 controllers here, v2
+# where the host has it).  The --help groups.  Then conflicting
 # and bad options: exit 2, one line, nothing made.
 . "$SIFOCI_TESTS/integration/options/common.sh"
 require_root
@@ -55,6 +56,15 @@ tap_is "$(echo "$out" | tr '\n' ' ')" "0 0 " "--no-mount sys,tmp: /sys is empty,
 tap_is "$(cfg nm '[.mounts[].destination | select(startswith("/sys") or . == "/tmp")] | length')" 0 \
   "--no-mount sys,tmp: no /sys, /sys/fs/cgroup or /tmp mount in config.json"
 
+# --no-mount dev: the rootfs's own /dev (an extracted one: kernel and fuse
+# rootfs are nodev, where runc's nodes cannot be opened: refused below)
+tap_run "mount --method extract with --no-mount dev" mnt nd --method extract --no-mount dev
+out=$(run nd 'grep -c " /dev " /proc/mounts; echo x >/dev/null && echo null-ok')
+tap_is "$(echo "$out" | sed -n 1p)" 0 "--no-mount dev: no /dev mount in the container"
+tap_like "$out" "null-ok" "--no-mount dev: runc's nodes in the rootfs's /dev work"
+tap_is "$(cfg nd '[.mounts[].destination | select(startswith("/dev"))] | length')" 0 \
+  "--no-mount dev: no /dev, /dev/pts, /dev/shm or /dev/mqueue mount in config.json"
+
 # ---- process: env, env-file, cleanenv, cwd, hostname, dns
 printf '# comment\n\nFROM_FILE=one\nexport QUOTED="two words"\n' >"$T/env"
 tap_run "mount with --env, --env-file, --cwd, --hostname, --dns" \
@@ -86,6 +96,15 @@ tap_is "$(echo "$out" | head -2 | tr '\n' ' ')" \
 if [ -e /etc/resolv.conf ]; then
   tap_like "$out" "has-resolv" "--net host: the host's resolv.conf"
 fi
+
+tap_run "mount with --ipc host --uts host" mnt ih --ipc host --uts host
+out=$(run ih 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts')
+tap_is "$(echo "$out" | tr '\n' ' ')" "$(readlink /proc/self/ns/ipc) $(readlink /proc/self/ns/uts) " \
+  "--ipc host --uts host: the host's IPC and UTS namespaces"
+out=$(run d 'readlink /proc/self/ns/ipc; readlink /proc/self/ns/uts')
+tap_ok "$([ "$(echo "$out" | sed -n 1p)" != "$(readlink /proc/self/ns/ipc)" ] &&
+  [ "$(echo "$out" | sed -n 2p)" != "$(readlink /proc/self/ns/uts)" ]; echo $?)" \
+  "default: IPC and UTS namespaces of its own"
 
 # ---- capabilities and seccomp (bits: 12 NET_ADMIN, 13 NET_RAW, 19 SYS_PTRACE, 21 SYS_ADMIN)
 tap_run "mount (default caps)" mnt c0
@@ -151,6 +170,8 @@ tap_is "$(cfg l .linux.resources.memory)" '{"limit":67108864,"swap":134217728,"r
 tap_is "$(cfg l .linux.resources.blockIO)" null "no --blkio-weight: no blockIO"
 tap_run "mount with --blkio-weight 300" mnt bw --blkio-weight 300
 tap_is "$(cfg bw .linux.resources.blockIO.weight)" 300 "--blkio-weight 300: linux.resources.blockIO.weight"
+out=$(run bw 'cd /sys/fs/cgroup; cat blkio/blkio.bfq.weight blkio/blkio.weight io.bfq.weight io.weight 2>/dev/null')
+tap_like "$out" "(^|[^0-9])300$" "--blkio-weight 300: the weight in the container's own blkio (io) cgroup"
 
 cat >"$T/cgroups.toml" <<'EOF'
 # as SingularityCE's cgroups.toml
@@ -172,6 +193,19 @@ tap_is "$(cfg ct '.linux.resources.devices | length')" 2 "--apply-cgroups: its d
 echo '{"memory": {"limit": 41943040}}' >"$T/cgroups.json"
 tap_run "mount with --apply-cgroups FILE.json" mnt cj --apply-cgroups "$T/cgroups.json"
 tap_is "$(run cj "cat $(cg_file memory memory.limit_in_bytes memory.max)")" 41943040 "--apply-cgroups JSON: the memory limit"
+
+# ---- --security apparmor:PROFILE: process.apparmorProfile; where the host
+# has no AppArmor (runc would refuse to start it) mount says so
+BUNDLES+=("$T/aa")
+out=$("$OCI" mount --quiet --security apparmor:h14r-prof "$IMG/busybox.sif" "$T/aa" 2>&1)
+tap_is "$?:$(cfg aa .process.apparmorProfile)" '0:"h14r-prof"' "--security apparmor:P: process.apparmorProfile"
+if [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; then
+  tap_is "$out" "" "--security apparmor:P with AppArmor here: no note"
+else
+  tap_like "$out" "^oci: mount '.*': note: --security apparmor: AppArmor is not enabled on this host" \
+    "--security apparmor:P without AppArmor here: a one-line note"
+  tap_like "$(run aa 'echo started')" "apparmor" "... and runc does refuse it, saying why"
+fi
 
 # ---- what the bundle asked for stays in the record; umount removes resolv.conf
 tap_is "$(jq -c '.options[0]' "$T/p/.sifoci-mount.json" 2>&1)" '["env","A=1"]' \
@@ -214,6 +248,7 @@ bad=(
   "--env =x|NAME must be letters"
   "--no-mount bogus|not one of sys, dev, tmp, home"
   "--no-mount proc|runc and crun need /proc"
+  "--no-mount dev|--no-mount dev needs --method extract: the kernel method's rootfs is mounted nodev"
   "--security selinux:x|takes seccomp:unconfined, seccomp:FILE or apparmor:PROFILE"
 )
 for b in "${bad[@]}"; do
@@ -238,6 +273,19 @@ echo '{"defaultAction": 1}' >"$T/bad-seccomp.json"
 tap_like "$("$OCI" mount --security "seccomp:$T/bad-seccomp.json" "$IMG/busybox.sif" "$T/bad" 2>&1)" \
   "not a seccomp profile" "--security seccomp:FILE: a file that is no profile"
 tap_ok "$([ ! -e "$T/bad" ]; echo $?)" "no bundle made by any of them"
+
+help=$("$OCI" mount --help 2>&1)
+tap_like "$(printf '%s\n' "$help" | grep -E '^[A-Z][a-z].*:$' | tr '\n' '|')" \
+  "Mounts:\|Process and environment:\|Namespaces and privileges:\|Resource limits \(cgroups\):\|Devices \(CDI\):" \
+  "oci mount --help: the five groups, in order"
+for g in "Mounts:|--bind.*--mount .*--home.*--no-home.*--scratch.*--workdir.*--no-mount" \
+  "Process and environment:|--env .*--env-file.*--cleanenv.*--cwd.*--hostname.*--dns" \
+  "Namespaces and privileges:|--net .*--pid .*--ipc .*--uts .*--add-caps.*--drop-caps.*--no-privs.*--keep-privs.*--security" \
+  "Resource limits \(cgroups\):|--cpus .*--cpu-shares.*--cpuset-cpus.*--memory .*--memory-swap.*--memory-reservation.*--pids-limit.*--blkio-weight.*--apply-cgroups"; do
+  title=${g%%|*} want=${g#*|}
+  tap_like "$(printf '%s\n' "$help" | sed -En "/^$title\$/,/^\$/p" | tr '\n' ' ')" "$want" \
+    "oci mount --help: ${title%:} lists its options"
+done
 
 tap_is "$("$OCI" --root "$ST" list -q 2>&1)" "" "no container left"
 tap_done
