@@ -166,7 +166,7 @@ int cdi_check_qualified(const char *name, const char **why)
   return 0;
 }
 
-/* "MAJOR.MINOR.PATCH" within 0.3.0 .. 1.0.x: its number in *RET */
+/* "MAJOR.MINOR.PATCH" within 0.3.0 .. 1.1.x: its number in *RET */
 static bool version_ok(const char *v, unsigned long *ret)
 {
   unsigned a, b, c;
@@ -174,7 +174,7 @@ static bool version_ok(const char *v, unsigned long *ret)
   if (v == NULL || sscanf(v, "%u.%u.%u%n", &a, &b, &c, &used) != 3 || v[used] != '\0')
     return false;
   *ret = a * 10000ul + b * 100ul + c;
-  return a < 100 && b < 100 && c < 100 && *ret >= 300 && *ret < 10100;
+  return a < 100 && b < 100 && c < 100 && *ret >= 300 && *ret < 10200;
 }
 
 static int check_strings(json_t *a, const struct where *w, const char *what, bool need_eq,
@@ -323,7 +323,7 @@ static int check_intel_rdt(json_t *rdt, struct where *w, oci_error **err)
   return 0;
 }
 
-/* netDevices (1.0.0): checked here, refused when applied (cdi-apply.c) */
+/* netDevices (1.1.0): checked here, refused when applied (cdi-apply.c) */
 static int check_net_device(json_t *n, struct where *w, oci_error **err)
 {
   if (!json_is_object(n) || !json_is_string(json_object_get(n, "hostInterfaceName")) ||
@@ -357,8 +357,8 @@ static int check_edits(json_t *edits, struct where *w, oci_error **err)
   /* as CDI's own validation: a field is only in the versions that have it */
   if ((gids || rdt) && w->version < 700)
     return bad(err, w, "additionalGids and intelRdt need cdiVersion 0.7.0 or later");
-  if (json_object_get(edits, "netDevices") && w->version < 10000)
-    return bad(err, w, "netDevices need cdiVersion 1.0.0 or later");
+  if (json_object_get(edits, "netDevices") && w->version < 10100)
+    return bad(err, w, "netDevices need cdiVersion 1.1.0 or later");
   return 0;
 }
 
@@ -370,7 +370,7 @@ static int check_spec(json_t *spec, const char *file, oci_error **err)
   const char *version = json_string_value(json_object_get(spec, "cdiVersion"));
   if (!version_ok(version, &w.version)) {
     char msg[96];
-    snprintf(msg, sizeof(msg), "cdiVersion '%.20s' is not one of 0.3.0 to 1.0.x",
+    snprintf(msg, sizeof(msg), "cdiVersion '%.20s' is not one of 0.3.0 to 1.1.x",
              version ? version : "(none)");
     return bad(err, &w, msg);
   }

@@ -6,7 +6,7 @@
 # writing markers on the host; CDI 0.7.0's additionalGids (the groups of
 # the container's process) and intelRdt (linux.intelRdt); each seen from
 # inside a container run by `oci run` with real runc, and in config.json.
-# netDevices (1.0.0) are refused: runc 1.1 has no linux.netDevices.  Then malformed specs, an
+# netDevices (1.1.0) are refused: runc 1.1 has no linux.netDevices.  Then malformed specs, an
 # unknown device or kind, a bad cdiVersion: one line, nothing made; --nv
 # and --rocm without a spec say what is missing.
 . "$SIFOCI_TESTS/integration/options/common.sh"
@@ -92,7 +92,7 @@ tap_like "$("$OCI" inspect "$T/d" 2>&1)" "device.*example.org/test=dev0" \
   "oci inspect BUNDLE lists the device asked for"
 tap_run "umount d" "$OCI" umount "$T/d"
 
-# CDI 0.7.0's additionalGids and intelRdt; 1.0.0's netDevices, refused
+# CDI 0.7.0's additionalGids and intelRdt; 1.1.0's netDevices, refused
 cat >"$CDI/v07.json" <<EOF
 {"cdiVersion": "0.7.0", "kind": "example.org/v07",
  "containerEdits": {"additionalGids": [44, 0]},
@@ -142,7 +142,7 @@ mkdir -p "$T/b1" "$T/b2" "$T/b3" "$T/b4" "$T/b5" "$T/b7" "$T/b8" "$T/b9" "$T/b10
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"additionalGids": [5]}}]}' >"$T/b7/gids-old.json"
 echo '{"cdiVersion": "0.7.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"additionalGids": [-1]}}]}' >"$T/b8/gids-bad.json"
 echo '{"cdiVersion": "0.7.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"intelRdt": {"closID": "../x"}}}]}' >"$T/b9/rdt-bad.json"
-echo '{"cdiVersion": "1.0.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"netDevices": [{"hostInterfaceName": "h14r0", "name": "eth1"}]}}]}' >"$T/b10/net.json"
+echo '{"cdiVersion": "1.1.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"netDevices": [{"hostInterfaceName": "h14r0", "name": "eth1"}]}}]}' >"$T/b10/net.json"
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [' >"$T/b1/broken.json"
 echo '{"cdiVersion": "0.2.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {}}]}' >"$T/b2/old.json"
 echo '{"cdiVersion": "0.6.0", "kind": "example.org/x", "devices": [{"name": "a", "containerEdits": {"deviceNodes": [{"hostPath": "/dev/null"}]}}]}' >"$T/b3/nopath.json"
@@ -161,7 +161,7 @@ mkdir -p "$T/b6"
 bad=(
   "--cdi-dirs $T/b6 --device example.org/x=a|$T/b6/aliases.yaml: .*too many nodes"
   "--cdi-dirs $T/b1 --device example.org/x=a|$T/b1/broken.json: line 2: not valid JSON"
-  "--cdi-dirs $T/b2 --device example.org/x=a|$T/b2/old.json: cdiVersion '0.2.0' is not one of 0.3.0 to 1.0.x"
+  "--cdi-dirs $T/b2 --device example.org/x=a|$T/b2/old.json: cdiVersion '0.2.0' is not one of 0.3.0 to 1.1.x"
   "--cdi-dirs $T/b7 --device example.org/x=a|$T/b7/gids-old.json: devices\[0\].containerEdits: additionalGids and intelRdt need cdiVersion 0.7.0"
   "--cdi-dirs $T/b8 --device example.org/x=a|$T/b8/gids-bad.json: .*additionalGids must be a list of group ids"
   "--cdi-dirs $T/b9 --device example.org/x=a|$T/b9/rdt-bad.json: .*intelRdt.closID must be a name without '/'"
