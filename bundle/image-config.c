@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "image-config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -247,13 +248,20 @@ static void append_platform(char *buf, size_t size, json_t *entry)
            arch ? arch : "?", variant && variant[0] ? "/" : "", variant ? variant : "");
 }
 
-/* OCI-SIF: root index -> the image manifest for the platform (cosign
- * signatures skipped; among several images the best fit: an exact one,
- * else the only one that fits at all). */
-static int load_oci_manifest(const struct sif_image *img, const struct bundle_platform *asked,
-                             json_t **ret, const struct sif_descriptor **ret_desc,
-                             struct bundle_platform *ret_platform, oci_error **err)
+/* An image manifest entry of the index (cosign signatures skipped)? */
+static bool is_image_entry(json_t *m)
 {
+  const char *mt = json_string_value(json_object_get(m, "mediaType"));
+  const char *ref = json_string_value(
+      json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+  if (mt == NULL || (strcmp(mt, OCI_MANIFEST_TYPE) != 0 && strcmp(mt, DOCKER_MANIFEST_TYPE) != 0))
+    return false;
+  return ref == NULL || strstr(ref, COSIGN_REF_PREFIX) == NULL || strstr(ref, ".sig") == NULL;
+}
+
+int bundle_oci_index_images(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  *ret = NULL;
   const struct sif_descriptor *idx_desc = NULL;
   for (size_t i = 0; i < img->n_descs; i++) {
     if (img->descs[i].datatype != SIF_DATA_OCI_ROOT_INDEX)
@@ -270,25 +278,39 @@ static int load_oci_manifest(const struct sif_image *img, const struct bundle_pl
   json_t *manifests = json_object_get(index, "manifests");
   if (!json_is_array(manifests))
     return oci_error_set(err, 0, "OCI root index has no manifests array");
+  json_auto_t *images = json_array();
+  size_t i;
+  json_t *m;
+  json_array_foreach(manifests, i, m)
+  {
+    if (is_image_entry(m) && json_array_append(images, m) < 0)
+      return oci_error_set(err, ENOMEM, "OCI root index");
+  }
+  if (json_array_size(images) == 0)
+    return oci_error_set(err, 0, "OCI root index names no image manifest");
+  *ret = steal_ptr(&images);
+  return 0;
+}
+
+/* OCI-SIF: the index entry of the image for the platform: among several
+ * the best fit, an exact one, else the only one that fits at all. */
+static int choose_image(const struct sif_image *img, const struct bundle_platform *asked,
+                        json_t **ret, oci_error **err)
+{
+  json_auto_t *images = NULL;
+  if (bundle_oci_index_images(img, &images, err) < 0)
+    return -1;
   struct bundle_platform want = wanted_platform(asked);
   char want_text[100];
   platform_text(&want, want_text, sizeof(want_text));
   json_t *chosen = NULL;
   int chosen_fit = 0;
-  size_t n_images = 0, n_best = 0;
+  size_t n_best = 0;
   char seen[512] = "";
   size_t i;
   json_t *m;
-  json_array_foreach(manifests, i, m)
+  json_array_foreach(images, i, m)
   {
-    const char *mt = json_string_value(json_object_get(m, "mediaType"));
-    const char *ref = json_string_value(
-        json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
-    if (mt == NULL || (strcmp(mt, OCI_MANIFEST_TYPE) != 0 && strcmp(mt, DOCKER_MANIFEST_TYPE) != 0))
-      continue;
-    if (ref != NULL && strstr(ref, COSIGN_REF_PREFIX) != NULL && strstr(ref, ".sig") != NULL)
-      continue;
-    n_images++;
     append_platform(seen, sizeof(seen), m);
     int fit = platform_fit(m, &want);
     if (fit == 0 || fit < chosen_fit)
@@ -299,8 +321,6 @@ static int load_oci_manifest(const struct sif_image *img, const struct bundle_pl
     chosen = m;
     chosen_fit = fit;
   }
-  if (n_images == 0)
-    return oci_error_set(err, 0, "OCI root index names no image manifest");
   if (chosen == NULL)
     return oci_error_set(err, 0, "OCI-SIF holds no image for %s (it holds %s)", want_text, seen);
   if (n_best > 1)
@@ -308,30 +328,30 @@ static int load_oci_manifest(const struct sif_image *img, const struct bundle_pl
                          "OCI-SIF holds more than one image for %s (it holds %s; --platform "
                          "OS/ARCH/VARIANT picks one)",
                          want_text, seen);
-  const struct sif_descriptor *md = find_blob(img, chosen, "OCI manifest", err);
-  if (md == NULL)
-    return -1;
-  if (ret_desc != NULL)
-    *ret_desc = md;
-  if (ret_platform != NULL) {
-    json_t *platform = json_object_get(chosen, "platform");
-    const char *os = json_string_value(json_object_get(platform, "os"));
-    const char *arch = json_string_value(json_object_get(platform, "architecture"));
-    const char *variant = json_string_value(json_object_get(platform, "variant"));
-    memset(ret_platform, 0, sizeof(*ret_platform));
-    snprintf(ret_platform->os, sizeof(ret_platform->os), "%s", os ? os : "");
-    snprintf(ret_platform->arch, sizeof(ret_platform->arch), "%s", arch ? arch : "");
-    snprintf(ret_platform->variant, sizeof(ret_platform->variant), "%s", variant ? variant : "");
-  }
-  return load_json_object(img, md, "OCI manifest", ret, err);
+  *ret = json_incref(chosen);
+  return 0;
 }
 
-int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platform *platform,
-                          struct bundle_oci_image *ret, oci_error **err)
+static void entry_platform(json_t *entry, struct bundle_platform *ret)
+{
+  json_t *platform = json_object_get(entry, "platform");
+  const char *os = json_string_value(json_object_get(platform, "os"));
+  const char *arch = json_string_value(json_object_get(platform, "architecture"));
+  const char *variant = json_string_value(json_object_get(platform, "variant"));
+  memset(ret, 0, sizeof(*ret));
+  snprintf(ret->os, sizeof(ret->os), "%s", os ? os : "");
+  snprintf(ret->arch, sizeof(ret->arch), "%s", arch ? arch : "");
+  snprintf(ret->variant, sizeof(ret->variant), "%s", variant ? variant : "");
+}
+
+int bundle_oci_image_load_entry(const struct sif_image *img, json_t *entry, bool check_arch,
+                                struct bundle_oci_image *ret, oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
-  if (load_oci_manifest(img, platform, &ret->manifest, &ret->manifest_desc, &ret->platform, err) <
-      0)
+  entry_platform(entry, &ret->platform);
+  ret->manifest_desc = find_blob(img, entry, "OCI manifest", err);
+  if (ret->manifest_desc == NULL ||
+      load_json_object(img, ret->manifest_desc, "OCI manifest", &ret->manifest, err) < 0)
     goto fail;
   ret->config_desc =
       find_blob(img, json_object_get(ret->manifest, "config"), "OCI image config", err);
@@ -339,7 +359,7 @@ int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platf
       load_json_object(img, ret->config_desc, "OCI image config", &ret->config_blob, err) < 0)
     goto fail;
   const char *arch = json_string_value(json_object_get(ret->config_blob, "architecture"));
-  if (arch != NULL && !oci_arch_runnable(arch)) {
+  if (check_arch && arch != NULL && !oci_arch_runnable(arch)) {
     oci_error_set(err, 0, "OCI image config: the image is for %.32s, this machine runs %s", arch,
                   host_arch_name());
     goto fail;
@@ -379,6 +399,16 @@ int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platf
 fail:
   bundle_oci_image_clear(ret);
   return -1;
+}
+
+int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platform *platform,
+                          struct bundle_oci_image *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  json_auto_t *entry = NULL;
+  if (choose_image(img, platform, &entry, err) < 0)
+    return -1;
+  return bundle_oci_image_load_entry(img, entry, true, ret, err);
 }
 
 void bundle_oci_image_clear(struct bundle_oci_image *oi)

@@ -10,6 +10,7 @@
 #define SIFOCI_IMAGE_CONFIG_H
 
 #include <jansson.h>
+#include <stdbool.h>
 
 #include "sif.h"
 
@@ -43,6 +44,14 @@ struct bundle_oci_image {
 int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platform *platform,
                           struct bundle_oci_image *ret, oci_error **err);
 void bundle_oci_image_clear(struct bundle_oci_image *oi);
+
+/* The index's image entries (cosign signatures left out), a new array:
+ * what `oci inspect` lists. */
+int bundle_oci_index_images(const struct sif_image *img, json_t **ret, oci_error **err);
+/* The image of one of those entries; CHECK_ARCH: refuse an architecture
+ * this machine does not run (inspect shows any). */
+int bundle_oci_image_load_entry(const struct sif_image *img, json_t *entry, bool check_arch,
+                                struct bundle_oci_image *ret, oci_error **err);
 
 /* Objects larger than this are not image metadata; refuse them. */
 #define IMAGE_CONFIG_MAX_SIZE (4u << 20)

@@ -118,6 +118,50 @@ else
   tap_ok 1 "rootless: useradd failed"
 fi
 
+# --- oci inspect: the layers, the config digest, the platform
+out=$("$OCI" inspect "$T/three.sif")
+D=()
+for l in 1 2 3; do D+=("sha256:$(sha256sum "$T/l$l.sqfs" | cut -d' ' -f1)"); done
+tap_like "$out" "OCI image 1 of 1: platform linux/$HOST" "inspect: the image's platform"
+tap_like "$out" "layer 0 +${D[0]}  [0-9]+ bytes  application/vnd.sylabs.image.layer.v1.squashfs" \
+  "inspect: layer 0 with its digest, size and media type"
+tap_like "$out" "layer 2 +${D[2]} " "inspect: layer 2, the top one, last"
+tap_like "$out" "config +sha256:[0-9a-f]{64}  [0-9]+ bytes" "inspect: the config blob's digest"
+tap_is "$("$OCI" inspect --json "$T/three.sif" | jq -c '[.ociImages[0].platform, [.ociImages[0].layers[].digest]]')" \
+  "[{\"os\":\"linux\",\"architecture\":\"$HOST\"},[\"${D[0]}\",\"${D[1]}\",\"${D[2]}\"]]" \
+  "inspect --json: ociImages lists the platform and the layers' digests, bottom first"
+
+# --- whiteouts seen by user resolution: /etc/passwd deleted by a layer
+# (OverlayFS char device, or AUFS .wh.passwd) leaves no user 'layer2'
+mkdir -p "$T/wo/etc" "$T/wa/etc"
+mknod "$T/wo/etc/passwd" c 0 0
+: >"$T/wa/etc/.wh.passwd"
+for w in wo wa; do
+  mksquashfs "$T/$w" "$T/$w.sqfs" -noappend -all-root -quiet >/dev/null
+  $MK "$T/$w.sif" --image "linux/$HOST" "$T/config.json" "$T/l1.sqfs,$T/l2.sqfs,$T/$w.sqfs"
+  B=$T/b-$w
+  err=$("$OCI" mount --method kernel "$T/$w.sif" "$B" 2>&1 >/dev/null); rc=$?
+  tap_is "$rc:$(printf '%s\n' "$err" | wc -l)" "1:1" "$w: passwd whited out above the user's layer: mount exits 1, one line"
+  tap_like "$err" "^oci: mount '$T/$w.sif': image config: User 'layer2': the image has no /etc/passwd" \
+    "$w: user resolution sees no /etc/passwd"
+  tap_ok "$(is_gone "$B" "$T/$w.sif"; echo $?)" "$w: nothing left"
+done
+
+# --- AUFS-style whiteouts, extracted: .wh.gone deletes /gone,
+# .wh..wh..opq makes /op opaque; neither marker is written
+mkdir -p "$T/aufs/op"
+: >"$T/aufs/.wh.gone"
+: >"$T/aufs/op/.wh..wh..opq"
+echo "aufs" >"$T/aufs/op/five"
+mksquashfs "$T/aufs" "$T/aufs.sqfs" -noappend -all-root -quiet >/dev/null
+echo '{"Cmd":["/bin/sh"],"Env":["PATH=/bin"]}' >"$T/plain.json"
+$MK "$T/aufs.sif" --image "linux/$HOST" "$T/plain.json" "$T/l1.sqfs,$T/aufs.sqfs"
+B=$T/b-aufs
+tap_run "aufs: extract" "$OCI" mount --method extract --quiet "$T/aufs.sif" "$B"
+tap_is "$(cd "$B/rootfs" && ls -A . op | tr '\n' ' ')" ".: bin etc keep op  op: five " \
+  "aufs: /gone deleted, /op holds only the upper layer's file, no .wh. entry written"
+tap_run "aufs: umount" "$OCI" umount "$B"
+
 # --- a tampered layer: one byte of layer 2 flipped
 cp "$T/three.sif" "$T/tampered.sif"
 python3 - "$T/tampered.sif" "$T/l2.sqfs" <<'EOF'
