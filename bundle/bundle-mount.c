@@ -160,11 +160,6 @@ static int check_image(struct mount_job *job, oci_error **err)
  * does not run as root)?  Why not in *err. */
 static int check_fuse(struct mount_job *job, oci_error **err)
 {
-  if (multi_layer(job))
-    return oci_error_set(err, 0,
-                         "--method fuse does not take an OCI-SIF of %zu layers yet (--method "
-                         "kernel and --method extract do)",
-                         job->src.n_layers);
   if (bundle_fuse_probe(&job->fuse, err) < 0)
     return -1;
   if (job->fuse.root)
@@ -693,10 +688,14 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
 
 static int mount_fuse(struct mount_job *job, oci_error **err)
 {
+  uint64_t offsets[BUNDLE_LAYERS_MAX];
+  for (size_t i = 0; i < job->src.n_layers; i++)
+    offsets[i] = (uint64_t)job->src.layers[i]->offset;
   struct bundle_fuse_mount_args a = {
       .tools = &job->fuse,
       .image_fd = job->img->fd,
-      .offset = (uint64_t)job->rootfs->offset,
+      .offsets = offsets,
+      .n_layers = job->src.n_layers,
       .dirfd = job->dirfd,
       .bundle_abs = job->path.abs,
       .map = job->fuse.root ? NULL : &job->map,

@@ -21,14 +21,18 @@ chmod 0755 "$T"
 RUNC_ROOT=$T/runc-root
 U=sfml$$u
 MAIN_PID=$BASHPID
+FUSE_MODE=
 cleanup() {
   [ "$BASHPID" = "$MAIN_PID" ] || return 0
   local b
+  [ -n "$FUSE_MODE" ] && chmod "$FUSE_MODE" /dev/fuse
   runc_delete_all "$RUNC_ROOT"
   if id "$U" >/dev/null 2>&1; then
     for b in "/home/$U-ml"/*; do
       [ -e "$b/.sifoci-mount.json" ] && test_user_as "$U" "$OCI" umount "$b" >/dev/null 2>&1
     done
+    # what a failed umount left: FUSE mounts under the home, deepest first
+    for b in $(mounts_under "/home/$U-ml" | sort -r); do umount -l "$b" 2>/dev/null; done
     test_user_kill "$U"
     test_user_remove "$U" "/home/$U-ml"
   fi
@@ -106,6 +110,23 @@ tap_is "$(cat "$B/rootfs/etc/passwd" | wc -l)" 2 "extract: layer 2's /etc/passwd
 tap_run "extract: umount" "$OCI" umount "$B"
 tap_ok "$(is_gone "$B" "$T/three.sif"; echo $?)" "extract: nothing left"
 
+# --- fuse method (as root): a squashfuse per layer under fuse-overlayfs
+if command -v squashfuse_ll >/dev/null && command -v fuse-overlayfs >/dev/null && [ -c /dev/fuse ]; then
+  B=$T/b-fuse
+  tap_run "fuse: mount a 3-layer image" "$OCI" mount --method fuse "$T/three.sif" "$B"
+  tap_is "$(jq -c '[.method, [.mounts[].target]]' "$B/.sifoci-mount.json")" \
+    '["fuse",[".layers/0",".layers/1",".layers/2","rootfs"]]' "fuse: a squashfuse mount per layer, then the overlay"
+  ovl=$(jq -r '.mounts[] | select(.target == "rootfs") | .pid' "$B/.sifoci-mount.json")
+  tap_like "$(tr '\0' ' ' </proc/"$ovl"/cmdline)" "lowerdir=$B/.layers/2:$B/.layers/1:$B/.layers/0," \
+    "fuse: fuse-overlayfs stacks them, layer 3 on top"
+  tap_is "$(run_bundle "$B" fuse)" "$WANT" "fuse: in the container the whiteout and the opaque dir are honoured"
+  tap_run "fuse: umount" "$OCI" umount "$B"
+  tap_ok "$([ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ] && ! pgrep -f -- "$B/" >/dev/null; echo $?)" \
+    "fuse: no mount, daemon or directory left"
+else
+  tap_ok 0 "# SKIP fuse: no squashfuse_ll, fuse-overlayfs or /dev/fuse"
+fi
+
 # --- extract as an unprivileged user (user namespace with its own range)
 if test_user_add "$U" "/home/$U-ml" --make-home --run-dir --subids; then
   H=/home/$U-ml
@@ -114,6 +135,27 @@ if test_user_add "$U" "/home/$U-ml" --make-home --run-dir --subids; then
   tap_is "$out" "$WANT"$'\nrc=0' "rootless extract: oci run sees the merged tree"
   tap_run "rootless extract: umount" test_user_as "$U" "$OCI" umount "$H/b"
   tap_ok "$([ ! -e "$H/b" ]; echo $?)" "rootless extract: bundle removed"
+  # --method fuse as the user: squashfuse per layer through fusermount3.
+  # /dev/fuse may be closed to users here: opened for this step only (as
+  # tests/integration/rootless/fuse.sh does), its mode restored after.
+  # The image runs as root: another user would need allow_other.
+  if command -v squashfuse_ll >/dev/null && command -v fuse-overlayfs >/dev/null &&
+    command -v fusermount3 >/dev/null && [ -c /dev/fuse ]; then
+    jq 'del(.User)' "$T/config.json" >"$T/rootcfg.json"
+    $MK "$T/three-root.sif" --image "linux/$HOST" "$T/rootcfg.json" "$T/l1.sqfs,$T/l2.sqfs,$T/l3.sqfs"
+    chmod 0644 "$T/three-root.sif"
+    FUSE_MODE=$(stat -c %a /dev/fuse)
+    chmod 0666 /dev/fuse
+    out=$(test_user_as "$U" bash -c "cd && '$OCI' mount --method fuse '$T/three-root.sif' ~/bf 2>/dev/null &&
+          jq -r '[.mounts[].target] | join(\" \")' ~/bf/.sifoci-mount.json &&
+          '$OCI' run -b ~/bf sifoci-h13ml-rlf </dev/null 2>&1; echo rc=\$?")
+    tap_is "$out" ".layers/0 .layers/1 .layers/2 rootfs"$'\n'"${WANT%2345}0"$'\nrc=0' \
+      "rootless fuse: a squashfuse per layer; oci run sees the merged tree"
+    tap_run "rootless fuse: umount" test_user_as "$U" "$OCI" umount "$H/bf"
+    chmod "$FUSE_MODE" /dev/fuse
+    FUSE_MODE=
+    tap_ok "$([ ! -e "$H/bf" ] && [ -z "$(mounts_under "$H/bf")" ]; echo $?)" "rootless fuse: nothing left"
+  fi
 else
   tap_ok 1 "rootless: useradd failed"
 fi
@@ -234,11 +276,12 @@ bad=0 mid=0 rounds=0
 # check_left B LABEL: oci umount B when it is there; nothing may be left
 check_left() {
   [ "$(jq -r .state "$1/.sifoci-mount.json" 2>/dev/null)" = mounting ] && mid=$((mid + 1))
-  [ -e "$1" ] && "$OCI" umount "$1" >/dev/null 2>&1
+  local out=
+  [ -e "$1" ] && out=$("$OCI" umount "$1" 2>&1)
   rounds=$((rounds + 1))
   if ! is_gone "$1" "$T/three.sif"; then
     bad=$((bad + 1))
-    tap_diag "$2: left $(ls -A "$1" 2>/dev/null | tr '\n' ' ') $(mounts_under "$1") $(loops_of "$T/three.sif")"
+    tap_diag "$2: umount said '$out'; left $(ls -A "$1" 2>/dev/null | tr '\n' ' ') $(mounts_under "$1") $(loops_of "$T/three.sif")"
     release_mounts "$1" "$T"
     rm -rf --one-file-system "$1"
   fi
