@@ -32,6 +32,7 @@
 #include "overlay-partition.h"
 #include "sif.h"
 #include "squashfs-image.h"
+#include "squashfs-layers.h"
 #include "userns-run.h"
 
 /* Overlay mount options are one page and cannot quote ',' (option
@@ -44,7 +45,10 @@ struct mount_job {
   struct bundle_image_source src;
   struct sif_image *img;               /* src.img */
   const struct sif_descriptor *rootfs; /* src.rootfs */
-  struct bundle_sqfs *sq;
+  struct bundle_sqfs *sq;              /* the top layer's */
+  /* every layer's, bottom first (layer_sq[n_layers - 1] is sq) */
+  struct bundle_sqfs *layer_sq[BUNDLE_LAYERS_MAX];
+  struct bundle_layer_files layer_files; /* the image-files view of layer_sq */
   struct bundle_spec spec;
   struct bundle_path path;
   int parent_fd;
@@ -90,8 +94,16 @@ static void job_clear(struct mount_job *job)
   bundle_path_clear(&job->path);
   bundle_spec_clear(&job->spec);
   bundle_spec_extra_clear(&job->extra);
-  bundle_sqfs_close(job->sq);
+  for (size_t i = 0; i < job->src.n_layers; i++)
+    bundle_sqfs_close(job->layer_sq[i]);
   bundle_image_source_clear(&job->src);
+}
+
+/* A multi-layer OCI-SIF: a loop and a mount (or a squashfuse) per layer,
+ * or each extracted in turn. */
+static bool multi_layer(const struct mount_job *job)
+{
+  return job->src.n_layers > 1;
 }
 
 static bool sif_writable(const struct mount_job *job)
@@ -102,7 +114,7 @@ static bool sif_writable(const struct mount_job *job)
 /* Everything that can be wrong with the image, before touching anything. */
 static int check_image(struct mount_job *job, oci_error **err)
 {
-  if (bundle_image_source_open(job->image_arg, &job->src, err) < 0)
+  if (bundle_image_source_open_for(job->image_arg, job->opts.platform, &job->src, err) < 0)
     return -1;
   struct bundle_image_files files;
   if (job->src.kind == BUNDLE_IMAGE_SANDBOX) {
@@ -113,10 +125,20 @@ static int check_image(struct mount_job *job, oci_error **err)
     if (job->src.kind == BUNDLE_IMAGE_SIF && job->rootfs->datatype == SIF_DATA_PARTITION &&
         bundle_sif_overlay_find(job->img, job->rootfs, &job->sif_overlay, err) < 0)
       return -1;
-    if (bundle_sqfs_open(job->img->fd, job->rootfs->offset, job->rootfs->size, job->src.what,
-                         &job->sq, err) < 0)
-      return -1;
-    bundle_sqfs_files(job->sq, &files);
+    /* every layer's superblock is checked before anything is made */
+    for (size_t i = 0; i < job->src.n_layers; i++) {
+      const struct sif_descriptor *d = job->src.layers[i];
+      char what[64];
+      snprintf(what, sizeof(what), "layer %zu (object %u)", i, d->id);
+      if (bundle_sqfs_open(job->img->fd, d->offset, d->size,
+                           multi_layer(job) ? what : job->src.what, &job->layer_sq[i], err) < 0)
+        return -1;
+    }
+    job->sq = job->layer_sq[job->src.n_layers - 1];
+    if (multi_layer(job))
+      bundle_layer_files(job->layer_sq, job->src.n_layers, &job->layer_files, &files);
+    else
+      bundle_sqfs_files(job->sq, &files);
   }
   if (sif_writable(job) && job->sif_overlay == NULL)
     return oci_error_set(err, 0,
@@ -390,6 +412,8 @@ static int add_mount(struct mount_job *job, const char *target, const char *type
 /* A writable --overlay DIR holds the upper and work dirs instead. */
 static bool dir_wanted(const struct mount_job *job, const char *name)
 {
+  if (multi_layer(job) && strcmp(name, BUNDLE_IMAGE_DIR) == 0)
+    return false; /* its layers have .layers/N each */
   return job->opts.overlays == NULL ||
          (job->opts.overlays->upper_base == NULL && !job->opts.overlays->sif_writable) ||
          strncmp(name, "overlay/", 8) != 0;
@@ -404,6 +428,28 @@ static int mount_tmpfs_upper(struct mount_job *job, oci_error **err)
   if (fs_mount_at("tmpfs", job->dirfd, "overlay", "tmpfs", MS_NODEV | MS_NOSUID, "mode=0700", err) <
       0)
     return oci_error_replace(err, "mounting a tmpfs on 'overlay'");
+  return 0;
+}
+
+/* A multi-layer image's mount points, .layers/N, listed in the record
+ * (saved by the caller) and made. */
+static int add_layer_dirs(struct mount_job *job, oci_error **err)
+{
+  char name[32];
+  if (bundle_record_add_created(&job->rec, BUNDLE_LAYERS_DIR, err) < 0)
+    return -1;
+  for (size_t i = 0; i < job->src.n_layers; i++) {
+    snprintf(name, sizeof(name), "%s/%u", BUNDLE_LAYERS_DIR, (unsigned)i % 1000);
+    if (bundle_record_add_created(&job->rec, name, err) < 0)
+      return -1;
+  }
+  if (save(job, err) < 0 || fs_mkdir_at(job->dirfd, BUNDLE_LAYERS_DIR, 0700, NULL, err) < 0)
+    return -1;
+  for (size_t i = 0; i < job->src.n_layers; i++) {
+    snprintf(name, sizeof(name), "%s/%u", BUNDLE_LAYERS_DIR, (unsigned)i % 1000);
+    if (fs_mkdir_at(job->dirfd, name, 0700, NULL, err) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -427,6 +473,8 @@ static int make_dirs(struct mount_job *job, oci_error **err)
   }
   if (job->extra.resolv_conf != NULL &&
       bundle_record_add_created(&job->rec, BUNDLE_RESOLV_CONF, err) < 0)
+    return -1;
+  if (multi_layer(job) && job->method != BUNDLE_METHOD_EXTRACT && add_layer_dirs(job, err) < 0)
     return -1;
   bool sif_overlay = job->sif_overlay != NULL && job->method == BUNDLE_METHOD_KERNEL;
   if (bundle_record_add_created(&job->rec, "config.json", err) < 0 ||
@@ -459,31 +507,74 @@ static int add_mount(struct mount_job *job, const char *target, const char *type
   return save(job, err);
 }
 
-static int mount_squashfs(struct mount_job *job, oci_error **err)
+/* Mount layer D (the image's only one: on .image; else on .layers/I) from
+ * a read-only loop device over its window of the image.  The image fd is
+ * locked from the loop lookup to the mount, so that two concurrent mounts
+ * of one image share a device instead of each binding its own. */
+static int mount_layer(struct mount_job *job, size_t i, oci_error **err)
 {
-  /* Serialize per image from the loop lookup to the mount, so that two
-   * concurrent mounts of one image share a device instead of each binding
-   * its own. */
+  const struct sif_descriptor *d = job->src.layers[i];
+  char target[16];
+  if (multi_layer(job))
+    snprintf(target, sizeof(target), "%s/%u", BUNDLE_LAYERS_DIR, (unsigned)i % 1000);
+  else
+    snprintf(target, sizeof(target), "%s", BUNDLE_IMAGE_DIR);
   if (flock(job->img->fd, LOCK_EX) < 0)
     return oci_error_set(err, errno, "locking the image");
-  struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)job->rootfs->offset,
-                                 (uint64_t)job->rootfs->size};
+  struct bundle_loop_target t = {job->img->dev, job->img->ino, (uint64_t)d->offset,
+                                 (uint64_t)d->size};
   if (bundle_loop_get(job->img->fd, job->rec.image, &t, &job->loop, err) < 0)
     return -1;
-  job->rec.has_loop = true;
-  snprintf(job->rec.loop_device, sizeof(job->rec.loop_device), "%s", job->loop.path);
-  job->rec.loop_rdev = job->loop.rdev;
-  job->rec.loop_attached = job->loop.attached;
-  if (add_mount(job, BUNDLE_IMAGE_DIR, "squashfs", err) < 0)
+  if (multi_layer(job)) {
+    struct bundle_record_loop *l = &job->rec.layer_loops[job->rec.n_layer_loops++];
+    snprintf(l->device, sizeof(l->device), "%s", job->loop.path);
+    l->rdev = job->loop.rdev;
+    l->attached = job->loop.attached;
+    l->offset = t.offset;
+    l->size = t.size;
+  } else {
+    job->rec.has_loop = true;
+    snprintf(job->rec.loop_device, sizeof(job->rec.loop_device), "%s", job->loop.path);
+    job->rec.loop_rdev = job->loop.rdev;
+    job->rec.loop_attached = job->loop.attached;
+  }
+  if (add_mount(job, target, "squashfs", err) < 0)
     return -1;
-  if (fs_mount_at(job->loop.path, job->dirfd, BUNDLE_IMAGE_DIR, "squashfs",
-                  MS_RDONLY | MS_NODEV | MS_NOSUID, NULL, err) < 0)
-    return oci_error_replace(err, "mounting the squashfs (%s compression) from %s on '%s'",
-                             bundle_sqfs_compressor(job->sq), job->loop.path, BUNDLE_IMAGE_DIR);
+  if (fs_mount_at(job->loop.path, job->dirfd, target, "squashfs", MS_RDONLY | MS_NODEV | MS_NOSUID,
+                  NULL, err) < 0)
+    return oci_error_replace(err, "mounting the squashfs of %s from %s on '%s'",
+                             multi_layer(job) ? "a layer" : "the image", job->loop.path, target);
   /* The mount holds the device now; autoclear frees it with the last one. */
   bundle_loop_put(&job->loop);
   flock(job->img->fd, LOCK_UN);
   return 0;
+}
+
+static int mount_squashfs(struct mount_job *job, oci_error **err)
+{
+  for (size_t i = 0; i < job->src.n_layers; i++)
+    if (mount_layer(job, i, err) < 0)
+      return -1;
+  return 0;
+}
+
+/* The image's part of lowerdir, top first: a sandbox directory as it is,
+ * the squashfs's mount, or each layer's. */
+static int image_lowerdirs(const struct mount_job *job, char *buf, size_t size)
+{
+  if (job->src.kind == BUNDLE_IMAGE_SANDBOX)
+    return snprintf(buf, size, "%s", job->rec.image);
+  if (!multi_layer(job))
+    return snprintf(buf, size, "%s/%s", job->path.abs, BUNDLE_IMAGE_DIR);
+  size_t used = 0;
+  for (size_t i = job->src.n_layers; i-- > 0;) {
+    int n = snprintf(buf + used, size - used, "%s%s/%s/%zu", used ? ":" : "", job->path.abs,
+                     BUNDLE_LAYERS_DIR, i);
+    if (n < 0 || (size_t)n >= size - used)
+      return -1;
+    used += (size_t)n;
+  }
+  return (int)used;
 }
 
 /* lowerdir (the --overlay :ro layers first, the image last), upperdir and
@@ -509,12 +600,10 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
     n = used < size ? snprintf(opts + used, size - used, "%s/%s/upper:", b, BUNDLE_SIF_OVERLAY_DIR)
                     : -1;
   }
-  /* the image: its squashfs's mount, or a sandbox directory as it is */
-  char image[PATH_MAX];
-  if (job->src.kind == BUNDLE_IMAGE_SANDBOX)
-    snprintf(image, sizeof(image), "%s", job->rec.image);
-  else
-    snprintf(image, sizeof(image), "%s/%s", b, BUNDLE_IMAGE_DIR);
+  char image[OVERLAY_OPTIONS_MAX + 1];
+  int in = image_lowerdirs(job, image, sizeof(image));
+  if (in < 0 || (size_t)in >= sizeof(image))
+    n = -1;
   if (n >= 0) {
     used += (size_t)n;
     n = used >= size ? -1
@@ -607,10 +696,14 @@ static int mount_overlay(struct mount_job *job, oci_error **err)
 
 static int mount_fuse(struct mount_job *job, oci_error **err)
 {
+  uint64_t offsets[BUNDLE_LAYERS_MAX];
+  for (size_t i = 0; i < job->src.n_layers; i++)
+    offsets[i] = (uint64_t)job->src.layers[i]->offset;
   struct bundle_fuse_mount_args a = {
       .tools = &job->fuse,
       .image_fd = job->img->fd,
-      .offset = (uint64_t)job->rootfs->offset,
+      .offsets = offsets,
+      .n_layers = job->src.n_layers,
       .dirfd = job->dirfd,
       .bundle_abs = job->path.abs,
       .map = job->fuse.root ? NULL : &job->map,
@@ -641,8 +734,8 @@ static int write_config(struct mount_job *job, oci_error **err)
 static int extract_in_ns(void *data, oci_error **err)
 {
   struct mount_job *job = data;
-  return bundle_sqfs_extract(job->sq, job->dirfd, "rootfs", job->stats, job->opts.progress,
-                             job->opts.progress_data, err);
+  return bundle_sqfs_extract_layers(job->layer_sq, job->src.n_layers, job->dirfd, "rootfs",
+                                    job->stats, job->opts.progress, job->opts.progress_data, err);
 }
 
 static int extract_rootfs(struct mount_job *job, oci_error **err)

@@ -182,6 +182,12 @@ int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_
     if (bundle_loop_release(rec->loop_device, rec->loop_rdev, &t, err) < 0)
       return -1;
   }
+  for (size_t i = rec->n_layer_loops; i-- > 0;) {
+    const struct bundle_record_loop *l = &rec->layer_loops[i];
+    struct bundle_loop_target t = {rec->image_dev, rec->image_ino, l->offset, l->size};
+    if (l->attached && bundle_loop_release(l->device, l->rdev, &t, err) < 0)
+      return oci_error_prefix(err, "layer %zu", i);
+  }
   if (remove_all(dirfd, rec, err) < 0)
     return -1;
   /* a later record update cut short by a kill leaves its temp file */

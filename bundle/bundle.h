@@ -5,6 +5,9 @@
  *   BUNDLE/             0700 (made when missing; must be empty otherwise)
  *   BUNDLE/.image/      0700  squashfs, read-only, nodev, nosuid, on a
  *                             shared read-only loop device
+ *   BUNDLE/.layers/N/   0700  instead of .image for a multi-layer OCI-SIF:
+ *                             layer N (0 the bottom), each on its own loop
+ *                             device, all of them the overlay's lower dirs
  *   BUNDLE/rootfs/      0700  overlay: lower .image, upper overlay/upper,
  *                             nodev, nosuid (the image's device nodes and
  *                             setuid bits mean nothing in the container)
@@ -31,6 +34,7 @@
 #include <stdbool.h>
 
 #include "error.h"
+#include "image-config.h"
 #include "overlay-layers.h"
 #include "spec-options.h"
 #include "squashfs-extract.h"
@@ -67,6 +71,8 @@ struct bundle_mount_options {
   /* fuse as a user with subordinate IDs but without allow_other: only the
    * container's root can use the files; may be NULL */
   bool *ret_fuse_owner_only;
+  /* --platform: which image of an OCI-SIF index; NULL for the host's */
+  const struct bundle_platform *platform;
   /* binds, env, capabilities, limits, ... for config.json; may be NULL */
   const struct bundle_spec_options *spec_options;
   /* --overlay / --writable-tmpfs (overlay-layers.h), checked; may be NULL.

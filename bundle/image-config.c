@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "image-config.h"
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -165,20 +166,73 @@ static const char *host_arch_name(void)
   return name ? name : "unknown";
 }
 
-/* An index entry for this machine: os linux (or unsaid) and the host's
- * architecture.  Entries that name no platform match too: a single-image
- * index often leaves it out, and the config's architecture is checked
- * later anyway. */
-static bool platform_matches_host(json_t *entry)
+/* os, architecture, variant: short words of a-z, 0-9, '_', '-', '.' */
+static bool platform_word_ok(const char *w, size_t len, size_t max)
+{
+  if (len == 0 || len >= max)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (!((w[i] >= 'a' && w[i] <= 'z') || (w[i] >= '0' && w[i] <= '9') || w[i] == '_' ||
+          w[i] == '-' || w[i] == '.'))
+      return false;
+  return true;
+}
+
+int bundle_platform_parse(const char *text, struct bundle_platform *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  char *fields[3] = {ret->os, ret->arch, ret->variant};
+  const char *p = text;
+  size_t n = 0;
+  for (;;) {
+    size_t len = strcspn(p, "/");
+    if (n == 3 || !platform_word_ok(p, len, sizeof(ret->os)))
+      return oci_error_set(err, 0, "--platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/%s)", text,
+                           host_arch_name());
+    memcpy(fields[n++], p, len);
+    if (p[len] == '\0')
+      break;
+    p += len + 1;
+  }
+  if (n < 2)
+    return oci_error_set(err, 0, "--platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/%s)", text,
+                         host_arch_name());
+  return 0;
+}
+
+/* The platform asked for; the host's (linux/ARCH, any variant) when none. */
+static struct bundle_platform wanted_platform(const struct bundle_platform *asked)
+{
+  struct bundle_platform p = {0};
+  if (asked != NULL && asked->os[0] != '\0')
+    return *asked;
+  snprintf(p.os, sizeof(p.os), "linux");
+  snprintf(p.arch, sizeof(p.arch), "%s", host_arch_name());
+  return p;
+}
+
+static void platform_text(const struct bundle_platform *p, char *buf, size_t size)
+{
+  snprintf(buf, size, "%s/%s%s%s", p->os, p->arch, p->variant[0] ? "/" : "", p->variant);
+}
+
+/* How well an index entry fits WANT: 0 not at all; 1 it names no
+ * platform (a single-image index often leaves it out; the config's
+ * architecture is checked later anyway) or a variant nobody asked for;
+ * 2 an exact fit. */
+static int platform_fit(json_t *entry, const struct bundle_platform *want)
 {
   json_t *platform = json_object_get(entry, "platform");
   if (platform == NULL)
-    return true;
+    return 1;
   const char *os = json_string_value(json_object_get(platform, "os"));
   const char *arch = json_string_value(json_object_get(platform, "architecture"));
-  if (os != NULL && strcmp(os, "linux") != 0)
-    return false;
-  return arch == NULL || strcmp(arch, host_arch_name()) == 0;
+  const char *variant = json_string_value(json_object_get(platform, "variant"));
+  if ((os != NULL && strcmp(os, want->os) != 0) || (arch != NULL && strcmp(arch, want->arch) != 0))
+    return 0;
+  if (want->variant[0] != '\0')
+    return variant != NULL && strcmp(variant, want->variant) == 0 ? 2 : 0;
+  return variant == NULL || variant[0] == '\0' ? 2 : 1;
 }
 
 static void append_platform(char *buf, size_t size, json_t *entry)
@@ -186,18 +240,28 @@ static void append_platform(char *buf, size_t size, json_t *entry)
   json_t *platform = json_object_get(entry, "platform");
   const char *os = json_string_value(json_object_get(platform, "os"));
   const char *arch = json_string_value(json_object_get(platform, "architecture"));
+  const char *variant = json_string_value(json_object_get(platform, "variant"));
   size_t len = strlen(buf);
   if (len + 1 >= size)
     return;
-  snprintf(buf + len, size - len, "%s%.32s/%.32s", len ? ", " : "", os ? os : "?",
-           arch ? arch : "?");
+  snprintf(buf + len, size - len, "%s%.32s/%.32s%s%.32s", len ? ", " : "", os ? os : "?",
+           arch ? arch : "?", variant && variant[0] ? "/" : "", variant ? variant : "");
 }
 
-/* OCI-SIF: root index -> the image manifest for this machine (cosign
- * signatures skipped; among several images the one whose platform is the
- * host's). */
-static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
+/* An image manifest entry of the index (cosign signatures skipped)? */
+static bool is_image_entry(json_t *m)
 {
+  const char *mt = json_string_value(json_object_get(m, "mediaType"));
+  const char *ref = json_string_value(
+      json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
+  if (mt == NULL || (strcmp(mt, OCI_MANIFEST_TYPE) != 0 && strcmp(mt, DOCKER_MANIFEST_TYPE) != 0))
+    return false;
+  return ref == NULL || strstr(ref, COSIGN_REF_PREFIX) == NULL || strstr(ref, ".sig") == NULL;
+}
+
+int bundle_oci_index_images(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  *ret = NULL;
   const struct sif_descriptor *idx_desc = NULL;
   for (size_t i = 0; i < img->n_descs; i++) {
     if (img->descs[i].datatype != SIF_DATA_OCI_ROOT_INDEX)
@@ -214,65 +278,164 @@ static int load_oci_manifest(const struct sif_image *img, json_t **ret, oci_erro
   json_t *manifests = json_object_get(index, "manifests");
   if (!json_is_array(manifests))
     return oci_error_set(err, 0, "OCI root index has no manifests array");
-  json_t *chosen = NULL;
-  size_t n_images = 0;
-  char seen[256] = "";
+  json_auto_t *images = json_array();
   size_t i;
   json_t *m;
   json_array_foreach(manifests, i, m)
   {
-    const char *mt = json_string_value(json_object_get(m, "mediaType"));
-    const char *ref = json_string_value(
-        json_object_get(json_object_get(m, "annotations"), "org.opencontainers.image.ref.name"));
-    if (mt == NULL || (strcmp(mt, OCI_MANIFEST_TYPE) != 0 && strcmp(mt, DOCKER_MANIFEST_TYPE) != 0))
-      continue;
-    if (ref != NULL && strstr(ref, COSIGN_REF_PREFIX) != NULL && strstr(ref, ".sig") != NULL)
-      continue;
-    n_images++;
-    append_platform(seen, sizeof(seen), m);
-    if (!platform_matches_host(m))
-      continue;
-    if (chosen != NULL)
-      return oci_error_set(err, 0, "OCI-SIF holds more than one image for linux/%s",
-                           host_arch_name());
-    chosen = m;
+    if (is_image_entry(m) && json_array_append(images, m) < 0)
+      return oci_error_set(err, ENOMEM, "OCI root index");
   }
-  if (n_images == 0)
+  if (json_array_size(images) == 0)
     return oci_error_set(err, 0, "OCI root index names no image manifest");
-  if (chosen == NULL)
-    return oci_error_set(err, 0, "OCI-SIF holds no image for linux/%s (it holds %s)",
-                         host_arch_name(), seen);
-  const struct sif_descriptor *md = find_blob(img, chosen, "OCI manifest", err);
-  if (md == NULL)
-    return -1;
-  return load_json_object(img, md, "OCI manifest", ret, err);
+  *ret = steal_ptr(&images);
+  return 0;
 }
 
-int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_error **err)
+/* OCI-SIF: the index entry of the image for the platform: among several
+ * the best fit, an exact one, else the only one that fits at all. */
+static int choose_image(const struct sif_image *img, const struct bundle_platform *asked,
+                        json_t **ret, oci_error **err)
+{
+  json_auto_t *images = NULL;
+  if (bundle_oci_index_images(img, &images, err) < 0)
+    return -1;
+  struct bundle_platform want = wanted_platform(asked);
+  char want_text[100];
+  platform_text(&want, want_text, sizeof(want_text));
+  json_t *chosen = NULL;
+  int chosen_fit = 0;
+  size_t n_best = 0;
+  char seen[512] = "";
+  size_t i;
+  json_t *m;
+  json_array_foreach(images, i, m)
+  {
+    append_platform(seen, sizeof(seen), m);
+    int fit = platform_fit(m, &want);
+    if (fit == 0 || fit < chosen_fit)
+      continue;
+    if (fit > chosen_fit)
+      n_best = 0;
+    n_best++;
+    chosen = m;
+    chosen_fit = fit;
+  }
+  if (chosen == NULL)
+    return oci_error_set(err, 0, "OCI-SIF holds no image for %s (it holds %s)", want_text, seen);
+  if (n_best > 1)
+    return oci_error_set(err, 0,
+                         "OCI-SIF holds more than one image for %s (it holds %s; --platform "
+                         "OS/ARCH/VARIANT picks one)",
+                         want_text, seen);
+  *ret = json_incref(chosen);
+  return 0;
+}
+
+static void entry_platform(json_t *entry, struct bundle_platform *ret)
+{
+  json_t *platform = json_object_get(entry, "platform");
+  const char *os = json_string_value(json_object_get(platform, "os"));
+  const char *arch = json_string_value(json_object_get(platform, "architecture"));
+  const char *variant = json_string_value(json_object_get(platform, "variant"));
+  memset(ret, 0, sizeof(*ret));
+  snprintf(ret->os, sizeof(ret->os), "%s", os ? os : "");
+  snprintf(ret->arch, sizeof(ret->arch), "%s", arch ? arch : "");
+  snprintf(ret->variant, sizeof(ret->variant), "%s", variant ? variant : "");
+}
+
+int bundle_oci_image_load_entry(const struct sif_image *img, json_t *entry, bool check_arch,
+                                struct bundle_oci_image *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  entry_platform(entry, &ret->platform);
+  ret->manifest_desc = find_blob(img, entry, "OCI manifest", err);
+  if (ret->manifest_desc == NULL ||
+      load_json_object(img, ret->manifest_desc, "OCI manifest", &ret->manifest, err) < 0)
+    goto fail;
+  ret->config_desc =
+      find_blob(img, json_object_get(ret->manifest, "config"), "OCI image config", err);
+  if (ret->config_desc == NULL ||
+      load_json_object(img, ret->config_desc, "OCI image config", &ret->config_blob, err) < 0)
+    goto fail;
+  const char *arch = json_string_value(json_object_get(ret->config_blob, "architecture"));
+  if (check_arch && arch != NULL && !oci_arch_runnable(arch)) {
+    oci_error_set(err, 0, "OCI image config: the image is for %.32s, this machine runs %s", arch,
+                  host_arch_name());
+    goto fail;
+  }
+  /* the index said which platform; the config must agree */
+  if (arch != NULL && ret->platform.arch[0] != '\0' && strcmp(arch, ret->platform.arch) != 0) {
+    oci_error_set(err, 0, "OCI image config: the image is for %.32s, its index entry says %s", arch,
+                  ret->platform.arch);
+    goto fail;
+  }
+  json_t *layers = json_object_get(ret->manifest, "layers");
+  if (!json_is_array(layers) || json_array_size(layers) == 0) {
+    oci_error_set(err, 0, "OCI manifest has no layers");
+    goto fail;
+  }
+  if (json_array_size(layers) > BUNDLE_LAYERS_MAX) {
+    oci_error_set(err, 0, "OCI manifest has %zu layers, at most %d are taken",
+                  json_array_size(layers), BUNDLE_LAYERS_MAX);
+    goto fail;
+  }
+  size_t i;
+  json_t *layer;
+  json_array_foreach(layers, i, layer)
+  {
+    const char *mt = json_string_value(json_object_get(layer, "mediaType"));
+    if (mt == NULL || strcmp(mt, SQUASHFS_LAYER_TYPE) != 0) {
+      oci_error_set(err, 0, "OCI layer %zu is '%s', only squashfs layers can be mounted", i,
+                    mt ? mt : "(no media type)");
+      goto fail;
+    }
+    const struct sif_descriptor *d = find_blob(img, layer, "OCI layer", err);
+    if (d == NULL)
+      goto fail;
+    ret->layers[ret->n_layers++] = d;
+  }
+  return 0;
+fail:
+  bundle_oci_image_clear(ret);
+  return -1;
+}
+
+int bundle_oci_image_load(const struct sif_image *img, const struct bundle_platform *platform,
+                          struct bundle_oci_image *ret, oci_error **err)
+{
+  memset(ret, 0, sizeof(*ret));
+  json_auto_t *entry = NULL;
+  if (choose_image(img, platform, &entry, err) < 0)
+    return -1;
+  return bundle_oci_image_load_entry(img, entry, true, ret, err);
+}
+
+void bundle_oci_image_clear(struct bundle_oci_image *oi)
+{
+  json_decref(oi->manifest);
+  json_decref(oi->config_blob);
+  memset(oi, 0, sizeof(*oi));
+}
+
+int bundle_image_config_load_for(const struct sif_image *img,
+                                 const struct bundle_platform *platform, json_t **ret,
+                                 oci_error **err)
 {
   *ret = NULL;
   if (sif_is_oci(img)) {
-    json_auto_t *manifest = NULL;
-    if (load_oci_manifest(img, &manifest, err) < 0)
+    struct bundle_oci_image oi;
+    if (bundle_oci_image_load(img, platform, &oi, err) < 0)
       return -1;
-    const struct sif_descriptor *cd =
-        find_blob(img, json_object_get(manifest, "config"), "OCI image config", err);
-    if (cd == NULL)
-      return -1;
-    json_auto_t *blob = NULL;
-    if (load_json_object(img, cd, "OCI image config", &blob, err) < 0)
-      return -1;
-    const char *arch = json_string_value(json_object_get(blob, "architecture"));
-    if (arch != NULL && !oci_arch_runnable(arch))
-      return oci_error_set(err, 0, "OCI image config: the image is for %.32s, this machine runs %s",
-                           arch, host_arch_name());
-    json_t *config = json_object_get(blob, "config");
-    if (config == NULL || json_is_null(config))
-      return 0;
-    if (image_config_validate(config, err) < 0)
-      return -1;
-    *ret = json_incref(config);
-    return 0;
+    json_t *config = json_object_get(oi.config_blob, "config");
+    int r = 0;
+    if (config != NULL && !json_is_null(config)) {
+      r = image_config_validate(config, err);
+      if (r == 0)
+        *ret = json_incref(config);
+    }
+    bundle_oci_image_clear(&oi);
+    return r;
   }
   const struct sif_descriptor *d = sif_find_named(img, SIF_DATA_GENERIC_JSON, "oci-config.json");
   if (d == NULL)
@@ -286,6 +449,11 @@ int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_erro
   return 0;
 }
 
+int bundle_image_config_load(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  return bundle_image_config_load_for(img, NULL, ret, err);
+}
+
 static int check_rootfs_object(const struct sif_descriptor *d, oci_error **err)
 {
   if (!sif_arch_runnable(d->arch)) {
@@ -296,9 +464,10 @@ static int check_rootfs_object(const struct sif_descriptor *d, oci_error **err)
   return 0;
 }
 
-int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
-                               oci_error **err)
+int bundle_image_rootfs_layers(const struct sif_image *img, const struct bundle_platform *platform,
+                               const struct sif_descriptor **ret, size_t *ret_n, oci_error **err)
 {
+  *ret_n = 0;
   if (!sif_is_oci(img)) {
     const struct sif_descriptor *d;
     if (sif_primary_partition(img, &d, err) < 0)
@@ -308,32 +477,48 @@ int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_des
                            sif_fstype_name(d->fstype));
     if (check_rootfs_object(d, err) < 0)
       return -1;
-    *ret = d;
+    ret[0] = d;
+    *ret_n = 1;
     return 0;
   }
-  json_auto_t *manifest = NULL;
-  if (load_oci_manifest(img, &manifest, err) < 0)
+  struct bundle_oci_image oi;
+  if (bundle_oci_image_load(img, platform, &oi, err) < 0)
     return -1;
-  json_t *layers = json_object_get(manifest, "layers");
-  if (!json_is_array(layers) || json_array_size(layers) == 0)
-    return oci_error_set(err, 0, "OCI manifest has no layers");
-  if (json_array_size(layers) > 1)
-    return oci_error_set(err, 0, "OCI-SIF with %zu layers: only single-layer images are supported",
-                         json_array_size(layers));
-  json_t *layer = json_array_get(layers, 0);
-  const char *mt = json_string_value(json_object_get(layer, "mediaType"));
-  if (mt == NULL || strcmp(mt, SQUASHFS_LAYER_TYPE) != 0)
-    return oci_error_set(err, 0, "OCI layer is '%s', only squashfs layers can be mounted",
-                         mt ? mt : "(no media type)");
-  const struct sif_descriptor *d = find_blob(img, layer, "OCI layer", err);
-  if (d == NULL)
+  /* Every layer is read and hashed, streaming, before the kernel sees it.
+   * What it then mounts is what was checked unless someone who can write
+   * the image file rewrites it meanwhile: nobody else's image is safer
+   * than its owner. */
+  size_t n = 0;
+  for (size_t i = 0; i < oi.n_layers; i++) {
+    /* A blob named again higher up (an image that repeats a layer, often
+     * an empty one) is taken there only: overlayfs refuses one file system
+     * twice among its lower dirs, and the upper copy covers all the lower
+     * one holds, its whiteouts and opaque directories included. */
+    bool again = false;
+    for (size_t j = i + 1; j < oi.n_layers && !again; j++)
+      again = oi.layers[j] == oi.layers[i];
+    if (again)
+      continue;
+    if (sif_blob_verify(img, oi.layers[i], err) < 0) {
+      bundle_oci_image_clear(&oi);
+      return oci_error_prefix(err, "OCI layer");
+    }
+    ret[n++] = oi.layers[i];
+  }
+  *ret_n = n;
+  bundle_oci_image_clear(&oi);
+  return 0;
+}
+
+int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
+                               oci_error **err)
+{
+  const struct sif_descriptor *layers[BUNDLE_LAYERS_MAX];
+  size_t n = 0;
+  if (bundle_image_rootfs_layers(img, NULL, layers, &n, err) < 0)
     return -1;
-  /* The whole layer is read and hashed before the kernel sees it.  What it
-   * then mounts is what was checked unless someone who can write the image
-   * file rewrites it meanwhile: nobody else's image is safer than its
-   * owner. */
-  if (sif_blob_verify(img, d, err) < 0)
-    return oci_error_prefix(err, "OCI layer");
-  *ret = d;
+  if (n > 1)
+    return oci_error_set(err, 0, "OCI-SIF with %zu layers: no single root file system object", n);
+  *ret = layers[0];
   return 0;
 }

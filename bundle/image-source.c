@@ -51,16 +51,23 @@ static int open_plain_squashfs(int fd, const char *path, const struct stat *st,
   src->kind = BUNDLE_IMAGE_SQUASHFS;
   src->img = img;
   src->rootfs = d;
+  src->layers[0] = d;
+  src->n_layers = 1;
   snprintf(src->what, sizeof(src->what), "the squashfs file");
   return 0;
 }
 
-static int open_sif(int fd, const char *path, struct bundle_image_source *src, oci_error **err)
+static int open_sif(int fd, const char *path, const struct bundle_platform *platform,
+                    struct bundle_image_source *src, oci_error **err)
 {
-  if (sif_load_fd(fd, path, &src->img, err) < 0 ||
-      bundle_image_config_load(src->img, &src->config, err) < 0 ||
-      bundle_image_rootfs_object(src->img, &src->rootfs, err) < 0)
+  if (sif_load_fd(fd, path, &src->img, err) < 0)
     return -1;
+  if (platform != NULL && !sif_is_oci(src->img))
+    return oci_error_set(err, 0, "--platform: a native SIF holds one image, not an OCI index");
+  if (bundle_image_config_load_for(src->img, platform, &src->config, err) < 0 ||
+      bundle_image_rootfs_layers(src->img, platform, src->layers, &src->n_layers, err) < 0)
+    return -1;
+  src->rootfs = src->layers[src->n_layers - 1];
   src->kind = BUNDLE_IMAGE_SIF;
   snprintf(src->what, sizeof(src->what), "%s %u",
            src->rootfs->datatype == SIF_DATA_PARTITION ? "partition" : "object", src->rootfs->id);
@@ -141,6 +148,12 @@ void bundle_image_source_dir_files(struct bundle_image_source *src, struct bundl
 
 int bundle_image_source_open(const char *path, struct bundle_image_source *ret, oci_error **err)
 {
+  return bundle_image_source_open_for(path, NULL, ret, err);
+}
+
+int bundle_image_source_open_for(const char *path, const struct bundle_platform *platform,
+                                 struct bundle_image_source *ret, oci_error **err)
+{
   memset(ret, 0, sizeof(*ret));
   ret->dir_fd = -1;
   /* O_NONBLOCK: a FIFO must not hang the open; cleared again because
@@ -154,6 +167,10 @@ int bundle_image_source_open(const char *path, struct bundle_image_source *ret, 
     int e = errno;
     close(fd);
     return oci_error_set(err, e, "open");
+  }
+  if (platform != NULL && !S_ISREG(st.st_mode)) {
+    close(fd);
+    return oci_error_set(err, 0, "--platform: a directory holds one image, not an OCI index");
   }
   if (S_ISDIR(st.st_mode)) {
     ret->kind = BUNDLE_IMAGE_SANDBOX;
@@ -173,11 +190,16 @@ int bundle_image_source_open(const char *path, struct bundle_image_source *ret, 
     return oci_error_set(err, e, "reading the image's first bytes");
   }
   if ((size_t)got >= sizeof(squashfs_magic) &&
-      memcmp(head, squashfs_magic, sizeof(squashfs_magic)) == 0)
+      memcmp(head, squashfs_magic, sizeof(squashfs_magic)) == 0) {
+    if (platform != NULL) {
+      close(fd);
+      return oci_error_set(err, 0, "--platform: a squashfs file holds one image, not an OCI index");
+    }
     return open_plain_squashfs(fd, path, &st, ret, err);
+  }
   if ((size_t)got == sizeof(head) &&
       memcmp(head + SIF_MAGIC_OFFSET, sif_magic, sizeof(sif_magic)) == 0)
-    return open_sif(fd, path, ret, err);
+    return open_sif(fd, path, platform, ret, err);
   close(fd);
   if (got == 0)
     return oci_error_set(err, 0, "the file is empty, not a SIF or squashfs image");

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "image-config.h"
 #include "image-files.h"
 #include "sif.h"
 
@@ -24,10 +25,14 @@ enum bundle_image_kind {
 struct bundle_image_source {
   enum bundle_image_kind kind;
   struct sif_image *img;               /* owned */
-  const struct sif_descriptor *rootfs; /* inside img */
-  json_t *config;                      /* the image config, or NULL (native SIF, squashfs) */
-  char what[48];                       /* names the rootfs object in errors */
-  int dir_fd; /* BUNDLE_IMAGE_SANDBOX: the directory, owned; -1 otherwise */
+  const struct sif_descriptor *rootfs; /* inside img; the top layer of several */
+  /* the root file system's layers, bottom first (one but for a multi-layer
+   * OCI-SIF); inside img */
+  const struct sif_descriptor *layers[BUNDLE_LAYERS_MAX];
+  size_t n_layers;
+  json_t *config; /* the image config, or NULL (native SIF, squashfs) */
+  char what[48];  /* names the rootfs object in errors */
+  int dir_fd;     /* BUNDLE_IMAGE_SANDBOX: the directory, owned; -1 otherwise */
 };
 
 /* BUNDLE_IMAGE_SANDBOX: the image-files view (image-files.h) of the
@@ -37,6 +42,10 @@ void bundle_image_source_dir_files(struct bundle_image_source *src, struct bundl
 /* Open PATH as an image of any kind.  A file that is neither names what
  * its first bytes are not. */
 int bundle_image_source_open(const char *path, struct bundle_image_source *ret, oci_error **err);
+/* The same, taking the image of PLATFORM (NULL: the host's) from an
+ * OCI-SIF that holds several; PLATFORM for any other image is an error. */
+int bundle_image_source_open_for(const char *path, const struct bundle_platform *platform,
+                                 struct bundle_image_source *ret, oci_error **err);
 
 void bundle_image_source_clear(struct bundle_image_source *src);
 

@@ -334,12 +334,22 @@ static struct bundle_record_mount *add_mount(struct bundle_record *rec, const ch
   return m;
 }
 
-static int mount_squashfs(const struct bundle_fuse_mount_args *a, oci_error **err)
+/* Where layer I is served: .image for an image of one layer. */
+static void layer_target(const struct bundle_fuse_mount_args *a, size_t i, char *buf, size_t len)
+{
+  if (a->n_layers > 1)
+    snprintf(buf, len, "%s/%u", BUNDLE_LAYERS_DIR, (unsigned)i % 1000);
+  else
+    snprintf(buf, len, ".image");
+}
+
+static int mount_squashfs(const struct bundle_fuse_mount_args *a, size_t i, oci_error **err)
 {
   const char *name = strrchr(a->tools->squashfuse, '/') + 1;
-  char type[32];
+  char type[32], target[16];
   snprintf(type, sizeof(type), "fuse.%s", name);
-  struct bundle_record_mount *m = add_mount(a->rec, ".image", type);
+  layer_target(a, i, target, sizeof(target));
+  struct bundle_record_mount *m = add_mount(a->rec, target, type);
   if (bundle_record_save(a->dirfd, a->rec, err) < 0)
     return oci_error_prefix(err, "writing the mount record");
   /* the image we checked, not whatever its path names by now */
@@ -347,9 +357,9 @@ static int mount_squashfs(const struct bundle_fuse_mount_args *a, oci_error **er
   argv_add(&b, a->tools->squashfuse);
   argv_add(&b, "-f");
   argv_add(&b, "-o");
-  argv_addf(&b, "ro,nosuid,nodev,offset=%llu", (unsigned long long)a->offset);
+  argv_addf(&b, "ro,nosuid,nodev,offset=%llu", (unsigned long long)a->offsets[i]);
   argv_add(&b, "/dev/fd/3");
-  argv_addf(&b, "%s/.image", a->bundle_abs);
+  argv_addf(&b, "%s/%s", a->bundle_abs, target);
   if (argv_failed(&b))
     return oci_error_set(err, ENOMEM, "%s", name);
   return run_daemon(a, m, &b, a->image_fd, err);
@@ -387,7 +397,13 @@ static int mount_overlay(const struct bundle_fuse_mount_args *a, oci_error **err
   /* The options as pieces, joined below. */
   cleanup_argv struct argv_builder o = {0};
   const char *bd = a->bundle_abs;
-  argv_addf(&o, "lowerdir=%s/.image,upperdir=%s/overlay/upper,workdir=%s/overlay/work", bd, bd, bd);
+  argv_add(&o, "lowerdir=");
+  for (size_t i = a->n_layers; i-- > 0;) {
+    char target[16];
+    layer_target(a, i, target, sizeof(target));
+    argv_addf(&o, "%s/%s%s", bd, target, i > 0 ? ":" : "");
+  }
+  argv_addf(&o, ",upperdir=%s/overlay/upper,workdir=%s/overlay/work", bd, bd);
   /* after fuse-overlayfs' own defaults, which for root include suid */
   argv_add(&o, ",nosuid,nodev");
   if (a->allow_other)
@@ -420,10 +436,12 @@ static int mount_overlay(const struct bundle_fuse_mount_args *a, oci_error **err
 
 int bundle_fuse_mount(const struct bundle_fuse_mount_args *a, oci_error **err)
 {
-  if (a->rec->n_mounts + 2 > BUNDLE_RECORD_MAX_MOUNTS)
+  if (a->n_layers == 0 || a->rec->n_mounts + a->n_layers + 1 > BUNDLE_RECORD_MAX_MOUNTS)
     return oci_error_set(err, 0, "too many mounts in the record");
-  if (mount_squashfs(a, err) < 0)
-    return oci_error_prefix(err, "mounting the squashfs with FUSE");
+  for (size_t i = 0; i < a->n_layers; i++)
+    if (mount_squashfs(a, i, err) < 0)
+      return a->n_layers > 1 ? oci_error_prefix(err, "mounting layer %zu with FUSE", i)
+                             : oci_error_prefix(err, "mounting the squashfs with FUSE");
   if (mount_overlay(a, err) < 0)
     return oci_error_prefix(err, "mounting the overlay with FUSE");
   return 0;
@@ -564,8 +582,8 @@ int bundle_fuse_unmount(int dirfd, const struct bundle_record_mount *m, oci_erro
                                    ? " (is a container or another process using the bundle?)"
                                    : "");
   }
-  /* Until the overlay's daemon is gone it holds files of .image open, and
-   * .image cannot be unmounted. */
+  /* Until the overlay's daemon is gone it holds files of .image (or
+   * .layers/N) open, and those cannot be unmounted. */
   if (!wait_daemon_exit(m) && strcmp(m->type, BUNDLE_FUSE_OVERLAY_TYPE) == 0)
     return oci_error_set(err, 0,
                          "the %s daemon (process %d) of '%s' did not exit after its unmount",

@@ -3,6 +3,8 @@
  * `oci mount --method fuse`: the SIF's squashfs partition served by
  * squashfuse_ll (or squashfuse) on BUNDLE/.image, and fuse-overlayfs on
  * BUNDLE/rootfs with that as its lower directory and overlay/{upper,work}.
+ * A multi-layer OCI-SIF: one squashfuse per layer on BUNDLE/.layers/N, all
+ * of them fuse-overlayfs' lower directories, the top layer first.
  * Both daemons are ours, started in the foreground of a new session, so
  * their PIDs go into the mount record; a non-root user's mounts go through
  * the setuid fusermount3 and live in the initial mount namespace, so the
@@ -27,6 +29,7 @@
 #define SIFOCI_MOUNT_FUSE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -54,15 +57,18 @@ bool bundle_fuse_xattrs_ok(const char *dir_path);
 struct bundle_fuse_mount_args {
   const struct bundle_fuse_tools *tools;
   int image_fd;
-  uint64_t offset; /* of the squashfs partition in the SIF */
-  int dirfd;       /* the bundle; .image, rootfs, overlay/{upper,work} made */
+  /* where each squashfs is in the SIF, bottom layer first: one is served
+   * on .image, several on .layers/N each, stacked under the overlay */
+  const uint64_t *offsets;
+  size_t n_layers;
+  int dirfd; /* the bundle; .image (.layers/N), rootfs, overlay/{upper,work} made */
   const char *bundle_abs;
   const struct idmap *map;   /* the container's mapping (non-root), or NULL */
   bool allow_other;          /* on the overlay */
   struct bundle_record *rec; /* each mount is recorded (and saved) first */
 };
 
-/* Both mounts; on failure what was mounted stays in the record for undo. */
+/* Every mount; on failure what was mounted stays in the record for undo. */
 int bundle_fuse_mount(const struct bundle_fuse_mount_args *a, oci_error **err);
 
 /* A "fuse.*" type of the record? */

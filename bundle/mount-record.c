@@ -24,10 +24,24 @@ static const char *const fixed_names[] = {
     "rootfs",       ".image",  "overlay",     "overlay/upper",
     "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
     ".sif-overlay", /* the SIF's overlay partition (overlay-partition.h) */
+    ".layers",      /* a multi-layer OCI-SIF's layers, .layers/N each */
 };
+
+bool bundle_record_layer_name_ok(const char *name)
+{
+  if (strncmp(name, BUNDLE_LAYERS_DIR "/", sizeof(BUNDLE_LAYERS_DIR)) != 0)
+    return false;
+  const char *n = name + sizeof(BUNDLE_LAYERS_DIR);
+  size_t len = strlen(n);
+  if (len == 0 || len > 3 || (n[0] == '0' && len > 1) || strspn(n, "0123456789") != len)
+    return false;
+  return atoi(n) < BUNDLE_RECORD_MAX_LAYERS;
+}
 
 bool bundle_record_name_ok(const char *name)
 {
+  if (bundle_record_layer_name_ok(name))
+    return true;
   for (size_t i = 0; i < sizeof(fixed_names) / sizeof(fixed_names[0]); i++)
     if (strcmp(name, fixed_names[i]) == 0)
       return true;
@@ -40,11 +54,12 @@ bool bundle_record_name_ok(const char *name)
 
 static bool mount_ok(const char *target, const char *type, bool fuse)
 {
+  bool image = strcmp(target, ".image") == 0 || bundle_record_layer_name_ok(target);
   if (fuse)
-    return (strcmp(target, ".image") == 0 &&
+    return (image &&
             (strcmp(type, "fuse.squashfuse_ll") == 0 || strcmp(type, "fuse.squashfuse") == 0)) ||
            (strcmp(target, "rootfs") == 0 && strcmp(type, "fuse.fuse-overlayfs") == 0);
-  return (strcmp(target, ".image") == 0 && strcmp(type, "squashfs") == 0) ||
+  return (image && strcmp(type, "squashfs") == 0) ||
          (strcmp(target, "rootfs") == 0 && strcmp(type, "overlay") == 0) ||
          (strcmp(target, "overlay") == 0 && strcmp(type, "tmpfs") == 0) ||
          (strcmp(target, ".sif-overlay") == 0 && strcmp(type, "ext3") == 0);
@@ -72,12 +87,12 @@ int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_e
 
 static json_t *record_json(const struct bundle_record *rec)
 {
-  json_t *o = json_pack("{s:s, s:i, s:s, s:s, s:b, s:{s:s, s:I, s:I, s:I, s:I}}", "format",
-                        BUNDLE_RECORD_FORMAT, "version", BUNDLE_RECORD_VERSION, "state",
-                        state_names[rec->state], "bundle", rec->bundle, "bundleCreated",
-                        rec->bundle_created, "image", "path", rec->image, "dev",
-                        (json_int_t)rec->image_dev, "ino", (json_int_t)rec->image_ino, "offset",
-                        (json_int_t)rec->offset, "size", (json_int_t)rec->size);
+  json_t *o = json_pack(
+      "{s:s, s:i, s:s, s:s, s:b, s:{s:s, s:I, s:I, s:I, s:I}}", "format", BUNDLE_RECORD_FORMAT,
+      "version", rec->n_layer_loops > 0 ? BUNDLE_RECORD_VERSION : BUNDLE_RECORD_VERSION_1, "state",
+      state_names[rec->state], "bundle", rec->bundle, "bundleCreated", rec->bundle_created, "image",
+      "path", rec->image, "dev", (json_int_t)rec->image_dev, "ino", (json_int_t)rec->image_ino,
+      "offset", (json_int_t)rec->offset, "size", (json_int_t)rec->size);
   if (o == NULL)
     return NULL;
   if (rec->has_loop &&
@@ -87,6 +102,20 @@ static json_t *record_json(const struct bundle_record *rec)
                                     (json_int_t)minor(rec->loop_rdev), "attached",
                                     rec->loop_attached)) < 0)
     goto fail;
+  if (rec->n_layer_loops > 0) {
+    json_t *loops = json_array();
+    if (json_object_set_new(o, "layerLoops", loops) < 0)
+      goto fail;
+    for (size_t i = 0; i < rec->n_layer_loops; i++) {
+      const struct bundle_record_loop *l = &rec->layer_loops[i];
+      if (json_array_append_new(loops, json_pack("{s:s, s:I, s:I, s:b, s:I, s:I}", "device",
+                                                 l->device, "major", (json_int_t)major(l->rdev),
+                                                 "minor", (json_int_t)minor(l->rdev), "attached",
+                                                 l->attached, "offset", (json_int_t)l->offset,
+                                                 "size", (json_int_t)l->size)) < 0)
+        goto fail;
+    }
+  }
   json_t *mounts = json_array(), *created = json_array();
   if (json_object_set_new(o, "method", json_string(method_name(rec))) < 0 ||
       json_object_set_new(o, "mounts", mounts) < 0 ||
@@ -175,15 +204,44 @@ static int parse_options(json_t *options, struct bundle_record *rec, oci_error *
   return 0;
 }
 
+/* The layers' loop devices (version 2 only). */
+static int parse_layer_loops(json_t *loops, json_int_t version, struct bundle_record *rec,
+                             oci_error **err)
+{
+  if (version < 2 || !json_is_array(loops) || json_array_size(loops) == 0 ||
+      json_array_size(loops) > BUNDLE_RECORD_MAX_LAYERS)
+    return oci_error_set(err, 0, "bad layerLoops list");
+  size_t i;
+  json_t *e;
+  json_array_foreach(loops, i, e)
+  {
+    struct bundle_record_loop *l = &rec->layer_loops[i];
+    const char *device = json_string_value(json_object_get(e, "device"));
+    uint64_t maj, min;
+    if (!is_loop_device_name(device) || strlen(device) >= sizeof(l->device) ||
+        get_u64(e, "major", &maj) < 0 || get_u64(e, "minor", &min) < 0 || maj > 0xfff ||
+        min > 0xfffff || !json_is_boolean(json_object_get(e, "attached")) ||
+        get_u64(e, "offset", &l->offset) < 0 || get_u64(e, "size", &l->size) < 0)
+      return oci_error_set(err, 0, "bad layerLoops entry %zu", i);
+    strcpy(l->device, device);
+    l->rdev = makedev((unsigned)maj, (unsigned)min);
+    l->attached = json_is_true(json_object_get(e, "attached"));
+    rec->n_layer_loops++;
+  }
+  return 0;
+}
+
 static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
 {
   const char *format = json_string_value(json_object_get(o, "format"));
   json_t *version = json_object_get(o, "version");
   if (format == NULL || strcmp(format, BUNDLE_RECORD_FORMAT) != 0)
     return oci_error_set(err, 0, "not a sifoci mount record");
-  if (!json_is_integer(version) || json_integer_value(version) != BUNDLE_RECORD_VERSION)
-    return oci_error_set(err, 0, "mount record version %lld is not supported (only %d)",
-                         (long long)json_integer_value(version), BUNDLE_RECORD_VERSION);
+  if (!json_is_integer(version) || json_integer_value(version) < BUNDLE_RECORD_VERSION_1 ||
+      json_integer_value(version) > BUNDLE_RECORD_VERSION)
+    return oci_error_set(err, 0, "mount record version %lld is not supported (only %d to %d)",
+                         (long long)json_integer_value(version), BUNDLE_RECORD_VERSION_1,
+                         BUNDLE_RECORD_VERSION);
   const char *state = json_string_value(json_object_get(o, "state"));
   rec->state = BUNDLE_RECORD_STATE_MAX;
   for (int i = 0; state != NULL && i < BUNDLE_RECORD_STATE_MAX; i++)
@@ -230,13 +288,17 @@ static int parse(json_t *o, struct bundle_record *rec, oci_error **err)
     rec->loop_attached = json_is_true(json_object_get(loop, "attached"));
   }
 
+  json_t *loops = json_object_get(o, "layerLoops");
+  if (loops != NULL && parse_layer_loops(loops, json_integer_value(version), rec, err) < 0)
+    return -1;
+
   json_t *mounts = json_object_get(o, "mounts"), *created = json_object_get(o, "created");
   if (!json_is_array(mounts) || json_array_size(mounts) > BUNDLE_RECORD_MAX_MOUNTS ||
       !json_is_array(created) || json_array_size(created) > BUNDLE_RECORD_MAX_CREATED)
     return oci_error_set(err, 0, "bad mounts or created list");
-  if (rec->extracted && (json_array_size(mounts) > 0 || loop != NULL))
+  if (rec->extracted && (json_array_size(mounts) > 0 || loop != NULL || loops != NULL))
     return oci_error_set(err, 0, "an extracted bundle with mounts");
-  if (rec->fuse && loop != NULL)
+  if (rec->fuse && (loop != NULL || loops != NULL))
     return oci_error_set(err, 0, "a FUSE bundle with a loop device");
   size_t i;
   json_t *e;

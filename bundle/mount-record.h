@@ -16,6 +16,11 @@
  *    "created": ["rootfs", "overlay", ...],
  *    "method": "kernel"|"extract"|"fuse",   (absent: kernel)
  *    "options": [["bind", "/a:/b"], ["no-privs", null], ...],
+ *    "layerLoops": [{"device": "/dev/loop4", "major": 7, "minor": 4, "attached": true,
+ *                    "offset": N, "size": N}, ...]   (version 2: a multi-layer OCI-SIF,
+ *      one loop device per layer, bottom first, each mounted on ".layers/N"; the
+ *      mounts then list {"target": ".layers/0", "type": "squashfs"}, ... and no
+ *      ".image"; version 1 records, which have none, are read as they were)
  *    "overlays": [{"path": "/abs/dir", "mode": "rw"|"ro"},
  *                 {"path": null, "mode": "tmpfs"}]}   (overlay-layers.h; absent: none)
  *      (--writable-tmpfs adds the mount {"target": "overlay", "type": "tmpfs"};
@@ -40,11 +45,16 @@
 /* what fs_write_file_at leaves when killed while writing the record */
 #define BUNDLE_RECORD_TMP_NAME ".sifoci-mount.json.tmp"
 #define BUNDLE_RECORD_FORMAT "sifoci-mount"
-#define BUNDLE_RECORD_VERSION 1
+/* 1 is still written when there are no layer loops (and always read) */
+#define BUNDLE_RECORD_VERSION 2
+#define BUNDLE_RECORD_VERSION_1 1
 #define BUNDLE_RECORD_MAX_SIZE (256u << 10)
-#define BUNDLE_RECORD_MAX_MOUNTS 4
-/* Directories and files made: fixed ones plus one per volume. */
-#define BUNDLE_RECORD_MAX_CREATED 300
+/* the layers' mount points: ".layers/N", N below this */
+#define BUNDLE_RECORD_MAX_LAYERS 128
+#define BUNDLE_LAYERS_DIR ".layers"
+#define BUNDLE_RECORD_MAX_MOUNTS (4 + BUNDLE_RECORD_MAX_LAYERS)
+/* Directories and files made: fixed ones plus one per volume and layer. */
+#define BUNDLE_RECORD_MAX_CREATED (300 + BUNDLE_RECORD_MAX_LAYERS + 1)
 #define BUNDLE_RECORD_MAX_OPTIONS 1024 /* 4 * BUNDLE_OPT_MAX_ITEMS */
 
 enum bundle_record_state {
@@ -54,12 +64,20 @@ enum bundle_record_state {
 };
 
 struct bundle_record_mount {
-  char target[16]; /* "rootfs", ".image" or "overlay" (--writable-tmpfs) */
+  char target[16]; /* "rootfs", ".image", "overlay" (--writable-tmpfs) or ".layers/N" */
   char type[32];   /* "overlay" or "squashfs"; fuse: "fuse.<daemon>" */
   /* fuse: the daemon, once started (0: not known), and its start time
    * (/proc/PID/stat field 22), so that a reused PID is not taken for it */
   int pid;
   unsigned long long pid_start;
+};
+
+/* A layer's loop device (kernel method, multi-layer OCI-SIF). */
+struct bundle_record_loop {
+  char device[32];
+  dev_t rdev;
+  bool attached;
+  uint64_t offset, size;
 };
 
 struct bundle_record {
@@ -74,6 +92,8 @@ struct bundle_record {
   char loop_device[32];
   dev_t loop_rdev;
   bool loop_attached;
+  struct bundle_record_loop layer_loops[BUNDLE_RECORD_MAX_LAYERS]; /* bottom first */
+  size_t n_layer_loops;
   struct bundle_record_mount mounts[BUNDLE_RECORD_MAX_MOUNTS];
   size_t n_mounts;
   char **created; /* in creation order */
@@ -92,6 +112,9 @@ int bundle_record_load(int dirfd, struct bundle_record *rec, oci_error **err);
 
 /* Append NAME to rec->created. */
 int bundle_record_add_created(struct bundle_record *rec, const char *name, oci_error **err);
+
+/* Is NAME ".layers/N" (N < BUNDLE_RECORD_MAX_LAYERS, plain decimal)? */
+bool bundle_record_layer_name_ok(const char *name);
 
 /* Is NAME something mount makes (so umount may delete it)? */
 bool bundle_record_name_ok(const char *name);

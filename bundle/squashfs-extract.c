@@ -17,8 +17,10 @@
 #include <sqfs/xattr_reader.h>
 
 #include "cleanup.h"
+#include "fs.h"
 #include "squashfs-extract-pool.h"
 #include "squashfs-internal.h"
+#include "squashfs-layers.h"
 
 /* Directories nested deeper than this are refused (each level holds an fd). */
 #define MAX_DEPTH 512
@@ -38,6 +40,12 @@ struct extract {
   struct hardlink *links;
   size_t n_links, cap_links;
   struct bundle_xpool *pool;
+  /* a layer above the first: names may exist from the layers below, and
+   * its whiteouts and opaque directories apply to them */
+  bool upper;
+  /* one of several layers: whiteouts are markers, never files (a single
+   * squashfs is taken as it is, as the kernel method shows it) */
+  bool layered;
 };
 
 /* An entry's xattrs, read by the walk (the xattr reader is not
@@ -157,9 +165,22 @@ static int read_xattrs(struct extract *x, const sqfs_tree_node_t *n, struct xatt
  * skipped and counted, the file itself is fine */
 static void apply_xattrs(struct extract *x, const struct xattr_list *l, int fd)
 {
-  for (size_t i = 0; l != NULL && i < l->n; i++)
+  for (size_t i = 0; l != NULL && i < l->n; i++) {
+    /* overlayfs's own markers (opaque, ...) are applied, never copied:
+     * the tree is the merged result */
+    if (strncmp(l->kv[i].name, "trusted.overlay.", 16) == 0)
+      continue;
     if (fsetxattr(fd, l->kv[i].name, l->kv[i].value, l->kv[i].size, 0) < 0)
       count(&x->stats->xattrs_skipped);
+  }
+}
+
+static bool xattrs_opaque(const struct xattr_list *l)
+{
+  for (size_t i = 0; l != NULL && i < l->n; i++)
+    if (strcmp(l->kv[i].name, BUNDLE_OPAQUE_XATTR) == 0)
+      return l->kv[i].size == 1 && ((const char *)l->kv[i].value)[0] == 'y';
+  return false;
 }
 
 /* xattrs (after the data and the owner: either clears security.capability),
@@ -294,6 +315,78 @@ static int write_special(struct extract *x, const sqfs_tree_node_t *n, int dirfd
 static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, int depth,
                        oci_error **err);
 
+static bool node_is_dir(const sqfs_tree_node_t *n)
+{
+  return n->inode->base.type == SQFS_INODE_DIR || n->inode->base.type == SQFS_INODE_EXT_DIR;
+}
+
+/* An OverlayFS whiteout: a character device 0:0. */
+static bool node_is_whiteout(const sqfs_tree_node_t *n)
+{
+  const sqfs_inode_generic_t *i = n->inode;
+  return (i->base.type == SQFS_INODE_CDEV && i->data.dev.devno == 0) ||
+         (i->base.type == SQFS_INODE_EXT_CDEV && i->data.dev_ext.devno == 0);
+}
+
+/* A lower layer's NAME where this layer puts N: a directory over a
+ * directory merges (1: keep it); anything else replaces it (0, removed). */
+static int replace_lower(const sqfs_tree_node_t *n, int dirfd, const char *name, oci_error **err)
+{
+  struct stat st;
+  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return errno == ENOENT ? 0 : fail(n, errno, "stat", err);
+  if (S_ISDIR(st.st_mode) && node_is_dir(n))
+    return 1;
+  if (fs_rm_rf_at(dirfd, name, err) < 0)
+    return -1;
+  return 0;
+}
+
+static int remove_entry(int dirfd, const struct dirent *e, void *data, oci_error **err)
+{
+  *(bool *)data = true;
+  return fs_rm_rf_at(dirfd, e->d_name, err);
+}
+
+/* An opaque directory of this layer: what the layers below put in it goes. */
+static int clear_dir(const sqfs_tree_node_t *dir, int fd, oci_error **err)
+{
+  /* removing while reading may skip entries: read again until empty */
+  for (int round = 0; round < 64; round++) {
+    bool removed = false;
+    if (fs_dir_scan(fd, remove_entry, &removed, err) < 0)
+      return oci_error_prefix(err, "emptying an opaque directory");
+    if (!removed)
+      return 0;
+  }
+  return fail(dir, 0, "opaque directory does not empty", err);
+}
+
+/* A whiteout of this layer: NAME of the layers below is deleted, and the
+ * whiteout itself never written.  1 when N is one (handled). */
+static int apply_whiteout(struct extract *x, const sqfs_tree_node_t *n, int dirfd, oci_error **err)
+{
+  const char *name = (const char *)n->name;
+  const char *target = NULL;
+  if (!x->layered)
+    return 0;
+  if (node_is_whiteout(n))
+    target = name;
+  else if (strcmp(name, BUNDLE_WH_OPAQUE) == 0)
+    return 1; /* handled with its directory */
+  else if (strncmp(name, BUNDLE_WH_PREFIX, sizeof(BUNDLE_WH_PREFIX) - 1) == 0)
+    target = name + sizeof(BUNDLE_WH_PREFIX) - 1;
+  if (target == NULL)
+    return 0;
+  if (!x->upper)
+    return 1; /* nothing below to delete */
+  if (target[0] == '\0' || strcmp(target, ".") == 0 || strcmp(target, "..") == 0)
+    return fail(n, 0, "invalid whiteout name", err);
+  if (fs_rm_rf_at(dirfd, target, err) < 0)
+    return -1;
+  return 1;
+}
+
 static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd, int depth,
                         oci_error **err)
 {
@@ -301,12 +394,20 @@ static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd,
   if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 ||
       strcmp(name, "..") == 0)
     return fail(n, 0, "invalid name in a directory", err);
+  int wh = apply_whiteout(x, n, dirfd, err);
+  if (wh != 0)
+    return wh < 0 ? -1 : 0;
+  /* the name is one component (checked above) and replaced without
+   * following what is there: nothing leaves the tree */
+  int merge = x->upper ? replace_lower(n, dirfd, name, err) : 0;
+  if (merge < 0)
+    return -1;
   switch (n->inode->base.type) {
   case SQFS_INODE_DIR:
   case SQFS_INODE_EXT_DIR: {
     if (depth >= MAX_DEPTH)
       return fail(n, 0, "directories nested too deep", err);
-    if (mkdirat(dirfd, name, 0700) < 0)
+    if (!merge && mkdirat(dirfd, name, 0700) < 0)
       return fail(n, errno, "mkdir", err);
     cleanup_close int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
@@ -334,6 +435,18 @@ static int extract_node(struct extract *x, const sqfs_tree_node_t *n, int dirfd,
 static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, int depth,
                        oci_error **err)
 {
+  if (x->upper && x->layered) {
+    bool opaque = false;
+    for (const sqfs_tree_node_t *c = dir->children; c && !opaque; c = c->next)
+      opaque = strcmp((const char *)c->name, BUNDLE_WH_OPAQUE) == 0;
+    struct xattr_list *l = NULL;
+    if (!opaque && read_xattrs(x, dir, &l, err) < 0)
+      return -1;
+    opaque = opaque || xattrs_opaque(l);
+    xattr_list_free(l);
+    if (opaque && clear_dir(dir, fd, err) < 0)
+      return -1;
+  }
   for (const sqfs_tree_node_t *c = dir->children; c; c = c->next) {
     if (bundle_xpool_failed(x->pool))
       return -1; /* a worker's error is the one reported */
@@ -385,21 +498,18 @@ static int load_tree(struct extract *x, sqfs_tree_node_t **ret, oci_error **err)
   return 0;
 }
 
-int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
-                        struct bundle_extract_stats *stats, bundle_progress_fn progress,
-                        void *progress_data, oci_error **err)
+/* One layer into the tree at ROOTFD; UPPER: over the layers before it. */
+static int extract_one(struct bundle_sqfs *sq, int rootfd, bool upper, bool layered,
+                       struct bundle_extract_stats *stats, bundle_progress_fn progress,
+                       void *progress_data, oci_error **err)
 {
-  struct extract x = {.sq = sq, .stats = stats, .rootfd = -1};
+  struct extract x = {
+      .sq = sq, .stats = stats, .rootfd = rootfd, .upper = upper, .layered = layered};
   sqfs_tree_node_t *tree = NULL;
   int r = -1;
   if (load_tree(&x, &tree, err) < 0)
     goto out;
-  stats->bytes_total = total_bytes(tree);
-  x.rootfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (x.rootfd < 0) {
-    oci_error_set(err, errno, "opening '%s'", name);
-    goto out;
-  }
+  stats->bytes_total += total_bytes(tree);
   struct bundle_xpool_config cfg = {
       .workers = bundle_xpool_default_workers(),
       .stats = stats,
@@ -422,15 +532,35 @@ int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
     else
       oci_error_free(&walk_err);
   }
-  if (r == 0 && progress)
-    progress(stats, progress_data);
 out:
-  if (x.rootfd >= 0)
-    close(x.rootfd);
   for (size_t i = 0; i < x.n_links; i++)
     free(x.links[i].path);
   free(x.links);
   sqfs_destroy(x.xattrs);
   sqfs_dir_tree_destroy(tree);
   return r;
+}
+
+int bundle_sqfs_extract_layers(struct bundle_sqfs *const *layers, size_t n, int dirfd,
+                               const char *name, struct bundle_extract_stats *stats,
+                               bundle_progress_fn progress, void *progress_data, oci_error **err)
+{
+  cleanup_close int rootfd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (rootfd < 0)
+    return oci_error_set(err, errno, "opening '%s'", name);
+  stats->bytes_total = 0;
+  for (size_t i = 0; i < n; i++) {
+    if (extract_one(layers[i], rootfd, i > 0, n > 1, stats, progress, progress_data, err) < 0)
+      return n > 1 ? oci_error_prefix(err, "layer %zu", i) : -1;
+  }
+  if (progress)
+    progress(stats, progress_data);
+  return 0;
+}
+
+int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
+                        struct bundle_extract_stats *stats, bundle_progress_fn progress,
+                        void *progress_data, oci_error **err)
+{
+  return bundle_sqfs_extract_layers(&sq, 1, dirfd, name, stats, progress, progress_data, err);
 }

@@ -10,6 +10,7 @@
 #ifndef SIFOCI_SQUASHFS_EXTRACT_H
 #define SIFOCI_SQUASHFS_EXTRACT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "error.h"
@@ -32,5 +33,13 @@ typedef void (*bundle_progress_fn)(const struct bundle_extract_stats *stats, voi
 int bundle_sqfs_extract(struct bundle_sqfs *sq, int dirfd, const char *name,
                         struct bundle_extract_stats *stats, bundle_progress_fn progress,
                         void *progress_data, oci_error **err);
+
+/* LAYERS (bottom first) one after the other into NAME, as overlayfs
+ * would stack them: each layer's whiteouts delete what the layers below
+ * put there, its opaque directories drop what they put in them, and
+ * neither marker is written. */
+int bundle_sqfs_extract_layers(struct bundle_sqfs *const *layers, size_t n, int dirfd,
+                               const char *name, struct bundle_extract_stats *stats,
+                               bundle_progress_fn progress, void *progress_data, oci_error **err);
 
 #endif

@@ -226,6 +226,7 @@ void bundle_sqfs_close(struct bundle_sqfs *sq)
 {
   if (sq == NULL)
     return;
+  sqfs_destroy(sq->xattrs);
   sqfs_destroy(sq->data);
   sqfs_destroy(sq->dir);
   sqfs_destroy(sq->cmp);

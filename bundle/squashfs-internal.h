@@ -8,6 +8,8 @@
 #include <sqfs/dir_reader.h>
 #include <sqfs/io.h>
 #include <sqfs/super.h>
+#include <sqfs/xattr_reader.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 /* A read-only sqfs_file_t over a window of a file we do not own. */
@@ -24,6 +26,8 @@ struct bundle_sqfs {
   sqfs_compressor_t *cmp;
   sqfs_dir_reader_t *dir;
   sqfs_data_reader_t *data;
+  sqfs_xattr_reader_t *xattrs; /* squashfs-layers.c, read on first use */
+  bool xattrs_loaded;
 };
 
 /* A libsquashfs error code in words. */

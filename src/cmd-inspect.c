@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "image-config.h"
 #include "inspect-bundle.h"
+#include "inspect-oci.h"
 #include "sif.h"
 #include "text-escape.h"
 
@@ -115,7 +116,8 @@ static json_t *descriptor_json(const struct sif_descriptor *d)
   return o;
 }
 
-static int print_json(const struct sif_image *img, json_t *config, oci_error **err)
+static int print_json(const struct sif_image *img, json_t *config, json_t *oci_images,
+                      oci_error **err)
 {
   char uuid[37];
   const uint8_t *u = img->uuid;
@@ -135,6 +137,8 @@ static int print_json(const struct sif_image *img, json_t *config, oci_error **e
     json_array_append_new(arr, descriptor_json(&img->descs[i]));
   if (config)
     json_object_set(out, "config", config);
+  if (oci_images)
+    json_object_set(out, "ociImages", oci_images);
   cleanup_free char *text = json_dumps(out, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
   if (text == NULL)
     return oci_error_set(err, 0, "building JSON output");
@@ -162,12 +166,18 @@ static int cmd_inspect(struct cli_context *ctx, int argc, char **argv, oci_error
   if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
     return cli_inspect_bundle(path, as_json, err);
   cleanup_sif struct sif_image *img = NULL;
-  json_auto_t *config = NULL;
-  if (sif_open(path, &img, err) < 0 || bundle_image_config_load(img, &config, err) < 0)
+  json_auto_t *config = NULL, *oci_images = NULL;
+  if (sif_open(path, &img, err) < 0 ||
+      (sif_is_oci(img) && cli_inspect_oci_images(img, &oci_images, err) < 0) ||
+      bundle_image_config_load(img, &config, err) < 0)
     return oci_error_prefix(err, "inspect '%s'", path);
   if (as_json)
-    return print_json(img, config, err) < 0 ? oci_error_prefix(err, "inspect '%s'", path) : 0;
+    return print_json(img, config, oci_images, err) < 0
+               ? oci_error_prefix(err, "inspect '%s'", path)
+               : 0;
   print_table(img, config);
+  if (oci_images)
+    cli_inspect_oci_print(oci_images);
   return 0;
 }
 

@@ -20,7 +20,8 @@ enum {
   OPT_QUIET,
   OPT_OVERLAY,
   OPT_WRITABLE_TMPFS,
-  OPT_WRITABLE
+  OPT_WRITABLE,
+  OPT_PLATFORM
 };
 
 static const struct cli_option options[] = {
@@ -39,6 +40,9 @@ static const struct cli_option options[] = {
     {"writable", OPT_WRITABLE, NULL,
      "the image's ext3 overlay partition is the writable layer: writes are kept\n"
      "in the SIF file (checked with e2fsck -n first; kernel method)"},
+    {"platform", OPT_PLATFORM, "OS/ARCH[/VARIANT]",
+     "the image to take from an OCI-SIF that holds several (default: the host's,\n"
+     "linux/ARCH)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -100,6 +104,7 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
   size_t n_overlay_args = 0;
   bool writable_tmpfs = false, writable = false;
   bool quiet = false;
+  struct bundle_platform platform;
   int c, r;
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
     if ((r = cli_mount_flag(ctx, &spec_opts, c, optarg, err)) != 0) {
@@ -112,6 +117,14 @@ static int cmd_mount(struct cli_context *ctx, int argc, char **argv, oci_error *
     case OPT_QUIET: quiet = true; break;
     case OPT_WRITABLE_TMPFS: writable_tmpfs = true; break;
     case OPT_WRITABLE: writable = true; break;
+    case OPT_PLATFORM:
+      if (bundle_platform_parse(optarg, &platform, NULL) < 0) {
+        cli_usage_error(ctx, err, "--platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/amd64)",
+                        optarg);
+        goto fail;
+      }
+      mopts.platform = &platform;
+      break;
     case OPT_OVERLAY:
       if (n_overlay_args == BUNDLE_OVERLAYS_MAX) {
         cli_usage_error(ctx, err, "at most %d --overlay options", BUNDLE_OVERLAYS_MAX);
@@ -198,7 +211,8 @@ fail:
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
     .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay DIR[:ro]]... "
-             "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
+             "[--writable-tmpfs|--writable] [--platform OS/ARCH[/VARIANT]] [BUNDLE OPTIONS] IMAGE "
+             "BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
                 cli_mount_flags_privileges, cli_mount_flags_limits, cli_mount_flags_devices},

@@ -25,6 +25,7 @@ _oci_option_value()
     local opt=$1 cur=$2
     case $opt in
     --method) COMPREPLY=($(compgen -W 'auto kernel fuse extract' -- "$cur")) ;;
+    --platform) COMPREPLY=($(compgen -W 'linux/amd64 linux/arm64 linux/arm/v7 linux/ppc64le linux/s390x linux/riscv64' -- "$cur")) ;;
     --log-format) COMPREPLY=($(compgen -W 'kubernetes json' -- "$cur")) ;;
     --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")) ;;
     --net) COMPREPLY=($(compgen -W 'none host' -- "$cur")) ;;

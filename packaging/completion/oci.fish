@@ -14,6 +14,8 @@ function __oci_option_value -a opt cur oci root
     switch $opt
         case --method
             printf '%s\n' auto kernel fuse extract
+        case --platform
+            printf '%s\n' linux/amd64 linux/arm64 linux/arm/v7 linux/ppc64le linux/s390x linux/riscv64
         case --log-format
             printf '%s\n' kubernetes json
         case --format

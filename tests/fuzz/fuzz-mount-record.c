@@ -89,10 +89,22 @@ static void check(const struct bundle_record *rec)
     abort();
   for (size_t i = 0; i < rec->n_mounts; i++) {
     const struct bundle_record_mount *m = &rec->mounts[i];
-    if (!(strcmp(m->target, ".image") == 0 && strcmp(m->type, "squashfs") == 0) &&
-        !(strcmp(m->target, "rootfs") == 0 && strcmp(m->type, "overlay") == 0))
+    bool image = strcmp(m->target, ".image") == 0 || bundle_record_layer_name_ok(m->target);
+    if (!(image && strcmp(m->type, "squashfs") == 0) &&
+        !(image && rec->fuse && strncmp(m->type, "fuse.squashfuse", 15) == 0) &&
+        !(strcmp(m->target, "rootfs") == 0 && strcmp(m->type, "overlay") == 0) &&
+        !(strcmp(m->target, "rootfs") == 0 && strcmp(m->type, "fuse.fuse-overlayfs") == 0) &&
+        !(strcmp(m->target, "overlay") == 0 && strcmp(m->type, "tmpfs") == 0) &&
+        !(strcmp(m->target, ".sif-overlay") == 0 && strcmp(m->type, "ext3") == 0))
       abort();
   }
+  if (rec->n_layer_loops > BUNDLE_RECORD_MAX_LAYERS ||
+      (rec->n_layer_loops > 0 && (rec->extracted || rec->fuse)))
+    abort();
+  for (size_t i = 0; i < rec->n_layer_loops; i++)
+    if (strncmp(rec->layer_loops[i].device, "/dev/loop", 9) != 0 ||
+        memchr(rec->layer_loops[i].device, '\0', sizeof(rec->layer_loops[i].device)) == NULL)
+      abort();
   if (rec->n_created > BUNDLE_RECORD_MAX_CREATED)
     abort();
   if (rec->n_created > 0 && (rec->created == NULL || rec->created[rec->n_created] != NULL))
@@ -113,8 +125,14 @@ static void same(const struct bundle_record *a, const struct bundle_record *b)
       a->size != b->size || a->has_loop != b->has_loop ||
       strcmp(a->loop_device, b->loop_device) != 0 || a->loop_rdev != b->loop_rdev ||
       a->loop_attached != b->loop_attached || a->n_mounts != b->n_mounts ||
-      a->n_created != b->n_created)
+      a->n_created != b->n_created || a->n_layer_loops != b->n_layer_loops)
     abort();
+  for (size_t i = 0; i < a->n_layer_loops; i++) {
+    const struct bundle_record_loop *x = &a->layer_loops[i], *y = &b->layer_loops[i];
+    if (strcmp(x->device, y->device) != 0 || x->rdev != y->rdev || x->attached != y->attached ||
+        x->offset != y->offset || x->size != y->size)
+      abort();
+  }
   for (size_t i = 0; i < a->n_mounts; i++)
     if (strcmp(a->mounts[i].target, b->mounts[i].target) != 0 ||
         strcmp(a->mounts[i].type, b->mounts[i].type) != 0)

@@ -5,7 +5,9 @@ for each image its squashfs layer blobs, its config blob and its manifest
 blob (datatype 0x400b), then the root index (0x400a); deterministic header,
 no partitions, no alignment, group 1, extra = "sha256:<hex>\\0".
 
-  make-oci-sif.py OUT.sif --image OS/ARCH[@CONFIGARCH] CONFIG.json LAYER.sqfs[,LAYER...] ...
+  make-oci-sif.py OUT.sif --image OS/ARCH[/VARIANT][@CONFIGARCH] CONFIG.json LAYER.sqfs[,LAYER...] ...
+
+LAYERs are bottom first, as in the manifest.
 
 CONFIG.json is the image's "config" object (Cmd, Env, ...); the config
 blob gets os/architecture from OS/ARCH and rootfs.diff_ids from the layers.
@@ -41,7 +43,7 @@ def main(argv):
     for platform, config_path, layer_paths in images:
         # OS/ARCH@CONFIGARCH: the config blob names another architecture
         platform, _, config_arch = platform.partition("@")
-        os_name, arch = platform.split("/", 1)
+        os_name, arch, *variant = platform.split("/", 2)
         layers = []
         for lp in layer_paths:
             with open(lp, "rb") as f:
@@ -52,6 +54,8 @@ def main(argv):
             config = json.load(f)
         blob = {"architecture": config_arch or arch, "os": os_name, "config": config,
                 "rootfs": {"type": "layers", "diff_ids": [l["digest"] for l in layers]}}
+        if variant:
+            blob["variant"] = variant[0]
         cdata = json.dumps(blob, sort_keys=True).encode()
         blobs.append((0x400B, cdata))
         manifest = {"schemaVersion": 2, "mediaType": MANIFEST_TYPE,
@@ -59,8 +63,11 @@ def main(argv):
                     "layers": layers}
         mdata = json.dumps(manifest, sort_keys=True).encode()
         blobs.append((0x400B, mdata))
+        entry_platform = {"os": os_name, "architecture": arch}
+        if variant:
+            entry_platform["variant"] = variant[0]
         index_entries.append({"mediaType": MANIFEST_TYPE, "digest": digest(mdata), "size": len(mdata),
-                              "platform": {"os": os_name, "architecture": arch}})
+                              "platform": entry_platform})
     index = {"schemaVersion": 2, "mediaType": INDEX_TYPE, "manifests": index_entries}
     blobs.append((0x400A, json.dumps(index, sort_keys=True).encode()))
 

@@ -6,6 +6,7 @@
 # the image and leaves nothing.  Images are built here, offline, with
 # mksquashfs and tests/lib/make-oci-sif.py.
 . "$SIFOCI_TESTS/lib/tap.sh"
+. "$SIFOCI_TESTS/lib/oci-sif.sh"
 require_root
 require_cmd mksquashfs busybox jq runc losetup python3
 
@@ -13,21 +14,12 @@ T=$(mktemp -d /tmp/sifoci-h13a-images.XXXXXX)
 chmod 0755 "$T"
 RUNC_ROOT=$T/runc-root
 cleanup() {
-  local id
-  for id in $(runc --root "$RUNC_ROOT" list -q 2>/dev/null); do
-    runc --root "$RUNC_ROOT" delete -f "$id" >/dev/null 2>&1
-  done
+  runc_delete_all "$RUNC_ROOT"
   release_mounts "$T" "$T"
   rm -rf --one-file-system "$T"
 }
 trap cleanup EXIT
-is_gone() { [ ! -e "$1" ] && [ -z "$(mounts_under "$1")" ] && [ -z "$(loops_of "$2")" ]; }
-
-case $(uname -m) in
-  x86_64) HOST=amd64 OTHER=arm64 ;;
-  aarch64) HOST=arm64 OTHER=amd64 ;;
-  *) tap_skip_all "no test platforms for $(uname -m)" ;;
-esac
+oci_sif_platforms
 
 # one rootfs per platform, told apart by a file the command prints
 for p in host other; do

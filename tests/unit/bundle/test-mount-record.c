@@ -357,6 +357,14 @@ static void compare(const struct bundle_record *a, const struct bundle_record *b
     TAP_IS_STR(b->mounts[i].target, a->mounts[i].target, "%s: mount %zu target", tag, i);
     TAP_IS_STR(b->mounts[i].type, a->mounts[i].type, "%s: mount %zu type", tag, i);
   }
+  TAP_IS_INT(b->n_layer_loops, a->n_layer_loops, "%s: number of layer loops", tag);
+  bool same = b->n_layer_loops == a->n_layer_loops;
+  for (size_t i = 0; same && i < a->n_layer_loops; i++) {
+    const struct bundle_record_loop *x = &a->layer_loops[i], *y = &b->layer_loops[i];
+    same = strcmp(x->device, y->device) == 0 && x->rdev == y->rdev && x->attached == y->attached &&
+           x->offset == y->offset && x->size == y->size;
+  }
+  TAP_OK(same, "%s: every layer loop's device, number, attached, offset and size", tag);
   TAP_IS_INT(b->n_created, a->n_created, "%s: number of created names", tag);
   for (size_t i = 0; i < a->n_created && i < b->n_created; i++)
     TAP_IS_STR(b->created[i], a->created[i], "%s: created[%zu]", tag, i);
@@ -364,11 +372,36 @@ static void compare(const struct bundle_record *a, const struct bundle_record *b
          tag);
 }
 
-static void test_round_trip(bool loop)
+/* The layers of a multi-layer image: the most loops and mounts there can be. */
+static void fill_layers(struct bundle_record *rec)
 {
-  const char *tag = loop ? "round trip (loop, mounts, names)" : "round trip (bare)";
+  fill(rec, false);
+  for (size_t i = 0; i < BUNDLE_RECORD_MAX_LAYERS; i++) {
+    struct bundle_record_loop *l = &rec->layer_loops[i];
+    snprintf(l->device, sizeof(l->device), "/dev/loop%zu", 100 + i);
+    l->rdev = makedev(7, (unsigned)(100 + i));
+    l->attached = i % 2 == 0;
+    l->offset = 4096 * i;
+    l->size = (uint64_t)INT64_MAX - i;
+    snprintf(rec->mounts[i].target, sizeof(rec->mounts[i].target), ".layers/%zu", i);
+    strcpy(rec->mounts[i].type, "squashfs");
+  }
+  rec->n_layer_loops = BUNDLE_RECORD_MAX_LAYERS;
+  rec->n_mounts = BUNDLE_RECORD_MAX_LAYERS;
+}
+
+enum round_trip_kind { RT_BARE, RT_LOOP, RT_LAYERS };
+
+static void test_round_trip(enum round_trip_kind kind)
+{
+  const char *tag = kind == RT_LOOP     ? "round trip (loop, mounts, names)"
+                    : kind == RT_LAYERS ? "round trip (layers)"
+                                        : "round trip (bare)";
   struct bundle_record rec;
-  fill(&rec, loop);
+  if (kind == RT_LAYERS)
+    fill_layers(&rec);
+  else
+    fill(&rec, kind == RT_LOOP);
   remove_record();
   cleanup_error oci_error *err = NULL;
   TAP_IS_INT(bundle_record_save(dfd, &rec, &err), 0, "%s: saved", tag);
@@ -441,8 +474,8 @@ static void test_fields(void)
               "not a sifoci");
   refuse_json(with(base_json(), "format", json_integer(1)), "format not a string", "not a sifoci");
   refuse_json(without(base_json(), "version"), "no version", "version 0 is not supported");
-  refuse_json(with(base_json(), "version", json_integer(2)), "version 2",
-              "version 2 is not supported");
+  refuse_json(with(base_json(), "version", json_integer(3)), "version 3",
+              "version 3 is not supported");
   refuse_json(with(base_json(), "version", json_integer(0)), "version 0",
               "version 0 is not supported");
   refuse_json(with(base_json(), "version", json_string("1")), "version as a string",
@@ -535,15 +568,130 @@ static void test_mounts(void)
   o = base_json();
   json_array_set_new(json_object_get(o, "mounts"), 1, json_string("rootfs"));
   refuse_json(o, "mount entry a string", "unexpected mount entry 1");
-  /* .image, rootfs, .image, rootfs: each one allowed, four of them at
-   * most. */
+  /* .image, rootfs, .image, rootfs, ...: each one allowed, as many as
+   * the layers' mounts and four more at most. */
   o = base_json();
   json_t *m = json_object_get(o, "mounts"), *copy = json_deep_copy(m);
-  json_array_extend(m, copy);
-  accept_json(json_deep_copy(o), "4 mount entries");
+  while (json_array_size(m) < BUNDLE_RECORD_MAX_MOUNTS)
+    json_array_append(m, json_array_get(copy, json_array_size(m) % 2));
+  accept_json(json_deep_copy(o), "BUNDLE_RECORD_MAX_MOUNTS mount entries");
   json_array_append(m, json_array_get(copy, 0));
   json_decref(copy);
-  refuse_json(o, "5 mount entries (at most 4)", "bad mounts");
+  refuse_json(o, "one mount entry more than BUNDLE_RECORD_MAX_MOUNTS", "bad mounts");
+}
+
+/* A version 2 record of a 3-layer image: the layers' loops, their mounts
+ * on .layers/N, the names made. */
+static json_t *layers_json(void)
+{
+  json_t *o = with(without(base_json(), "loop"), "version", json_integer(2));
+  json_t *loops = json_array(), *mounts = json_array(), *created = json_array();
+  json_array_append_new(created, json_string(".layers"));
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), ".layers/%d", i);
+    json_array_append_new(loops, json_pack("{s:s, s:i, s:i, s:b, s:i, s:i}", "device",
+                                           i == 0   ? "/dev/loop4"
+                                           : i == 1 ? "/dev/loop5"
+                                                    : "/dev/loop6",
+                                           "major", 7, "minor", 4 + i, "attached", 1, "offset",
+                                           4096 * (i + 1), "size", 4096));
+    json_array_append_new(mounts, json_pack("{s:s, s:s}", "target", name, "type", "squashfs"));
+    json_array_append_new(created, json_string(name));
+  }
+  json_array_append_new(mounts, json_pack("{s:s, s:s}", "target", "rootfs", "type", "overlay"));
+  json_object_set_new(o, "layerLoops", loops);
+  json_object_set_new(o, "mounts", mounts);
+  return with(o, "created", created);
+}
+
+static json_t *layer_loop0_with(const char *key, json_t *value)
+{
+  json_t *o = layers_json();
+  json_t *l = json_array_get(json_object_get(o, "layerLoops"), 0);
+  if (value)
+    json_object_set_new(l, key, value);
+  else
+    json_object_del(l, key);
+  return o;
+}
+
+static void test_layers(void)
+{
+  static const char *const good[] = {".layers",    ".layers/0",   ".layers/9",
+                                     ".layers/10", ".layers/127", NULL};
+  static const char *const bad[] = {
+      ".layers/",    ".layers/128", ".layers/01",     ".layers/-1",   ".layers/+1",
+      ".layers/1/x", ".layers/..",  ".layers/../etc", ".layers/1000", ".layers/ 1",
+      ".layers//1",  ".layers/0x1", ".layer/1",       "layers/1",     NULL,
+  };
+  for (const char *const *n = good; *n; n++)
+    TAP_OK(bundle_record_name_ok(*n), "layer name '%s' is one mount makes", *n);
+  for (const char *const *n = bad; *n; n++)
+    TAP_OK(!bundle_record_name_ok(*n), "layer name '%s' refused", *n);
+  TAP_OK(!bundle_record_layer_name_ok(".layers"), "'.layers' is no layer's mount point");
+
+  accept_json(layers_json(), "a version 2 record of three layers");
+  accept_json(base_json(), "a version 1 record, as mount wrote it before layers");
+  refuse_json(with(layers_json(), "version", json_integer(1)), "layerLoops in a version 1 record",
+              "bad layerLoops");
+  refuse_json(with(layers_json(), "layerLoops", json_array()), "layerLoops empty",
+              "bad layerLoops");
+  refuse_json(with(layers_json(), "layerLoops", json_object()), "layerLoops an object",
+              "bad layerLoops");
+  refuse_json(layer_loop0_with("device", json_string("/dev/sda")), "layer loop /dev/sda",
+              "bad layerLoops entry 0");
+  refuse_json(layer_loop0_with("offset", NULL), "layer loop without offset",
+              "bad layerLoops entry 0");
+  refuse_json(layer_loop0_with("size", json_integer(-1)), "layer loop size negative",
+              "bad layerLoops entry 0");
+  refuse_json(layer_loop0_with("attached", json_string("yes")), "layer loop attached a string",
+              "bad layerLoops entry 0");
+  json_t *o = layers_json();
+  json_t *loops = json_object_get(o, "layerLoops");
+  while (json_array_size(loops) <= BUNDLE_RECORD_MAX_LAYERS)
+    json_array_append(loops, json_array_get(loops, 0));
+  refuse_json(o, "more layer loops than BUNDLE_RECORD_MAX_LAYERS", "bad layerLoops");
+  refuse_json(with(layers_json(), "method", json_string("extract")), "extracted with layer loops",
+              "an extracted bundle with mounts");
+  refuse_json(with(layers_json(), "method", json_string("fuse")), "fuse with layer loops",
+              "a FUSE bundle with a loop device");
+  o = layers_json();
+  json_array_set_new(json_object_get(o, "mounts"), 1,
+                     json_pack("{s:s, s:s}", "target", ".layers/1", "type", "overlay"));
+  refuse_json(o, "a layer mounted as overlay", "unexpected mount entry 1");
+  o = layers_json();
+  json_array_set_new(json_object_get(o, "mounts"), 1,
+                     json_pack("{s:s, s:s}", "target", ".layers/128", "type", "squashfs"));
+  refuse_json(o, "a mount on .layers/128", "unexpected mount entry 1");
+  o = with(without(layers_json(), "layerLoops"), "method", json_string("fuse"));
+  json_array_set_new(json_object_get(o, "mounts"), 3,
+                     json_pack("{s:s, s:s}", "target", "rootfs", "type", "fuse.fuse-overlayfs"));
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof(name), ".layers/%d", i);
+    json_array_set_new(json_object_get(o, "mounts"), (size_t)i,
+                       json_pack("{s:s, s:s}", "target", name, "type", "fuse.squashfuse_ll"));
+  }
+  accept_json(o, "fuse: a squashfuse per layer");
+}
+
+/* Without layer loops a record is still written as version 1, what older
+ * code reads. */
+static void test_version_1_kept(void)
+{
+  struct bundle_record rec;
+  cleanup_error oci_error *err = NULL;
+  fill(&rec, true);
+  TAP_IS_INT(bundle_record_save(dfd, &rec, &err), 0, "a record without layers: saved");
+  int fd = openat(dfd, BUNDLE_RECORD_NAME, O_RDONLY | O_CLOEXEC);
+  char buf[4096] = "";
+  ssize_t got = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+  if (fd >= 0)
+    close(fd);
+  TAP_OK(got > 0 && strstr(buf, "\"version\": 1,") != NULL && strstr(buf, "layerLoops") == NULL,
+         "a record without layers: version 1, no layerLoops (what older code reads)");
+  bundle_record_clear(&rec);
 }
 
 /* "method": absent or "kernel" (mounts), "extract" (a tree, no mounts) */
@@ -585,8 +733,8 @@ static void test_created(void)
   }
   refuse_json(created_plus(json_integer(1)), "created name a number", "unexpected name");
   refuse_json(created_plus(json_null()), "created name null", "unexpected name");
-  accept_json(created_n(BUNDLE_RECORD_MAX_CREATED), "300 created names");
-  refuse_json(created_n(BUNDLE_RECORD_MAX_CREATED + 1), "301 created names", "bad mounts");
+  accept_json(created_n(BUNDLE_RECORD_MAX_CREATED), "BUNDLE_RECORD_MAX_CREATED created names");
+  refuse_json(created_n(BUNDLE_RECORD_MAX_CREATED + 1), "one created name more", "bad mounts");
 }
 
 /* Damage to the text itself, and a file the loader must not read. */
@@ -769,12 +917,15 @@ int main(void)
   test_names();
   test_add_created();
   test_missing();
-  test_round_trip(true);
-  test_round_trip(false);
+  test_round_trip(RT_LOOP);
+  test_round_trip(RT_BARE);
+  test_round_trip(RT_LAYERS);
   test_base();
   test_fields();
   test_loop();
   test_mounts();
+  test_layers();
+  test_version_1_kept();
   test_method();
   test_created();
   test_text();
