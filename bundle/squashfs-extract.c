@@ -192,15 +192,9 @@ static int write_symlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd
                          oci_error **err)
 {
   const sqfs_inode_generic_t *i = n->inode;
-  uint32_t len = i->base.type == SQFS_INODE_EXT_SLINK ? i->data.slink_ext.target_size
-                                                      : i->data.slink.target_size;
-  if (len > i->payload_bytes_used || len > 4096)
-    return fail(n, 0, "symlink target is corrupt", err);
-  char target[4097];
-  memcpy(target, i->extra, len);
-  target[len] = '\0';
-  if (strlen(target) != len)
-    return fail(n, 0, "symlink target holds a NUL byte", err);
+  char target[BUNDLE_SQFS_MAX_LINK + 1];
+  if (bundle_sqfs_link_target(n, "extracting", target, err) < 0)
+    return -1;
   if (symlinkat(target, dirfd, name) < 0)
     return fail(n, errno, "symlink", err);
   if (set_owner(n, dirfd, name, -1, err) < 0)

@@ -91,6 +91,21 @@ int bundle_sqfs_read_xattrs(sqfs_xattr_reader_t *xattrs, const sqfs_tree_node_t 
   return 0;
 }
 
+int bundle_sqfs_link_target(const sqfs_tree_node_t *n, const char *doing, char *buf,
+                            oci_error **err)
+{
+  const sqfs_inode_generic_t *i = n->inode;
+  uint32_t len = i->base.type == SQFS_INODE_EXT_SLINK ? i->data.slink_ext.target_size
+                                                      : i->data.slink.target_size;
+  if (len > i->payload_bytes_used || len > BUNDLE_SQFS_MAX_LINK)
+    return fail(n, doing, "symlink target is corrupt", err);
+  memcpy(buf, i->extra, len);
+  buf[len] = '\0';
+  if (strlen(buf) != len)
+    return fail(n, doing, "symlink target holds a NUL byte", err);
+  return 0;
+}
+
 int bundle_sqfs_load_tree(struct bundle_sqfs *sq, sqfs_tree_node_t **ret_tree,
                           sqfs_xattr_reader_t **ret_xattrs, oci_error **err)
 {

@@ -44,6 +44,12 @@ int bundle_sqfs_load_tree(struct bundle_sqfs *sq, sqfs_tree_node_t **ret_tree,
 int bundle_sqfs_read_xattrs(sqfs_xattr_reader_t *xattrs, const sqfs_tree_node_t *n,
                             const char *doing, struct bundle_sqfs_xattrs **ret, oci_error **err);
 
+/* A symlink N's target into BUF (BUNDLE_SQFS_MAX_LINK + 1 bytes),
+ * NUL-terminated; a corrupt length or a NUL byte in it is an error that
+ * DOING starts. */
+int bundle_sqfs_link_target(const sqfs_tree_node_t *n, const char *doing, char *buf,
+                            oci_error **err);
+
 /* N's path in the image, for messages ("?" when out of memory). */
 const char *bundle_sqfs_node_path(const sqfs_tree_node_t *n, char *buf, size_t len);
 
