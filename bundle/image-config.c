@@ -337,3 +337,21 @@ int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_des
   *ret = d;
   return 0;
 }
+
+int bundle_image_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
+{
+  return load_oci_manifest(img, ret, err);
+}
+
+const struct sif_descriptor *bundle_image_oci_blob(const struct sif_image *img, json_t *ref,
+                                                   const char *what, oci_error **err)
+{
+  return find_blob(img, ref, what, err);
+}
+
+int bundle_image_oci_json(const struct sif_image *img, json_t *ref, const char *what, json_t **ret,
+                          oci_error **err)
+{
+  const struct sif_descriptor *d = find_blob(img, ref, what, err);
+  return d == NULL ? -1 : load_json_object(img, d, what, ret, err);
+}
