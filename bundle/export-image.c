@@ -17,6 +17,7 @@
 #include "image-source.h"
 #include "image-to-spec.h"
 #include "sif-digest.h"
+#include "sif.h"
 #include "squashfs-image.h"
 
 #define LAYER_TAR_TYPE "application/vnd.oci.image.layer.v1.tar"
@@ -31,6 +32,7 @@
 struct export
 {
   struct bundle_layout layout;
+  int stop_fd;
   json_t *layers;   /* manifest descriptors */
   json_t *diff_ids; /* the config's */
   struct bundle_export_result *res;
@@ -43,7 +45,7 @@ static int add_layer(struct export *x, struct bundle_sqfs *sq, bool whiteouts, o
   cleanup_close int fd = -1;
   struct bundle_layer_result lr;
   if (bundle_layout_blob_open(&x->layout, name, &fd, err) < 0 ||
-      bundle_export_layer(sq, fd, whiteouts, &lr, err) < 0 ||
+      bundle_export_layer(sq, fd, whiteouts, x->stop_fd, &lr, err) < 0 ||
       bundle_layout_commit(&x->layout, name, lr.digest_hex, err) < 0)
     return -1;
   json_t *desc = json_pack("{s:s, s:s+, s:I}", "mediaType", LAYER_TAR_TYPE, "digest",
@@ -145,10 +147,9 @@ static void fit_history(json_t *config, size_t n_layers)
     json_object_del(config, "history");
 }
 
-static int oci_layers(struct export *x, struct bundle_image_source *src, json_t **ret_config,
+static int oci_layers(struct export *x, const struct sif_image *img, json_t **ret_config,
                       json_t **ret_annotations, oci_error **err)
 {
-  const struct sif_image *img = src->img;
   json_auto_t *manifest = NULL, *config = NULL;
   if (bundle_image_oci_manifest(img, &manifest, err) < 0 ||
       bundle_image_oci_json(img, json_object_get(manifest, "config"), "OCI image config", &config,
@@ -199,12 +200,13 @@ static json_t *platform_of(json_t *config)
   return p;
 }
 
-static int write_image(struct export *x, struct bundle_image_source *src, const char *ref,
-                       oci_error **err)
+/* OCI_IMG for an OCI-SIF, else SRC */
+static int write_image(struct export *x, const struct sif_image *oci_img,
+                       struct bundle_image_source *src, const char *ref, oci_error **err)
 {
   json_auto_t *config = NULL, *annotations = NULL, *config_desc = NULL, *manifest_desc = NULL;
-  int r = sif_is_oci(src->img) ? oci_layers(x, src, &config, &annotations, err)
-                               : native_layers(x, src, &config, err);
+  int r = oci_img ? oci_layers(x, oci_img, &config, &annotations, err)
+                  : native_layers(x, src, &config, err);
   if (r < 0 || bundle_layout_put_json(&x->layout, config, CONFIG_TYPE, &config_desc, err) < 0)
     return -1;
   json_auto_t *manifest = json_pack("{s:i, s:s, s:O, s:O}", "schemaVersion", 2, "mediaType",
@@ -226,40 +228,61 @@ static int write_image(struct export *x, struct bundle_image_source *src, const 
   return bundle_layout_finish(&x->layout, index, err);
 }
 
+/* An OCI-SIF is read here, layer by layer, whatever `oci mount` takes of
+ * it (an image for another machine is still an image to export); any other
+ * image as mount opens it. */
+static int open_image(const char *image, struct sif_image **ret_oci,
+                      struct bundle_image_source *ret_src, oci_error **err)
+{
+  *ret_oci = NULL;
+  memset(ret_src, 0, sizeof(*ret_src));
+  ret_src->dir_fd = -1;
+  struct sif_image *img = NULL;
+  oci_error *probe = NULL;
+  if (sif_open(image, &img, &probe) == 0 && sif_is_oci(img)) {
+    *ret_oci = img;
+    return 0;
+  }
+  sif_close(img);
+  oci_error_free(&probe);
+  if (bundle_image_source_open(image, ret_src, err) < 0)
+    return -1;
+  if (ret_src->kind == BUNDLE_IMAGE_SANDBOX)
+    return oci_error_set(err, 0,
+                         "a sandbox directory is not exported: make a squashfs of it first "
+                         "(mksquashfs DIR rootfs.sqfs)");
+  return 0;
+}
+
 int bundle_export(const char *image, const char *dest, const struct bundle_export_options *o,
                   struct bundle_export_result *ret, oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
   if (bundle_export_check_ref(o->ref_name, err) < 0)
     return -1;
-  struct bundle_image_source src;
-  if (bundle_image_source_open(image, &src, err) < 0)
-    return oci_error_prefix(err, "'%s'", image);
   int r = -1;
-  struct export x = {.res = ret, .layers = json_array(), .diff_ids = json_array()};
+  struct sif_image *oci_img = NULL;
+  struct bundle_image_source src;
+  struct export x = {
+      .res = ret, .layers = json_array(), .diff_ids = json_array(), .stop_fd = o->stop_fd};
   x.layout.tmp_fd = x.layout.layout_fd = x.layout.blobs_fd = x.layout.parent_fd = -1;
-  if (src.kind == BUNDLE_IMAGE_SANDBOX) {
-    oci_error_set(err, 0,
-                  "'%s' is a sandbox directory, which export does not take: make a squashfs of it "
-                  "first (mksquashfs DIR rootfs.sqfs)",
-                  image);
+  x.layout.stop_fd = -1;
+  if (open_image(image, &oci_img, &src, err) < 0)
     goto out;
-  }
   if (x.layers == NULL || x.diff_ids == NULL) {
     oci_error_set(err, ENOMEM, "export");
     goto out;
   }
-  if (bundle_layout_begin(dest, o->format == BUNDLE_EXPORT_ARCHIVE, &x.layout, err) < 0)
+  if (bundle_layout_begin(dest, o->format == BUNDLE_EXPORT_ARCHIVE, o->stop_fd, &x.layout, err) < 0)
     goto out;
-  if (write_image(&x, &src, o->ref_name, err) < 0) {
-    oci_error_prefix(err, "'%s'", image);
+  if (write_image(&x, oci_img, &src, o->ref_name, err) < 0)
     goto out;
-  }
   r = 0;
 out:
   bundle_layout_clear(&x.layout);
   json_decref(x.layers);
   json_decref(x.diff_ids);
+  sif_close(oci_img);
   bundle_image_source_clear(&src);
   return r;
 }
@@ -308,7 +331,7 @@ char *bundle_export_default_ref(const char *image)
   for (char *p = name; *p; p++)
     *p = ref_alnum(*p) || *p == '.' || *p == '_' ? (char)tolower((unsigned char)*p) : '-';
   /* from the first letter or digit to the last */
-  char *start = name;
+  const char *start = name;
   while (*start && !ref_alnum(*start))
     start++;
   size_t len = strlen(start);
@@ -316,8 +339,12 @@ char *bundle_export_default_ref(const char *image)
     len--;
   if (len > MAX_REF - 7)
     len = MAX_REF - 7;
+  if (len == 0) {
+    start = "image";
+    len = strlen(start);
+  }
   char *ref = NULL;
-  if (asprintf(&ref, "%.*s:latest", (int)len, len ? start : "image") < 0)
+  if (asprintf(&ref, "%.*s:latest", (int)len, start) < 0)
     return NULL;
   return ref;
 }

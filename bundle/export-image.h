@@ -27,6 +27,9 @@ enum bundle_export_format {
 struct bundle_export_options {
   enum bundle_export_format format;
   const char *ref_name; /* the index's org.opencontainers.image.ref.name */
+  /* a signalfd for the stop signals: one that arrives ends the export
+   * (OCI_ERR_INTERRUPTED) and removes what it wrote; -1: none */
+  int stop_fd;
 };
 
 struct bundle_export_result {

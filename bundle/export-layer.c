@@ -300,7 +300,7 @@ static int walk_root(struct walk *w, const sqfs_tree_node_t *root, oci_error **e
   return walk_dir(w, root, "", 0, err);
 }
 
-int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts,
+int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts, int stop_fd,
                         struct bundle_layer_result *ret, oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
@@ -313,7 +313,7 @@ int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts,
     oci_error_set(err, ENOMEM, "exporting");
     goto out;
   }
-  if (bundle_tar_init(&w.tar, fd, err) < 0 ||
+  if (bundle_tar_init(&w.tar, fd, stop_fd, err) < 0 ||
       bundle_sqfs_load_tree(sq, &tree, &w.xattrs, err) < 0 || walk_root(&w, tree, err) < 0 ||
       bundle_tar_finish(&w.tar, ret->digest_hex, &ret->size, err) < 0)
     goto out;

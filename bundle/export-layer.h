@@ -30,8 +30,8 @@ struct bundle_layer_result {
   uint64_t sockets_skipped;
 };
 
-/* Write SQ's tree as a tar to FD. */
-int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts,
+/* Write SQ's tree as a tar to FD; STOP_FD as bundle_tar_init takes it. */
+int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts, int stop_fd,
                         struct bundle_layer_result *ret, oci_error **err);
 
 #endif

@@ -67,9 +67,11 @@ static int open_dir_at(int dirfd, const char *name, int *ret, oci_error **err)
   return *ret < 0 ? oci_error_set(err, errno, "opening '%s'", name) : 0;
 }
 
-int bundle_layout_begin(const char *dest, bool archive, struct bundle_layout *ret, oci_error **err)
+int bundle_layout_begin(const char *dest, bool archive, int stop_fd, struct bundle_layout *ret,
+                        oci_error **err)
 {
   memset(ret, 0, sizeof(*ret));
+  ret->stop_fd = stop_fd;
   ret->tmp_fd = ret->layout_fd = ret->blobs_fd = ret->parent_fd = -1;
   ret->archive = archive;
   size_t len = strlen(dest);
@@ -198,7 +200,7 @@ static int write_archive(struct bundle_layout *l, oci_error **err)
     return oci_error_set(err, errno, "creating the archive in '%s'", l->tmp_path);
   cleanup_free void *buf = malloc(COPY_CHUNK);
   struct bundle_tar t;
-  int r = buf ? bundle_tar_init(&t, fd, err) : oci_error_set(err, ENOMEM, "export");
+  int r = buf ? bundle_tar_init(&t, fd, l->stop_fd, err) : oci_error_set(err, ENOMEM, "export");
   if (r < 0)
     return -1;
   r = archive_file(&t, l->layout_fd, "oci-layout", "oci-layout", buf, err);
@@ -274,5 +276,5 @@ void bundle_layout_clear(struct bundle_layout *l)
   free(l->dest_name);
   free(l->dest);
   memset(l, 0, sizeof(*l));
-  l->tmp_fd = l->layout_fd = l->blobs_fd = l->parent_fd = -1;
+  l->tmp_fd = l->layout_fd = l->blobs_fd = l->parent_fd = l->stop_fd = -1;
 }

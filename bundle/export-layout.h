@@ -29,11 +29,14 @@ struct bundle_layout {
   char **blobs;    /* hex digests written, for the archive */
   size_t n_blobs;
   unsigned seq; /* temporary blob names */
+  int stop_fd;  /* bundle_tar_init's, for the archive */
 };
 
 /* Check DEST (a layout: missing or an empty directory; an archive:
- * missing) and make the temporary directory. */
-int bundle_layout_begin(const char *dest, bool archive, struct bundle_layout *ret, oci_error **err);
+ * missing) and make the temporary directory.  STOP_FD: as bundle_tar_init
+ * takes it. */
+int bundle_layout_begin(const char *dest, bool archive, int stop_fd, struct bundle_layout *ret,
+                        oci_error **err);
 
 /* A new, empty temporary blob file: write it, then bundle_layout_commit. */
 int bundle_layout_blob_open(struct bundle_layout *l, char ret_name[32], int *ret_fd,

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "fs.h"
@@ -36,8 +38,21 @@ enum {
 /* The PAX header's own name; what readers show for it does not matter. */
 #define PAX_NAME "././@PaxHeader"
 
+/* A zero-timeout look at the signalfd, not a wait: the writing goes on
+ * until a signal is there. */
+static int check_stop(const struct bundle_tar *t, oci_error **err)
+{
+  struct signalfd_siginfo si;
+  if (t->stop_fd >= 0 && read(t->stop_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+    return oci_error_set_kind(err, OCI_ERR_INTERRUPTED, 0, "interrupted by SIG%s",
+                              sigabbrev_np((int)si.ssi_signo) ?: "?");
+  return 0;
+}
+
 static int flush(struct bundle_tar *t, oci_error **err)
 {
+  if (check_stop(t, err) < 0)
+    return -1;
   if (t->used == 0)
     return 0;
   if (fs_write_all(t->fd, t->buf, t->used) < 0)
@@ -70,10 +85,11 @@ static int pad(struct bundle_tar *t, uint64_t size, oci_error **err)
   return rest ? put(t, zeros, BUNDLE_TAR_BLOCK - rest, err) : 0;
 }
 
-int bundle_tar_init(struct bundle_tar *t, int fd, oci_error **err)
+int bundle_tar_init(struct bundle_tar *t, int fd, int stop_fd, oci_error **err)
 {
   memset(t, 0, sizeof(*t));
   t->fd = fd;
+  t->stop_fd = stop_fd;
   sha256_init(&t->sha);
   t->buf = malloc(BUNDLE_TAR_BUFFER);
   if (t->buf == NULL)

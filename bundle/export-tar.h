@@ -49,7 +49,8 @@ struct bundle_tar_entry {
 };
 
 struct bundle_tar {
-  int fd; /* not owned */
+  int fd;      /* not owned */
+  int stop_fd; /* a signalfd (not owned): a signal on it stops the writing; -1 none */
   struct sha256 sha;
   uint64_t written;   /* bytes of tar so far */
   uint64_t file_left; /* of the current entry's data */
@@ -58,8 +59,10 @@ struct bundle_tar {
   unsigned char *buf; /* BUNDLE_TAR_BUFFER bytes */
 };
 
-/* Start a tar on FD (written from its current position). */
-int bundle_tar_init(struct bundle_tar *t, int fd, oci_error **err);
+/* Start a tar on FD (written from its current position).  STOP_FD: a
+ * signalfd, checked at each write to FD; a signal it holds ends the tar
+ * with an OCI_ERR_INTERRUPTED error ("interrupted by SIGINT").  -1: none. */
+int bundle_tar_init(struct bundle_tar *t, int fd, int stop_fd, oci_error **err);
 
 /* The header of the next entry; a file's SIZE bytes follow with
  * bundle_tar_data. */

@@ -5,11 +5,15 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
 
 #include "cleanup.h"
 #include "cli.h"
 #include "export-image.h"
+#include "signals.h"
 
 enum { OPT_FORMAT = CLI_OPT_LONG };
 
@@ -54,6 +58,11 @@ static int cmd_export(struct cli_context *ctx, int argc, char **argv, oci_error 
     return cli_usage_error(ctx, err, "--format '%s': not oci or oci-archive", format);
   if (dest[0] == '\0')
     return cli_usage_error(ctx, err, "DEST is empty");
+  if (tag != NULL && bundle_export_check_ref(tag, NULL) < 0)
+    return cli_usage_error(ctx, err,
+                           "--tag '%s' is not an image reference name (letters and digits, joined "
+                           "by one of - . _ : @ + /)",
+                           tag);
   cleanup_free char *default_tag = NULL;
   if (tag == NULL) {
     default_tag = bundle_export_default_ref(image);
@@ -61,9 +70,22 @@ static int cmd_export(struct cli_context *ctx, int argc, char **argv, oci_error 
       return oci_error_set(err, ENOMEM, "export");
     o.ref_name = default_tag;
   }
+  /* ^C (or a TERM) ends the export through its error path, which removes
+   * the temporary directory; the signals are held until then */
+  sigset_t stop, old;
+  sigemptyset(&stop);
+  signals_add_stop(&stop);
+  sigprocmask(SIG_BLOCK, &stop, &old);
+  o.stop_fd = signalfd(-1, &stop, SFD_CLOEXEC | SFD_NONBLOCK);
+  if (o.stop_fd < 0) /* no way to see them: let them act as before */
+    sigprocmask(SIG_SETMASK, &old, NULL);
   struct bundle_export_result res;
-  if (bundle_export(image, dest, &o, &res, err) < 0)
-    return oci_error_prefix(err, "export");
+  int r = bundle_export(image, dest, &o, &res, err);
+  if (o.stop_fd >= 0)
+    close(o.stop_fd);
+  sigprocmask(SIG_SETMASK, &old, NULL);
+  if (r < 0)
+    return oci_error_prefix(err, "export '%s'", image);
   if (res.sockets_skipped > 0)
     fprintf(stderr,
             "oci: export '%s': warning: %" PRIu64 " sockets left out (tar has no form for them)\n",
