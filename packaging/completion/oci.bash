@@ -26,7 +26,13 @@ _oci_option_value()
     case $opt in
     --method) COMPREPLY=($(compgen -W 'auto kernel fuse extract' -- "$cur")) ;;
     --log-format) COMPREPLY=($(compgen -W 'kubernetes json' -- "$cur")) ;;
-    --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")) ;;
+    --format) # export's formats, or list's
+        if [ "${verb:-}" = export ]; then
+            COMPREPLY=($(compgen -W 'oci oci-archive' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W 'table json' -- "$cur"))
+        fi
+        ;;
     --net) COMPREPLY=($(compgen -W 'none host' -- "$cur")) ;;
     --pid | --ipc | --uts) COMPREPLY=($(compgen -W 'private host' -- "$cur")) ;;
     --no-mount) COMPREPLY=($(compgen -W 'sys dev tmp home' -- "$cur")) ;;
@@ -124,7 +130,7 @@ _oci()
     fi
     case $verb in
     inspect) [ "$npos" -eq 0 ] && _oci_sif_files "$cur" ;;
-    mount)
+    mount | export) # IMAGE, then a bundle or DEST (a new name: directories lead to it)
         if [ "$npos" -eq 0 ]; then
             _oci_sif_files "$cur"
         elif [ "$npos" -eq 1 ]; then
