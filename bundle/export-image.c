@@ -178,8 +178,8 @@ static int oci_layers(struct export *x, const struct sif_image *img, json_t **re
         add_layer(x, sq, true, err) < 0)
       return oci_error_prefix(err, "%s", what);
   }
-  if (json_object_set(config, "rootfs",
-                      json_pack("{s:s, s:O}", "type", "layers", "diff_ids", x->diff_ids)) < 0)
+  if (json_object_set_new(config, "rootfs",
+                          json_pack("{s:s, s:O}", "type", "layers", "diff_ids", x->diff_ids)) < 0)
     return oci_error_set(err, ENOMEM, "export");
   fit_history(config, json_array_size(layers));
   json_t *annotations = json_object_get(manifest, "annotations");
