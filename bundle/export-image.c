@@ -11,6 +11,7 @@
 #include <jansson.h>
 
 #include "cleanup.h"
+#include "export-dir.h"
 #include "export-layer.h"
 #include "export-layout.h"
 #include "image-config.h"
@@ -38,15 +39,18 @@ struct export
   struct bundle_export_result *res;
 };
 
-/* SQ as the next layer. */
-static int add_layer(struct export *x, struct bundle_sqfs *sq, bool whiteouts, oci_error **err)
+/* SQ, or else the sandbox directory DIR_FD, as the next layer. */
+static int add_layer(struct export *x, struct bundle_sqfs *sq, int dir_fd, bool whiteouts,
+                     oci_error **err)
 {
   char name[32];
   cleanup_close int fd = -1;
   struct bundle_layer_result lr;
-  if (bundle_layout_blob_open(&x->layout, name, &fd, err) < 0 ||
-      bundle_export_layer(sq, fd, whiteouts, x->stop_fd, &lr, err) < 0 ||
-      bundle_layout_commit(&x->layout, name, lr.digest_hex, err) < 0)
+  if (bundle_layout_blob_open(&x->layout, name, &fd, err) < 0)
+    return -1;
+  int r = sq ? bundle_export_layer(sq, fd, whiteouts, x->stop_fd, &lr, err)
+             : bundle_export_dir_layer(dir_fd, fd, x->stop_fd, &lr, err);
+  if (r < 0 || bundle_layout_commit(&x->layout, name, lr.digest_hex, err) < 0)
     return -1;
   json_t *desc = json_pack("{s:s, s:s+, s:I}", "mediaType", LAYER_TAR_TYPE, "digest",
                            "sha256:", lr.digest_hex, "size", (json_int_t)lr.size);
@@ -83,7 +87,9 @@ static json_t *image_env(json_t *env)
 
 static const char *native_arch(const struct bundle_image_source *src)
 {
-  const char *codes[] = {src->rootfs->arch, src->img->arch, sif_host_arch()};
+  /* a sandbox has neither */
+  const char *codes[] = {src->rootfs ? src->rootfs->arch : NULL, src->img ? src->img->arch : NULL,
+                         sif_host_arch()};
   for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++) {
     const char *name = sif_arch_name(codes[i]);
     if (name != NULL && strcmp(codes[i], "00") != 0)
@@ -93,14 +99,12 @@ static const char *native_arch(const struct bundle_image_source *src)
 }
 
 /* A native SIF's (or squashfs') config: what `oci mount` would run. */
-static int native_config(struct export *x, struct bundle_image_source *src, struct bundle_sqfs *sq,
-                         json_t **ret, oci_error **err)
+static int native_config(struct export *x, struct bundle_image_source *src,
+                         const struct bundle_image_files *files, json_t **ret, oci_error **err)
 {
-  struct bundle_image_files files;
-  bundle_sqfs_files(sq, &files);
   struct bundle_spec spec;
   /* the bundle path only names mount sources, which are not used here */
-  if (bundle_spec_build(src->config, &files, "/", &spec, err) < 0)
+  if (bundle_spec_build(src->config, files, "/", &spec, err) < 0)
     return -1;
   json_t *process = json_object_get(spec.config, "process");
   json_auto_t *cfg = src->config ? json_deep_copy(src->config) : json_object();
@@ -120,12 +124,20 @@ static int native_config(struct export *x, struct bundle_image_source *src, stru
 static int native_layers(struct export *x, struct bundle_image_source *src, json_t **ret_config,
                          oci_error **err)
 {
+  struct bundle_image_files files;
+  if (src->kind == BUNDLE_IMAGE_SANDBOX) {
+    bundle_image_source_dir_files(src, &files);
+    if (add_layer(x, NULL, src->dir_fd, false, err) < 0)
+      return -1;
+    return native_config(x, src, &files, ret_config, err);
+  }
   cleanup_sqfs struct bundle_sqfs *sq = NULL;
   if (bundle_sqfs_open(src->img->fd, src->rootfs->offset, src->rootfs->size, src->what, &sq, err) <
           0 ||
-      add_layer(x, sq, false, err) < 0)
+      add_layer(x, sq, -1, false, err) < 0)
     return -1;
-  return native_config(x, src, sq, ret_config, err);
+  bundle_sqfs_files(sq, &files);
+  return native_config(x, src, &files, ret_config, err);
 }
 
 /* History entries stand for layers unless marked empty; a count that no
@@ -175,7 +187,7 @@ static int oci_layers(struct export *x, const struct sif_image *img, json_t **re
     cleanup_sqfs struct bundle_sqfs *sq = NULL;
     if (d == NULL || sif_blob_verify(img, d, err) < 0 ||
         bundle_sqfs_open(img->fd, d->offset, d->size, what, &sq, err) < 0 ||
-        add_layer(x, sq, true, err) < 0)
+        add_layer(x, sq, -1, true, err) < 0)
       return oci_error_prefix(err, "%s", what);
   }
   if (json_object_set_new(config, "rootfs",
@@ -245,13 +257,7 @@ static int open_image(const char *image, struct sif_image **ret_oci,
   }
   sif_close(img);
   oci_error_free(&probe);
-  if (bundle_image_source_open(image, ret_src, err) < 0)
-    return -1;
-  if (ret_src->kind == BUNDLE_IMAGE_SANDBOX)
-    return oci_error_set(err, 0,
-                         "a sandbox directory is not exported: make a squashfs of it first "
-                         "(mksquashfs DIR rootfs.sqfs)");
-  return 0;
+  return bundle_image_source_open(image, ret_src, err);
 }
 
 int bundle_export(const char *image, const char *dest, const struct bundle_export_options *o,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * `oci export IMAGE DEST`: a SIF (native or OCI-SIF) or a plain squashfs
- * as an OCI image that podman, skopeo and ctr load.  Each squashfs (the
- * native image's system partition, or each layer of an OCI-SIF, digest
- * checked first) becomes one uncompressed tar layer (export-layer.h).  The
+ * `oci export IMAGE DEST`: a SIF (native or OCI-SIF), a plain squashfs or a
+ * sandbox directory as an OCI image that podman, skopeo and ctr load.  Each
+ * squashfs (the native image's system partition, or each layer of an
+ * OCI-SIF, digest checked first) becomes one uncompressed tar layer
+ * (export-layer.h); a sandbox one too (export-dir.h).  The
  * config: an OCI-SIF's own config blob with rootfs.diff_ids naming the new
  * tars; for a native image one built the way `oci mount` decides what it
  * runs (image-to-spec.h): its oci-config.json if it has one, its

@@ -1,16 +1,17 @@
 #!/bin/bash
 # SPDX-License-Identifier: Apache-2.0
-# oci export: a native SIF, a Docker-derived native SIF, a plain squashfs
-# and OCI-SIFs (one layer; two layers where the second deletes a file and
-# makes a directory opaque) written as an OCI layout and as an
-# oci-archive, checked blob by blob (tests/lib/check-oci-layout.py), loaded
-# into podman (its own store under T) and run there: podman prints what
-# `oci run` of the same image prints.  Bad images, a tampered layer, a
-# sandbox and a DEST that is in the way get one line and leave nothing.
+# oci export: a native SIF, a Docker-derived native SIF, a plain
+# squashfs, a sandbox directory and OCI-SIFs (one layer; two layers where
+# the second deletes a file and makes a directory opaque) written as an OCI
+# layout and as an oci-archive, checked blob by blob
+# (tests/lib/check-oci-layout.py), loaded into podman (its own store under
+# T) and run there: podman prints what `oci run` of the same image prints.
+# Bad images, a tampered layer and a DEST that is in the way get one line
+# and leave nothing; so does a ^C.
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/lib/fixtures.sh"
 require_root
-require_cmd mksquashfs busybox jq runc losetup python3 podman
+require_cmd mksquashfs unsquashfs busybox jq runc losetup python3 podman
 FX=$(fixtures_dir) || tap_skip_all "fixtures could not be built"
 
 S=h13exp-$$
@@ -117,6 +118,20 @@ IMG=$(load "$A")
 alike "squashfs: cat /etc/group" '^root:x:0:' "$W/rootfs.sqfs" '["/bin/cat","/etc/group"]' \
   "$IMG" cat /etc/group
 
+# ---- a sandbox directory (unpacked as `singularity build --sandbox` leaves it)
+SB=$W/sandbox
+unsquashfs -q -n -d "$SB" "$W/rootfs.sqfs" >/dev/null
+ln "$SB/etc/passwd" "$SB/etc/passwd-link"
+A=$T/sb.tar
+tap_run "export a sandbox directory" "$OCI" export "$SB" "$A"
+sum=$($CHECK "$A")
+tap_is "$(jq -r '.layers[0] | .["etc/passwd"].type, .["etc/passwd-link"].type, .["etc/passwd-link"].link, .["bin/sh"].link' <<<"$sum" | tr '\n' ' ')" \
+  "file hardlink etc/passwd busybox " "its files, hard links and symlinks"
+tap_is "$(jq -c .config.config.Cmd <<<"$sum")" '["/.singularity.d/actions/run"]' "its runscript is Cmd"
+IMG=$(load "$A")
+alike "sandbox: the runscript" '^runscript: ' "$SB" "" "$IMG"
+rm "$SB/etc/passwd-link"
+
 # ---- OCI-SIF: one layer, then two with a whiteout and an opaque directory
 R1=$W/l1 R2=$W/l2 LONG=$(printf 'd%.0s' $(seq 1 70))
 mkdir -p "$R1/bin" "$R1/opq" "$R2/opq" "$R2/$LONG/$LONG"
@@ -181,7 +196,6 @@ off=$((4096 + 5 * 585 + $(stat -c %s "$W/l1.sqfs") / 2))
 printf 'X' | dd of="$W/tampered.sif" bs=1 seek="$off" conv=notrunc status=none
 refused "a tampered layer" "'$W/tampered.sif': OCI layer 1: .*does not match its digest" "$T/x3.tar" "$W/tampered.sif"
 tap_ok "$([ ! -e "$T/x3.tar" ]; echo $?)" "...and no archive"
-refused "a sandbox directory" "'$R1': a sandbox directory is not exported" "$T/x4" "$R1"
 mkdir "$T/full" && echo keep >"$T/full/mine"
 refused "a non-empty DEST directory" "'$W/one.sif': '$T/full' is not empty" "$T/full" "$W/one.sif"
 tap_is "$(ls -A "$T/full")" "mine" "...which keeps what it held"
