@@ -15,6 +15,7 @@
 #include <sqfs/inode.h>
 
 #include "squashfs-internal.h"
+#include "squashfs-tree.h"
 
 /* Read and write this much at a time. */
 #define CHUNK (1u << 20)
@@ -113,22 +114,10 @@ static int reader_open(struct bundle_sqfs *sq, struct reader *r, oci_error **err
   return 0;
 }
 
-const char *bundle_xpool_node_path(const sqfs_tree_node_t *n, char *buf, size_t len)
-{
-  char *p = NULL;
-  if (sqfs_tree_node_get_path(n, &p) != 0 || p == NULL) {
-    snprintf(buf, len, "?");
-  } else {
-    snprintf(buf, len, "%s", p);
-    sqfs_free(p);
-  }
-  return buf;
-}
-
 int bundle_xpool_fail(const sqfs_tree_node_t *n, int errnum, const char *what, oci_error **err)
 {
   char path[512];
-  bundle_xpool_node_path(n, path, sizeof(path));
+  bundle_sqfs_node_path(n, path, sizeof(path));
   if (errnum == ENOSPC || errnum == EDQUOT)
     return oci_error_set(err, errnum, "extracting '%s'", path);
   return oci_error_set(err, errnum, "extracting '%s': %s", path, what);

@@ -62,9 +62,6 @@ void bundle_xpool_progress(struct bundle_xpool *p);
  * worker error. */
 int bundle_xpool_finish(struct bundle_xpool *p, bool abort, oci_error **err);
 
-/* N's path in the image, for messages ("?" when out of memory). */
-const char *bundle_xpool_node_path(const sqfs_tree_node_t *n, char *buf, size_t len);
-
 /* "extracting '/path': WHAT: strerror" (disk full: without WHAT). */
 int bundle_xpool_fail(const sqfs_tree_node_t *n, int errnum, const char *what, oci_error **err);
 

@@ -11,9 +11,7 @@
 #include <unistd.h>
 
 #include <sqfs/error.h>
-#include <sqfs/id_table.h>
 #include <sqfs/inode.h>
-#include <sqfs/xattr.h>
 #include <sqfs/xattr_reader.h>
 
 #include "cleanup.h"
@@ -21,6 +19,7 @@
 #include "squashfs-extract-pool.h"
 #include "squashfs-internal.h"
 #include "squashfs-layers.h"
+#include "squashfs-tree.h"
 
 /* Directories nested deeper than this are refused (each level holds an fd). */
 #define MAX_DEPTH 512
@@ -48,30 +47,6 @@ struct extract {
   bool layered;
 };
 
-/* An entry's xattrs, read by the walk (the xattr reader is not
- * thread-safe) and set by whoever finishes the file. */
-struct xattr_kv {
-  char *name;
-  void *value;
-  size_t size;
-};
-struct xattr_list {
-  size_t n;
-  struct xattr_kv kv[];
-};
-
-static void xattr_list_free(void *p)
-{
-  struct xattr_list *l = p;
-  if (l == NULL)
-    return;
-  for (size_t i = 0; i < l->n; i++) {
-    free(l->kv[i].name);
-    free(l->kv[i].value);
-  }
-  free(l);
-}
-
 static int fail(const sqfs_tree_node_t *n, int errnum, const char *what, oci_error **err)
 {
   return bundle_xpool_fail(n, errnum, what, err);
@@ -98,7 +73,7 @@ static int set_owner(const sqfs_tree_node_t *n, int dirfd, const char *name, int
                          "'%s' in the image is owned by %u:%u, which the user namespace does not "
                          "map (give the user a subordinate range in /etc/subuid and /etc/subgid "
                          "that covers it)",
-                         bundle_xpool_node_path(n, path, sizeof(path)), n->uid, n->gid);
+                         bundle_sqfs_node_path(n, path, sizeof(path)), n->uid, n->gid);
   }
   return fail(n, errno, "chown", err);
 }
@@ -113,57 +88,17 @@ static int set_mode_times(const sqfs_tree_node_t *n, int fd, oci_error **err)
   return 0;
 }
 
-/* N's xattrs into *RET (NULL when it has none). */
-static int read_xattrs(struct extract *x, const sqfs_tree_node_t *n, struct xattr_list **ret,
-                       oci_error **err)
+/* N's xattrs, read by the walk (the xattr reader is not thread-safe) and
+ * set by whoever finishes the file. */
+static int read_xattrs(struct extract *x, const sqfs_tree_node_t *n,
+                       struct bundle_sqfs_xattrs **ret, oci_error **err)
 {
-  *ret = NULL;
-  uint32_t idx = 0xFFFFFFFF;
-  if (x->xattrs == NULL || sqfs_inode_get_xattr_index(n->inode, &idx) != 0 || idx == 0xFFFFFFFF)
-    return 0;
-  sqfs_xattr_id_t desc;
-  int r = sqfs_xattr_reader_get_desc(x->xattrs, idx, &desc);
-  if (r == 0)
-    r = sqfs_xattr_reader_seek_kv(x->xattrs, &desc);
-  if (r != 0)
-    return fail(n, 0, bundle_sqfs_strerror(r), err);
-  if (desc.count > 4096)
-    return fail(n, 0, "too many xattrs", err);
-  struct xattr_list *l = calloc(1, sizeof(*l) + desc.count * sizeof(l->kv[0]));
-  if (l == NULL)
-    return oci_error_set(err, ENOMEM, "extracting");
-  for (uint32_t i = 0; i < desc.count; i++) {
-    sqfs_xattr_entry_t *key = NULL;
-    sqfs_xattr_value_t *val = NULL;
-    r = sqfs_xattr_reader_read_key(x->xattrs, &key);
-    if (r == 0)
-      r = sqfs_xattr_reader_read_value(x->xattrs, key, &val);
-    if (r == 0) {
-      struct xattr_kv *kv = &l->kv[l->n++];
-      /* the decoded key is the prefix ("user.") and the on-disk suffix of
-       * key->size bytes, NUL-terminated: size alone would cut it short */
-      kv->name = strndup((const char *)key->key, (size_t)key->size + sizeof("security.") - 1);
-      kv->value = malloc(val->size ? val->size : 1);
-      kv->size = val->size;
-      if (kv->name == NULL || kv->value == NULL)
-        r = SQFS_ERROR_ALLOC;
-      else
-        memcpy(kv->value, val->value, val->size);
-    }
-    sqfs_free(key);
-    sqfs_free(val);
-    if (r != 0) {
-      xattr_list_free(l);
-      return fail(n, 0, bundle_sqfs_strerror(r), err);
-    }
-  }
-  *ret = l;
-  return 0;
+  return bundle_sqfs_read_xattrs(x->xattrs, n, "extracting", ret, err);
 }
 
 /* trusted.* and some security.* need more than a user namespace gives:
  * skipped and counted, the file itself is fine */
-static void apply_xattrs(struct extract *x, const struct xattr_list *l, int fd)
+static void apply_xattrs(struct extract *x, const struct bundle_sqfs_xattrs *l, int fd)
 {
   for (size_t i = 0; l != NULL && i < l->n; i++) {
     /* overlayfs's own markers (opaque, ...) are applied, never copied:
@@ -175,7 +110,7 @@ static void apply_xattrs(struct extract *x, const struct xattr_list *l, int fd)
   }
 }
 
-static bool xattrs_opaque(const struct xattr_list *l)
+static bool xattrs_opaque(const struct bundle_sqfs_xattrs *l)
 {
   for (size_t i = 0; l != NULL && i < l->n; i++)
     if (strcmp(l->kv[i].name, BUNDLE_OPAQUE_XATTR) == 0)
@@ -186,7 +121,7 @@ static bool xattrs_opaque(const struct xattr_list *l)
 /* xattrs (after the data and the owner: either clears security.capability),
  * then the mode (after chown, which clears setuid bits) and times. */
 static int finish_with(struct extract *x, const sqfs_tree_node_t *n, int fd,
-                       const struct xattr_list *l, oci_error **err)
+                       const struct bundle_sqfs_xattrs *l, oci_error **err)
 {
   apply_xattrs(x, l, fd);
   if (set_mode_times(n, fd, err) < 0)
@@ -203,11 +138,11 @@ static int file_written(void *ctx, const sqfs_tree_node_t *n, int fd, void *meta
 
 static int finish(struct extract *x, const sqfs_tree_node_t *n, int fd, oci_error **err)
 {
-  struct xattr_list *l = NULL;
+  struct bundle_sqfs_xattrs *l = NULL;
   if (read_xattrs(x, n, &l, err) < 0)
     return -1;
   int r = finish_with(x, n, fd, l, err);
-  xattr_list_free(l);
+  bundle_sqfs_xattrs_free(l);
   return r;
 }
 
@@ -268,7 +203,7 @@ static int write_file(struct extract *x, const sqfs_tree_node_t *n, int dirfd, c
   sqfs_inode_get_file_size(n->inode, &size);
   if (size == 0)
     return finish(x, n, fd, err);
-  struct xattr_list *l = NULL;
+  struct bundle_sqfs_xattrs *l = NULL;
   if (read_xattrs(x, n, &l, err) < 0)
     return -1;
   return bundle_xpool_submit(x->pool, n, size, steal_fd(&fd), l, err);
@@ -278,15 +213,9 @@ static int write_symlink(struct extract *x, const sqfs_tree_node_t *n, int dirfd
                          oci_error **err)
 {
   const sqfs_inode_generic_t *i = n->inode;
-  uint32_t len = i->base.type == SQFS_INODE_EXT_SLINK ? i->data.slink_ext.target_size
-                                                      : i->data.slink.target_size;
-  if (len > i->payload_bytes_used || len > 4096)
-    return fail(n, 0, "symlink target is corrupt", err);
-  char target[4097];
-  memcpy(target, i->extra, len);
-  target[len] = '\0';
-  if (strlen(target) != len)
-    return fail(n, 0, "symlink target holds a NUL byte", err);
+  char target[BUNDLE_SQFS_MAX_LINK + 1];
+  if (bundle_sqfs_link_target(n, "extracting", target, err) < 0)
+    return -1;
   if (symlinkat(target, dirfd, name) < 0)
     return fail(n, errno, "symlink", err);
   if (set_owner(n, dirfd, name, -1, err) < 0)
@@ -439,11 +368,11 @@ static int extract_dir(struct extract *x, const sqfs_tree_node_t *dir, int fd, i
     bool opaque = false;
     for (const sqfs_tree_node_t *c = dir->children; c && !opaque; c = c->next)
       opaque = strcmp((const char *)c->name, BUNDLE_WH_OPAQUE) == 0;
-    struct xattr_list *l = NULL;
+    struct bundle_sqfs_xattrs *l = NULL;
     if (!opaque && read_xattrs(x, dir, &l, err) < 0)
       return -1;
     opaque = opaque || xattrs_opaque(l);
-    xattr_list_free(l);
+    bundle_sqfs_xattrs_free(l);
     if (opaque && clear_dir(dir, fd, err) < 0)
       return -1;
   }
@@ -474,30 +403,6 @@ static uint64_t total_bytes(const sqfs_tree_node_t *n)
   return sum;
 }
 
-static int load_tree(struct extract *x, sqfs_tree_node_t **ret, oci_error **err)
-{
-  struct bundle_sqfs *sq = x->sq;
-  sqfs_id_table_t *ids = sqfs_id_table_create(0);
-  if (ids == NULL)
-    return oci_error_set(err, ENOMEM, "extracting");
-  int r = sqfs_id_table_read(ids, &sq->file->base, &sq->super, sq->cmp);
-  if (r == 0)
-    r = sqfs_dir_reader_get_full_hierarchy(sq->dir, ids, NULL, 0, ret);
-  sqfs_destroy(ids);
-  if (r != 0)
-    return oci_error_set(err, 0, "reading the squashfs tree: %s", bundle_sqfs_strerror(r));
-  if (!(sq->super.flags & SQFS_FLAG_NO_XATTRS) &&
-      sq->super.xattr_id_table_start != 0xFFFFFFFFFFFFFFFFull) {
-    x->xattrs = sqfs_xattr_reader_create(0);
-    if (x->xattrs == NULL ||
-        sqfs_xattr_reader_load(x->xattrs, &sq->super, &sq->file->base, sq->cmp) != 0) {
-      sqfs_destroy(x->xattrs);
-      x->xattrs = NULL; /* xattrs are "where allowed": an unreadable table drops them */
-    }
-  }
-  return 0;
-}
-
 /* One layer into the tree at ROOTFD; UPPER: over the layers before it. */
 static int extract_one(struct bundle_sqfs *sq, int rootfd, bool upper, bool layered,
                        struct bundle_extract_stats *stats, bundle_progress_fn progress,
@@ -507,7 +412,7 @@ static int extract_one(struct bundle_sqfs *sq, int rootfd, bool upper, bool laye
       .sq = sq, .stats = stats, .rootfd = rootfd, .upper = upper, .layered = layered};
   sqfs_tree_node_t *tree = NULL;
   int r = -1;
-  if (load_tree(&x, &tree, err) < 0)
+  if (bundle_sqfs_load_tree(sq, &tree, &x.xattrs, err) < 0)
     goto out;
   stats->bytes_total += total_bytes(tree);
   struct bundle_xpool_config cfg = {
@@ -516,7 +421,7 @@ static int extract_one(struct bundle_sqfs *sq, int rootfd, bool upper, bool laye
       .progress = progress,
       .progress_data = progress_data,
       .done = file_written,
-      .free_meta = xattr_list_free,
+      .free_meta = bundle_sqfs_xattrs_free,
       .ctx = &x,
   };
   if (bundle_xpool_start(sq, &cfg, &x.pool, err) < 0)

@@ -106,6 +106,7 @@ int cli_print_json(json_t *j, oci_error **err);
   X(inspect)                                                                                       \
   X(mount)                                                                                         \
   X(umount)                                                                                        \
+  X(export)                                                                                        \
   X(create)                                                                                        \
   X(start)                                                                                         \
   X(state)                                                                                         \

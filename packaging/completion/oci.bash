@@ -27,7 +27,13 @@ _oci_option_value()
     --method) COMPREPLY=($(compgen -W 'auto kernel fuse extract' -- "$cur")) ;;
     --platform) COMPREPLY=($(compgen -W 'linux/amd64 linux/arm64 linux/arm/v7 linux/ppc64le linux/s390x linux/riscv64' -- "$cur")) ;;
     --log-format) COMPREPLY=($(compgen -W 'kubernetes json' -- "$cur")) ;;
-    --format) COMPREPLY=($(compgen -W 'table json' -- "$cur")) ;;
+    --format) # export's formats, or list's
+        if [ "${verb:-}" = export ]; then
+            COMPREPLY=($(compgen -W 'oci oci-archive' -- "$cur"))
+        else
+            COMPREPLY=($(compgen -W 'table json' -- "$cur"))
+        fi
+        ;;
     --net) COMPREPLY=($(compgen -W 'none host' -- "$cur")) ;;
     --pid | --ipc | --uts) COMPREPLY=($(compgen -W 'private host' -- "$cur")) ;;
     --no-mount) COMPREPLY=($(compgen -W 'sys dev tmp home' -- "$cur")) ;;
@@ -125,7 +131,7 @@ _oci()
     fi
     case $verb in
     inspect) [ "$npos" -eq 0 ] && _oci_sif_files "$cur" ;;
-    mount)
+    mount | export) # IMAGE, then a bundle or DEST (a new name: directories lead to it)
         if [ "$npos" -eq 0 ]; then
             _oci_sif_files "$cur"
         elif [ "$npos" -eq 1 ]; then

@@ -10,7 +10,7 @@ function __oci_verb_options -a oci verb
         sed -E '/^- ?$/d; /^- /d; s/ +$//'
 end
 
-function __oci_option_value -a opt cur oci root
+function __oci_option_value -a opt cur oci root verb
     switch $opt
         case --method
             printf '%s\n' auto kernel fuse extract
@@ -19,7 +19,12 @@ function __oci_option_value -a opt cur oci root
         case --log-format
             printf '%s\n' kubernetes json
         case --format
-            printf '%s\n' table json
+            # export's formats, or list's
+            if test "$verb" = export
+                printf '%s\n' oci oci-archive
+            else
+                printf '%s\n' table json
+            end
         case --net
             printf '%s\n' none host
         case --pid --ipc --uts
@@ -89,7 +94,7 @@ function __oci_complete
         end
     end
     if test "$prev" != "$verb"; and contains -- $prev $valued
-        __oci_option_value $prev $cur $oci $root
+        __oci_option_value $prev $cur $oci $root $verb
         return
     end
     # which positional this is: options and their values skipped; exec's
@@ -114,7 +119,7 @@ function __oci_complete
     switch $verb
         case inspect
             test $npos -eq 0; and __oci_sif_files $cur
-        case mount
+        case mount export # IMAGE, then a bundle or DEST (a new name: directories lead to it)
             if test $npos -eq 0
                 __oci_sif_files $cur
             else if test $npos -eq 1

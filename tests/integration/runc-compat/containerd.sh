@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: Apache-2.0
 # containerd's runc shim driving oci-runc (`ctr run --runc-binary`) gives what
 # it gives with runc: output, exit status, -t, a detached task with exec,
-# pause and kill.  A private containerd on a temp socket, with its root, state,
-# runc root and fifos in a temp dir; the image is an OCI layout tar made here
-# from busybox-static (no network).
+# pause and kill; a SIF exported with `oci export` imports and runs.  A
+# private containerd on a temp socket, with its root, state, runc root and
+# fifos in a temp dir; the image is an OCI layout tar made here from
+# busybox-static (no network).
 . "$SIFOCI_TESTS/lib/tap.sh"
 . "$SIFOCI_TESTS/integration/runc-compat/common.sh"
 require_root
@@ -30,6 +31,7 @@ cleanup() {
     done
     for id in $(ct containers ls -q 2>/dev/null); do ct containers delete "$id" >/dev/null 2>&1; done
     ct images rm "$IMG" >/dev/null 2>&1
+    [ -z "${SIF_IMG:-}" ] || ct images rm "$SIF_IMG" >/dev/null 2>&1
     kill "$daemon" 2>/dev/null
     wait "$daemon" 2>/dev/null
   fi
@@ -170,6 +172,17 @@ for w in o r; do
 done >"$T/k" 2>&1
 tap_is "$(paste -sd' ' "$T/k")" "137 137" "tasks kill -s KILL, delete: exit status 137"
 for w in o r; do c $w containers delete @ID@; done
+
+# a SIF image for containerd: `oci export` to an oci-archive, ctr imports it
+. "$SIFOCI_TESTS/lib/fixtures.sh"
+SIF_IMG=docker.io/library/sifoci-sif:$S
+if FX=$(fixtures_dir) && "$OCI" export -t "$SIF_IMG" "$FX/busybox.sif" "$T/sif.tar"; then
+  tap_run "ctr images import what oci export made of busybox.sif" ct images import "$T/sif.tar"
+  both "the exported SIF runs: its runscript" "runscript: hello from the runscript args:|0" \
+    --rm "$SIF_IMG" @ID@
+else
+  tap_ok 1 "oci export busybox.sif to an oci-archive"
+fi
 tap_is "$(ct containers ls -q | paste -sd' ')" "" "no container left"
 calls=$(head -1 "$T/spy/calls" 2>/dev/null)
 tap_like "$calls" "--root $T/runc-root-o/$NS --log [^ ]*/log.json --log-format json create " "the shim called oci-runc, with runc's global flags"
