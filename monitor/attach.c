@@ -116,6 +116,8 @@ static guint8 *recv_buf(MonAttach *a)
 void mon_attach_trim(MonAttach *a)
 {
   g_clear_pointer(&a->rbuf, g_free);
+  for (guint i = 0; i < a->clients->len; i++)
+    mon_queue_trim(&((MonClient *)g_ptr_array_index(a->clients, i))->q);
 }
 
 /* Frames the client sent that nobody will read: closing a socket with
@@ -558,6 +560,8 @@ static void add_client(MonAttach *a, int fd, gboolean held, const int out_fds[2]
   c->out_fd[1] = out_fds ? out_fds[1] : -1;
   c->out_src_fd = -1;
   mon_queue_init(&c->q, MON_CLIENT_QUEUE_MAX);
+  if (c->out_fd[0] >= 0 || c->out_fd[1] >= 0)
+    mon_queue_set_keep(&c->q, TRUE); /* a pipe's writer: fills and drains all the time */
   g_ptr_array_add(a->clients, c);
   uint8_t buf[16];
   size_t n = proto_encode_hello(buf, a->terminal, a->ev.state(a->user_data));

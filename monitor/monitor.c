@@ -268,11 +268,14 @@ static gboolean write_exit_record(MonMonitor *m, GError **error)
   g_autofree char *line = g_strconcat(s, "\n", NULL);
   free(s);
   g_autoptr(GError) reserved_error = NULL;
-  if (mon_fill_reserved_at(m->state_dfd, EXIT_RESERVE, "exit.json", line, strlen(line),
+  /* run mode: the dir goes once the client has the status, nothing to
+   * keep over a crash (and an fsync on a disk-backed /run costs ms) */
+  gboolean durable = !m->o.run_mode;
+  if (mon_fill_reserved_at(m->state_dfd, EXIT_RESERVE, "exit.json", line, strlen(line), durable,
                            &reserved_error))
     return TRUE;
   /* the reserved file is gone or unusable: the ordinary way, which needs room */
-  if (mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error))
+  if (mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, durable, error))
     return TRUE;
   g_prefix_error(error, "exit record (%s; then): ", reserved_error->message);
   return FALSE;
@@ -375,6 +378,15 @@ static void on_container_exit(const MonExit *exit, gpointer user)
   mon_stdio_drain(m->stdio);
 }
 
+/* Run mode with the log in the state dir: it goes with the dir, its fsync
+ * would be time lost on the client's path. */
+static gboolean log_goes_with_dir(const MonMonitor *m)
+{
+  size_t n = strlen(m->o.state_dir);
+  return m->o.run_mode && strncmp(m->o.log_path, m->o.state_dir, n) == 0 &&
+         m->o.log_path[n] == '/' && strchr(m->o.log_path + n + 1, '/') == NULL;
+}
+
 /* All output read: the log is complete, then exit.json, then EXIT. */
 static void on_drained(gpointer user)
 {
@@ -384,7 +396,7 @@ static void on_drained(gpointer user)
   mon_attach_resume_readers(m->attach); /* paused on a full stdin queue: now they read (and drop) */
   clock_gettime(CLOCK_REALTIME, &now);
   mon_log_finish(m->log, &now);
-  if (!mon_log_sync(m->log))
+  if (!log_goes_with_dir(m) && !mon_log_sync(m->log))
     mon_note(m->notes, "fsync log '%s': %s", m->o.log_path, g_strerror(errno));
   if (!try_exit_record(m) && !m->o.run_mode)
     m->exit_retry = g_timeout_add_seconds(EXIT_RETRY_S, on_exit_retry, m);
@@ -603,7 +615,9 @@ static gboolean direct_fds_ready(MonMonitor *m, GError **error)
       if (fl < 0 || !(fl & O_NONBLOCK))
         return mon_set_error(error, "--attach-std%s-fd: a pipe opened without O_NONBLOCK",
                              i ? "err" : "out");
-      if (fcntl(fd, F_GETPIPE_SZ) < (int)MON_READ_BUF_SIZE)
+      /* as big as the container's own pipes, else one read of output */
+      if (fcntl(fd, F_GETPIPE_SZ) < MON_PIPE_SIZE && fcntl(fd, F_SETPIPE_SZ, MON_PIPE_SIZE) < 0 &&
+          fcntl(fd, F_GETPIPE_SZ) < (int)MON_READ_BUF_SIZE)
         (void)fcntl(fd, F_SETPIPE_SZ, (int)MON_READ_BUF_SIZE);
     } else if (!S_ISREG(st.st_mode)) {
       return mon_set_error(error, "--attach-std%s-fd: a pipe or a regular file only",
