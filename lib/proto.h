@@ -3,7 +3,11 @@
  * Wire protocol between `oci` and `oci-monitor`.  Plain C (no glib), shared
  * by both programs and fuzzed (tests/fuzz).
  *
- * Attach socket: AF_UNIX SOCK_SEQPACKET at STATE_DIR/attach (mode 0600).
+ * Attach socket: AF_UNIX SOCK_SEQPACKET at STATE_DIR/attach (mode 0600),
+ * or a socket pair the foreground `oci run` hands the monitor at start
+ * (--attach-fd, held from the start; with --attach-stdout-fd /
+ * --attach-stderr-fd that stream is written to the client's own fd and
+ * comes in no STDOUT / STDERR frames: monitor/README.md).
  * Every record is one frame: [1 byte type][payload].  A record is at most
  * PROTO_MAX_FRAME bytes.
  *

@@ -104,16 +104,34 @@ int rt_argv_update(const struct rt_call *c, const char *resources, struct argv_b
   return finish(b, err);
 }
 
-int rt_argv_create(const struct rt_call *c, const char *bundle, const char *pid_file,
-                   const char *console_socket, struct argv_builder *b, oci_error **err)
+/* create and run take the same arguments; run's --detach makes it return
+ * once the container's process runs, leaving the container to whoever
+ * reaps it (the monitor, a subreaper), as create + start would. */
+static int argv_create_or_run(const struct rt_call *c, bool run, const char *bundle,
+                              const char *pid_file, const char *console_socket,
+                              struct argv_builder *b, oci_error **err)
 {
   add_globals(c, b);
-  argv_add(b, "create");
+  argv_add(b, run ? "run" : "create");
+  if (run)
+    argv_add(b, "--detach");
   argv_add_opt(b, "--bundle", bundle);
   argv_add_opt(b, "--pid-file", pid_file);
   argv_add_opt(b, "--console-socket", console_socket);
   argv_add(b, c->id);
   return finish(b, err);
+}
+
+int rt_argv_create(const struct rt_call *c, const char *bundle, const char *pid_file,
+                   const char *console_socket, struct argv_builder *b, oci_error **err)
+{
+  return argv_create_or_run(c, false, bundle, pid_file, console_socket, b, err);
+}
+
+int rt_argv_run(const struct rt_call *c, const char *bundle, const char *pid_file,
+                const char *console_socket, struct argv_builder *b, oci_error **err)
+{
+  return argv_create_or_run(c, true, bundle, pid_file, console_socket, b, err);
 }
 
 static int parse_rt_offset(const char *s, int base, int *ret)

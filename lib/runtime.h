@@ -84,6 +84,11 @@ int rt_argv_update(const struct rt_call *c, const char *resources, struct argv_b
  * NULL for a container without a terminal. */
 int rt_argv_create(const struct rt_call *c, const char *bundle, const char *pid_file,
                    const char *console_socket, struct argv_builder *b, oci_error **err);
+/* `run --detach --bundle B --pid-file P [--console-socket S] ID`: create and
+ * start in one runtime process (`oci run`); it returns once the container's
+ * process runs, and the container stays until `delete`. */
+int rt_argv_run(const struct rt_call *c, const char *bundle, const char *pid_file,
+                const char *console_socket, struct argv_builder *b, oci_error **err);
 
 /* "TERM", "SIGTERM", "term", "15", "RTMIN+2", "SIGRTMAX-1" -> number.
  * Returns 0 or a usage-style error. */

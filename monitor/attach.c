@@ -57,6 +57,13 @@ struct MonClient {
   gboolean peer_gone;
   gboolean held;        /* HOLD: output waits for it however long (never dropped) */
   gint64 waiting_since; /* its queue's front has waited since (monotonic µs) */
+  /* The client's own stdout and stderr (the foreground `oci run`), written
+   * directly instead of STDOUT / STDERR frames; -1: frames.  A stream
+   * whose fd failed (its reader gone) is dropped, as the client would. */
+  int out_fd[2];
+  gboolean out_gone[2];
+  GSource *out_src; /* G_IO_OUT on the fd the queue's front waits for */
+  int out_src_fd;
 };
 
 static gboolean on_client(gpointer data, GIOCondition cond);
@@ -65,7 +72,10 @@ static void output_maybe_resume(MonAttach *a);
 static void client_free(MonClient *c)
 {
   mon_watch_destroy(&c->src);
+  mon_watch_destroy(&c->out_src);
   mon_close(&c->fd);
+  mon_close(&c->out_fd[0]);
+  mon_close(&c->out_fd[1]);
   mon_queue_clear(&c->q);
   g_free(c);
 }
@@ -106,6 +116,8 @@ static guint8 *recv_buf(MonAttach *a)
 void mon_attach_trim(MonAttach *a)
 {
   g_clear_pointer(&a->rbuf, g_free);
+  for (guint i = 0; i < a->clients->len; i++)
+    mon_queue_trim(&((MonClient *)g_ptr_array_index(a->clients, i))->q);
 }
 
 /* Frames the client sent that nobody will read: closing a socket with
@@ -217,10 +229,50 @@ static void output_maybe_resume(MonAttach *a)
 
 /* ---- sending ---- */
 
+/* Output of TYPE goes to this fd of the client's, or -1: in frames. */
+static int direct_fd(const MonClient *c, uint8_t type)
+{
+  if (type == PROTO_STDOUT)
+    return c->out_fd[0];
+  if (type == PROTO_STDERR)
+    return c->out_fd[1];
+  return -1;
+}
+
+static int direct_index(uint8_t type)
+{
+  return type == PROTO_STDOUT ? 0 : 1;
+}
+
+/* The fd the queue's front waits for: one of the client's own, or -1 for
+ * the socket (or nothing queued). */
+static int front_direct_fd(const MonClient *c)
+{
+  uint8_t type;
+  const uint8_t *data;
+  size_t len;
+  if (!mon_queue_peek(&c->q, &type, &data, &len))
+    return -1;
+  return direct_fd(c, type);
+}
+
+static gboolean on_client_out(gpointer data, GIOCondition cond);
+
 static void client_update(MonClient *c)
 {
   GIOCondition cond = c->paused ? 0 : G_IO_IN;
-  if (!mon_queue_is_empty(&c->q))
+  int out = front_direct_fd(c);
+  /* the direct fd's watch lives only while needed: a pipe whose reader
+   * went away polls as an error all the time */
+  if (out != c->out_src_fd)
+    mon_watch_destroy(&c->out_src);
+  if (out >= 0 && c->out_src == NULL) {
+    c->out_src = mon_watch_new(out, G_IO_OUT, on_client_out, c);
+    c->out_src_fd = out;
+  } else if (out < 0) {
+    c->out_src_fd = -1;
+  }
+  if (!mon_queue_is_empty(&c->q) && out < 0)
     cond |= G_IO_OUT;
   if (c->src == NULL && !(c->paused && c->peer_gone))
     c->src = mon_watch_new(c->fd, cond, on_client, c);
@@ -228,14 +280,51 @@ static void client_update(MonClient *c)
     mon_watch_set(c->src, cond);
 }
 
-/* Sends queued frames until the socket is full.  FALSE: C was freed. */
+/* Writes output to the client's own fd without blocking: what was
+ * written, 0 when the fd is full, or the length when the stream is gone
+ * (its reader went away: the rest of it is dropped, the log has it). */
+static size_t direct_write(MonClient *c, uint8_t type, const uint8_t *data, size_t len)
+{
+  int i = direct_index(type);
+  if (c->out_gone[i])
+    return len;
+  ssize_t n;
+  do
+    n = write(c->out_fd[i], data, len);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    return (size_t)n;
+  if (errno == EAGAIN)
+    return 0;
+  if (errno != EPIPE)
+    mon_note(c->a->notes, "attach client's %s: %s; no more output there",
+             i == 0 ? "stdout" : "stderr", g_strerror(errno));
+  c->out_gone[i] = TRUE;
+  return len;
+}
+
+/* Sends queued frames (and writes queued output to the client's own fds)
+ * until the socket or fd is full.  FALSE: C was freed. */
 static gboolean client_flush(MonClient *c)
 {
   MonAttach *a = c->a;
   const uint8_t *frame;
   size_t len;
   size_t before = mon_queue_bytes(&c->q);
-  while (mon_queue_peek_frame(&c->q, &frame, &len)) {
+  for (;;) {
+    uint8_t type;
+    const uint8_t *data;
+    if (!mon_queue_peek(&c->q, &type, &data, &len))
+      break;
+    if (direct_fd(c, type) >= 0) {
+      size_t n = direct_write(c, type, data, len);
+      if (n == 0)
+        break;
+      mon_queue_consume(&c->q, n);
+      continue;
+    }
+    if (!mon_queue_peek_frame(&c->q, &frame, &len))
+      break; /* cannot happen: socket frames are never consumed in part */
     ssize_t n = send(c->fd, frame, len, MSG_DONTWAIT | MSG_NOSIGNAL);
     if (n < 0 && errno == EINTR)
       continue;
@@ -255,6 +344,25 @@ static gboolean client_flush(MonClient *c)
     c->waiting_since = g_get_monotonic_time();
     if (a->paused && mon_queue_bytes(&c->q) < MON_CLIENT_QUEUE_LOW)
       output_maybe_resume(a);
+  }
+  return TRUE;
+}
+
+/* Output for the client's own fd: written now if nothing waits before it,
+ * the rest queued as one record. */
+static gboolean client_send_direct(MonClient *c, uint8_t type, const guint8 *data, size_t len)
+{
+  if (mon_queue_is_empty(&c->q)) {
+    size_t n = direct_write(c, type, data, len);
+    data += n;
+    len -= n;
+    if (len == 0)
+      return TRUE;
+    c->waiting_since = g_get_monotonic_time();
+  }
+  if (!mon_queue_push(&c->q, type, data, len)) {
+    client_drop(c, "its output queue is full"); /* cannot happen, as below */
+    return FALSE;
   }
   return TRUE;
 }
@@ -297,8 +405,12 @@ void mon_attach_broadcast(MonAttach *a, enum proto_frame_type type, const guint8
     if (c->peer_gone || c->done)
       continue;
     gboolean alive = TRUE;
-    for (size_t off = 0; alive && off < len; off += PROTO_MAX_PAYLOAD)
-      alive = client_send(c, (uint8_t)type, data + off, MIN(len - off, (size_t)PROTO_MAX_PAYLOAD));
+    if (direct_fd(c, (uint8_t)type) >= 0)
+      alive = client_send_direct(c, (uint8_t)type, data, len);
+    else
+      for (size_t off = 0; alive && off < len; off += PROTO_MAX_PAYLOAD)
+        alive =
+            client_send(c, (uint8_t)type, data + off, MIN(len - off, (size_t)PROTO_MAX_PAYLOAD));
     if (!alive)
       continue;
     client_update(c);
@@ -396,6 +508,14 @@ static gboolean client_read(MonClient *c)
   return TRUE;
 }
 
+static gboolean on_client_out(gpointer data, GIOCondition cond)
+{
+  MonClient *c = data;
+  if (client_flush(c))
+    client_update(c);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean on_client(gpointer data, GIOCondition cond)
 {
   MonClient *c = data;
@@ -430,12 +550,18 @@ void mon_attach_resume_readers(MonAttach *a)
 
 /* ---- connections ---- */
 
-void mon_attach_add_client(MonAttach *a, int fd)
+static void add_client(MonAttach *a, int fd, gboolean held, const int out_fds[2])
 {
   MonClient *c = g_new0(MonClient, 1);
   c->a = a;
   c->fd = fd;
+  c->held = held;
+  c->out_fd[0] = out_fds ? out_fds[0] : -1;
+  c->out_fd[1] = out_fds ? out_fds[1] : -1;
+  c->out_src_fd = -1;
   mon_queue_init(&c->q, MON_CLIENT_QUEUE_MAX);
+  if (c->out_fd[0] >= 0 || c->out_fd[1] >= 0)
+    mon_queue_set_keep(&c->q, TRUE); /* a pipe's writer: fills and drains all the time */
   g_ptr_array_add(a->clients, c);
   uint8_t buf[16];
   size_t n = proto_encode_hello(buf, a->terminal, a->ev.state(a->user_data));
@@ -446,6 +572,16 @@ void mon_attach_add_client(MonAttach *a, int fd)
     return;
   }
   client_update(c);
+}
+
+void mon_attach_add_client(MonAttach *a, int fd)
+{
+  add_client(a, fd, FALSE, NULL);
+}
+
+void mon_attach_add_held_client(MonAttach *a, int fd, const int out_fds[2])
+{
+  add_client(a, fd, TRUE, out_fds);
 }
 
 static gboolean on_accept(gpointer data, GIOCondition cond)

@@ -62,6 +62,13 @@ gboolean mon_attach_listen(MonAttach *attach, int dirfd, const char *shown_dir, 
 /* A connected client (what the listener does on accept; tests hand in a
  * socketpair).  Takes FD. */
 void mon_attach_add_client(MonAttach *attach, int fd);
+/* The same, held from the start (as if it had sent HOLD): the foreground
+ * `oci run`'s connection, made before the container exists.  OUT_FDS
+ * (taken; -1 or NULL for none): the client's own stdout and stderr,
+ * nonblocking, that its output is written to instead of frames (still
+ * in order with the frames, EXIT last; backpressure and the queue bound
+ * as for frames). */
+void mon_attach_add_held_client(MonAttach *attach, int fd, const int out_fds[2]);
 /* Output (PROTO_STDOUT / PROTO_STDERR), at most MON_ATTACH_BROADCAST_MAX,
  * to every client. */
 void mon_attach_broadcast(MonAttach *attach, enum proto_frame_type type, const guint8 *data,

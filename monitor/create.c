@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* `runtime create` and `runtime delete --force` (create.h). */
+/* `runtime create` (or `run --detach`) and `runtime delete --force`
+ * (create.h). */
 #include "create.h"
 
 #include <errno.h>
@@ -191,8 +192,9 @@ gboolean mon_create_spawn(MonCreate *c, const char *console, const int stdio_fds
   rt_call_init(c, &b, TRUE);
   cleanup_argv struct argv_builder argv = {0};
   oci_error *e = NULL;
-  gboolean built =
-      argv_result(rt_argv_create(&b.call, c->cfg.bundle, pid_file, console, &argv, &e), &e, error);
+  int r = c->cfg.start ? rt_argv_run(&b.call, c->cfg.bundle, pid_file, console, &argv, &e)
+                       : rt_argv_create(&b.call, c->cfg.bundle, pid_file, console, &argv, &e);
+  gboolean built = argv_result(r, &e, error);
   rt_call_clear(&b);
   if (!built)
     return FALSE;
@@ -224,6 +226,12 @@ pid_t mon_create_pid(const MonCreate *c)
   return c->pid;
 }
 
+/* For messages: what the runtime was asked to do. */
+static const char *verb(const MonCreate *c)
+{
+  return c->cfg.start ? "run" : "create";
+}
+
 static char *read_runtime_log(MonCreate *c)
 {
   int fd = openat(c->cfg.state_dfd, "runtime.log", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -252,8 +260,9 @@ static char *error_message(MonCreate *c, int status)
   if (msg)
     return g_strndup(msg, MSG_MAX);
   if (WIFSIGNALED(status))
-    return g_strdup_printf("'%s create' was killed by signal %d", c->cfg.runtime, WTERMSIG(status));
-  return g_strdup_printf("'%s create' failed with exit status %d", c->cfg.runtime,
+    return g_strdup_printf("'%s %s' was killed by signal %d", c->cfg.runtime, verb(c),
+                           WTERMSIG(status));
+  return g_strdup_printf("'%s %s' failed with exit status %d", c->cfg.runtime, verb(c),
                          WIFEXITED(status) ? WEXITSTATUS(status) : -1);
 }
 
@@ -269,7 +278,7 @@ void mon_create_exited(MonCreate *c, int status)
     mon_create_keep_message(c, buf, (size_t)n);
   if (c->timed_out) {
     g_autofree char *msg =
-        g_strdup_printf("'%s create' timed out after %d s", c->cfg.runtime, c->cfg.timeout_s);
+        g_strdup_printf("'%s %s' timed out after %d s", c->cfg.runtime, verb(c), c->cfg.timeout_s);
     c->ev.on_create_failed(msg, c->user_data);
     return;
   }
@@ -294,7 +303,8 @@ void mon_create_abort(MonCreate *c)
 
 void mon_create_note_warnings(MonCreate *c)
 {
-  if (c->msg && c->msg->len > 0)
+  /* after `run`, the stderr kept was the container's as well */
+  if (c->msg && c->msg->len > 0 && !c->cfg.start)
     mon_note(c->notes, "runtime said: %s", c->msg->str);
   if (c->msg) {
     g_string_free(c->msg, TRUE);

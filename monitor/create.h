@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * MonCreate: `runtime create` (asynchronous, with a timeout, its stderr
+ * MonCreate: `runtime create`, or `runtime run --detach` that also starts
+ * the container (asynchronous, with a timeout, its stderr
  * kept for the error message) and `runtime delete --force` (synchronous,
  * for cleanup).  The command lines come from lib/'s runtime adapter; the
  * error message from the runtime's stderr or runtime.log, one line.
@@ -26,6 +27,7 @@ typedef struct {
   const char *id, *bundle, *state_dir;
   int state_dfd;
   int timeout_s;
+  gboolean start; /* `run --detach`: the container starts as it is created */
 } MonCreateConfig;
 
 typedef struct {

@@ -60,7 +60,7 @@ gboolean mon_reserve_file_at(int dfd, const char *name, size_t size, GError **er
 }
 
 gboolean mon_fill_reserved_at(int dfd, const char *reserved, const char *target, const char *data,
-                              size_t len, GError **error)
+                              size_t len, gboolean durable, GError **error)
 {
   int fd = openat(dfd, reserved, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
@@ -77,7 +77,7 @@ gboolean mon_fill_reserved_at(int dfd, const char *reserved, const char *target,
     }
     off += (size_t)n;
   }
-  if (ftruncate(fd, (off_t)len) < 0 || fsync(fd) < 0) {
+  if (ftruncate(fd, (off_t)len) < 0 || (durable && fsync(fd) < 0)) {
     int errsv = errno;
     close(fd);
     return mon_set_error_errno(error, errsv, "write '%s'", reserved);
@@ -85,7 +85,8 @@ gboolean mon_fill_reserved_at(int dfd, const char *reserved, const char *target,
   close(fd);
   if (renameat(dfd, reserved, dfd, target) < 0)
     return mon_set_error_errno(error, errno, "rename '%s' to '%s'", reserved, target);
-  (void)fsync(dfd);
+  if (durable)
+    (void)fsync(dfd);
   return TRUE;
 }
 

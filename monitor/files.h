@@ -22,10 +22,10 @@ gboolean mon_write_file_at(int dfd, const char *name, const char *data, size_t l
  * there is no room now. */
 gboolean mon_reserve_file_at(int dfd, const char *name, size_t size, GError **error);
 /* Writes DATA into the reserved file RESERVED in place (no new blocks for
- * up to its size), cuts it to LEN, fsyncs it and renames it to TARGET
- * (then fsyncs DFD): TARGET appears complete or not at all. */
+ * up to its size), cuts it to LEN, fsyncs it (when DURABLE) and renames it
+ * to TARGET (then fsyncs DFD): TARGET appears complete or not at all. */
 gboolean mon_fill_reserved_at(int dfd, const char *reserved, const char *target, const char *data,
-                              size_t len, GError **error);
+                              size_t len, gboolean durable, GError **error);
 /* fs_rm_rf_at(): rm -rf NAME under DFD, no symlinks followed, no mount
  * crossed. */
 gboolean mon_rm_rf_at(int dfd, const char *name, GError **error);

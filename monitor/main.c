@@ -18,25 +18,56 @@
 #include "options.h"
 #include "report.h"
 
-/* README "Invocation": a session of our own, subreaper, stdio to
- * /dev/null, only the report fd kept (as *REPORT_FD >= 3). */
-static gboolean detach(int *report_fd, GError **error)
+/* FD, inherited, kept: moved above stdio, close-on-exec. */
+static gboolean keep_fd(int *fd, const char *what, GError **error)
 {
-  int fl = fcntl(*report_fd, F_GETFD);
+  int fl = fcntl(*fd, F_GETFD);
   if (fl < 0)
-    return mon_set_error(error, "--report-fd %d is not open", *report_fd);
-  if (*report_fd < 3) {
-    int fd = fcntl(*report_fd, F_DUPFD_CLOEXEC, 3);
-    if (fd < 0)
-      return mon_set_error_errno(error, errno, "dup report fd");
-    *report_fd = fd;
+    return mon_set_error(error, "%s %d is not open", what, *fd);
+  if (*fd < 3) {
+    int nfd = fcntl(*fd, F_DUPFD_CLOEXEC, 3);
+    if (nfd < 0)
+      return mon_set_error_errno(error, errno, "dup %s", what);
+    *fd = nfd;
   } else {
-    fcntl(*report_fd, F_SETFD, fl | FD_CLOEXEC);
+    fcntl(*fd, F_SETFD, fl | FD_CLOEXEC);
   }
-  /* Every other inherited fd goes. */
-  if (*report_fd > 3)
-    close_range(3, (unsigned)*report_fd - 1, 0);
-  close_range((unsigned)*report_fd + 1, ~0u, 0);
+  return TRUE;
+}
+
+/* Every inherited fd from 3 up goes but the N in KEEP. */
+static void close_others(const int *keep, size_t n)
+{
+  unsigned from = 3;
+  for (;;) {
+    int next = -1; /* the lowest kept fd >= from */
+    for (size_t i = 0; i < n; i++)
+      if (keep[i] >= (int)from && (next < 0 || keep[i] < next))
+        next = keep[i];
+    if (next < 0) {
+      close_range(from, ~0u, 0);
+      return;
+    }
+    if ((unsigned)next > from)
+      close_range(from, (unsigned)next - 1, 0);
+    from = (unsigned)next + 1;
+  }
+}
+
+/* README "Invocation": a session of our own, subreaper, stdio to
+ * /dev/null, only the report fd and the attach client's fds kept (>= 3). */
+static gboolean detach(MonOptions *o, GError **error)
+{
+  if (!keep_fd(&o->report_fd, "--report-fd", error))
+    return FALSE;
+  if (o->attach_fd >= 0 && !keep_fd(&o->attach_fd, "--attach-fd", error))
+    return FALSE;
+  if (o->attach_out_fd[0] >= 0 && !keep_fd(&o->attach_out_fd[0], "--attach-stdout-fd", error))
+    return FALSE;
+  if (o->attach_out_fd[1] >= 0 && !keep_fd(&o->attach_out_fd[1], "--attach-stderr-fd", error))
+    return FALSE;
+  const int keep[] = {o->report_fd, o->attach_fd, o->attach_out_fd[0], o->attach_out_fd[1]};
+  close_others(keep, G_N_ELEMENTS(keep));
 
   if (setsid() < 0) {
     /* Started as a process group leader (a shell job): fork once so the
@@ -78,7 +109,7 @@ int main(int argc, char **argv)
     mon_options_clear(&o);
     return 0;
   }
-  if (r == 1 || !detach(&o.report_fd, &error)) {
+  if (r == 1 || !detach(&o, &error)) {
     fprintf(stderr, "oci-monitor: %s\n", error->message);
     if (o.report_fd >= 0 && fcntl(o.report_fd, F_GETFD) >= 0)
       mon_report_error(&o.report_fd, error->message);

@@ -106,6 +106,9 @@ void mon_monitor_free(MonMonitor *m)
   g_clear_pointer(&m->loop, g_main_loop_unref);
   mon_close(&m->state_dfd);
   mon_close(&m->o.report_fd);
+  mon_close(&m->o.attach_fd);
+  mon_close(&m->o.attach_out_fd[0]);
+  mon_close(&m->o.attach_out_fd[1]);
   g_free(m->exit_reason);
   mon_cgroup_free(m->cgroup);
   mon_options_clear(&m->o);
@@ -265,11 +268,14 @@ static gboolean write_exit_record(MonMonitor *m, GError **error)
   g_autofree char *line = g_strconcat(s, "\n", NULL);
   free(s);
   g_autoptr(GError) reserved_error = NULL;
-  if (mon_fill_reserved_at(m->state_dfd, EXIT_RESERVE, "exit.json", line, strlen(line),
+  /* run mode: the dir goes once the client has the status, nothing to
+   * keep over a crash (and an fsync on a disk-backed /run costs ms) */
+  gboolean durable = !m->o.run_mode;
+  if (mon_fill_reserved_at(m->state_dfd, EXIT_RESERVE, "exit.json", line, strlen(line), durable,
                            &reserved_error))
     return TRUE;
   /* the reserved file is gone or unusable: the ordinary way, which needs room */
-  if (mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, TRUE, error))
+  if (mon_write_file_at(m->state_dfd, "exit.json", line, strlen(line), 0600, durable, error))
     return TRUE;
   g_prefix_error(error, "exit record (%s; then): ", reserved_error->message);
   return FALSE;
@@ -372,6 +378,15 @@ static void on_container_exit(const MonExit *exit, gpointer user)
   mon_stdio_drain(m->stdio);
 }
 
+/* Run mode with the log in the state dir: it goes with the dir, its fsync
+ * would be time lost on the client's path. */
+static gboolean log_goes_with_dir(const MonMonitor *m)
+{
+  size_t n = strlen(m->o.state_dir);
+  return m->o.run_mode && strncmp(m->o.log_path, m->o.state_dir, n) == 0 &&
+         m->o.log_path[n] == '/' && strchr(m->o.log_path + n + 1, '/') == NULL;
+}
+
 /* All output read: the log is complete, then exit.json, then EXIT. */
 static void on_drained(gpointer user)
 {
@@ -381,7 +396,7 @@ static void on_drained(gpointer user)
   mon_attach_resume_readers(m->attach); /* paused on a full stdin queue: now they read (and drop) */
   clock_gettime(CLOCK_REALTIME, &now);
   mon_log_finish(m->log, &now);
-  if (!mon_log_sync(m->log))
+  if (!log_goes_with_dir(m) && !mon_log_sync(m->log))
     mon_note(m->notes, "fsync log '%s': %s", m->o.log_path, g_strerror(errno));
   if (!try_exit_record(m) && !m->o.run_mode)
     m->exit_retry = g_timeout_add_seconds(EXIT_RETRY_S, on_exit_retry, m);
@@ -400,7 +415,10 @@ static void on_output(enum proto_frame_type stream, const guint8 *data, size_t l
   MonMonitor *m = user;
   if (stream == PROTO_STDERR && m->phase == MON_PHASE_CREATING) {
     mon_create_keep_message(m->create, data, len);
-    return;
+    /* `run` starts the container before it ends: this may be the
+     * container's too, and is logged as such (a failed run's log goes) */
+    if (!m->o.start)
+      return;
   }
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
@@ -580,6 +598,35 @@ static gboolean spawn_create(MonMonitor *m, GError **error)
   return TRUE;
 }
 
+/* The client's own stdout / stderr: a pipe must be nonblocking (the CLI
+ * opened it anew for us, so that is ours alone) and gets room for one read
+ * of output, best effort; a regular file never blocks. */
+static gboolean direct_fds_ready(MonMonitor *m, GError **error)
+{
+  for (int i = 0; i < 2; i++) {
+    int fd = m->o.attach_out_fd[i];
+    struct stat st;
+    if (fd < 0)
+      continue;
+    if (fstat(fd, &st) < 0)
+      return mon_set_error_errno(error, errno, "--attach-std%s-fd", i ? "err" : "out");
+    if (S_ISFIFO(st.st_mode)) {
+      int fl = fcntl(fd, F_GETFL);
+      if (fl < 0 || !(fl & O_NONBLOCK))
+        return mon_set_error(error, "--attach-std%s-fd: a pipe opened without O_NONBLOCK",
+                             i ? "err" : "out");
+      /* as big as the container's own pipes, else one read of output */
+      if (fcntl(fd, F_GETPIPE_SZ) < MON_PIPE_SIZE && fcntl(fd, F_SETPIPE_SZ, MON_PIPE_SIZE) < 0 &&
+          fcntl(fd, F_GETPIPE_SZ) < (int)MON_READ_BUF_SIZE)
+        (void)fcntl(fd, F_SETPIPE_SZ, (int)MON_READ_BUF_SIZE);
+    } else if (!S_ISREG(st.st_mode)) {
+      return mon_set_error(error, "--attach-std%s-fd: a pipe or a regular file only",
+                           i ? "err" : "out");
+    }
+  }
+  return TRUE;
+}
+
 static gboolean setup(MonMonitor *m, GError **error)
 {
   m->state_dfd = open(m->o.state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -606,6 +653,14 @@ static gboolean setup(MonMonitor *m, GError **error)
   m->attach = mon_attach_new(m->o.terminal, m->notes, &attach_events, m);
   if (!mon_attach_listen(m->attach, m->state_dfd, m->o.state_dir, error))
     return FALSE;
+  /* the foreground `oci run`: a client from before the container exists,
+   * so it gets the output from the first byte */
+  if (m->o.attach_fd >= 0) {
+    if (!mon_set_nonblock(m->o.attach_fd, error) || !direct_fds_ready(m, error))
+      return FALSE;
+    mon_attach_add_held_client(m->attach, m->o.attach_fd, m->o.attach_out_fd);
+    m->o.attach_fd = m->o.attach_out_fd[0] = m->o.attach_out_fd[1] = -1;
+  }
   MonCreateConfig cc = {
       .runtime = m->o.runtime,
       .runtime_args = m->o.runtime_args,
@@ -614,6 +669,7 @@ static gboolean setup(MonMonitor *m, GError **error)
       .state_dir = m->o.state_dir,
       .state_dfd = m->state_dfd,
       .timeout_s = m->o.create_timeout,
+      .start = m->o.start,
   };
   m->create = mon_create_new(&cc, m->notes, &create_events, m);
   if (m->o.terminal)

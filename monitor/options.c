@@ -19,8 +19,9 @@ static const char usage[] =
     "usage: oci-monitor --id ID --bundle ABS_BUNDLE --state-dir ABS_DIR\n"
     "                   --runtime PATH [--runtime-arg ARG]...\n"
     "                   --log-path PATH [--log-format kubernetes|json] [--log-max-size BYTES]\n"
-    "                   [--terminal] [--run-mode] [--pid-file PATH]\n"
-    "                   [--create-timeout SECONDS] --report-fd N\n"
+    "                   [--terminal] [--run-mode] [--start]\n"
+    "                   [--attach-fd N [--attach-stdout-fd N] [--attach-stderr-fd N]]\n"
+    "                   [--pid-file PATH] [--create-timeout SECONDS] --report-fd N\n"
     "Runs one container under RUNTIME and stays with it until it exits.  See\n"
     "monitor/README.md in the sifoci sources.\n";
 
@@ -59,6 +60,10 @@ static const Option table[] = {
     {"log-rotate", KIND_INT, F(log_rotate), FALSE, 1, 1000, " (1..1000 files)"},
     {"terminal", KIND_FLAG, F(terminal)},
     {"run-mode", KIND_FLAG, F(run_mode)},
+    {"start", KIND_FLAG, F(start)},
+    {"attach-fd", KIND_INT, F(attach_fd), FALSE, 0, G_MAXINT},
+    {"attach-stdout-fd", KIND_INT, F(attach_out_fd[0]), FALSE, 0, G_MAXINT},
+    {"attach-stderr-fd", KIND_INT, F(attach_out_fd[1]), FALSE, 0, G_MAXINT},
     {"pid-file", KIND_PATH, F(pid_file)},
     {"create-timeout", KIND_INT, F(create_timeout), FALSE, 1, 86400, " (1..86400 s)"},
     {"report-fd", KIND_INT, F(report_fd), TRUE, 0, G_MAXINT},
@@ -75,6 +80,7 @@ void mon_options_init(MonOptions *o)
   o->create_timeout = 60;
   o->log_rotate = 1;
   o->report_fd = -1;
+  o->attach_fd = o->attach_out_fd[0] = o->attach_out_fd[1] = -1;
 }
 
 void mon_options_clear(MonOptions *o)
@@ -124,6 +130,13 @@ static gboolean check(MonOptions *o, const gboolean seen[], const char *format, 
     return mon_set_error(error, "invalid container ID '%s'", o->id);
   if (!g_path_is_absolute(o->bundle) || !g_path_is_absolute(o->state_dir))
     return mon_set_error(error, "--bundle and --state-dir must be absolute paths");
+  const int fds[] = {o->report_fd, o->attach_fd, o->attach_out_fd[0], o->attach_out_fd[1]};
+  for (size_t i = 0; i < G_N_ELEMENTS(fds); i++)
+    for (size_t j = i + 1; j < G_N_ELEMENTS(fds); j++)
+      if (fds[i] >= 0 && fds[i] == fds[j])
+        return mon_set_error(error, "--report-fd and the --attach-*fd options need different fds");
+  if (o->attach_fd < 0 && (o->attach_out_fd[0] >= 0 || o->attach_out_fd[1] >= 0))
+    return mon_set_error(error, "--attach-stdout-fd and --attach-stderr-fd need --attach-fd");
   if (!mon_log_parse_format(format, &o->log_format))
     return mon_set_error(error, "unknown --log-format '%s' (kubernetes or json)", format);
   return TRUE;

@@ -14,8 +14,11 @@ typedef struct {
   guint64 log_max_size;
   int log_rotate; /* rotated files kept */
   gboolean terminal, run_mode;
+  gboolean start;     /* `runtime run --detach`: created and started in one call */
   int create_timeout; /* seconds */
   int report_fd;
+  int attach_fd;        /* a connected attach client, held (the foreground `oci run`), or -1 */
+  int attach_out_fd[2]; /* that client's own stdout and stderr, written directly, or -1 */
 } MonOptions;
 
 void mon_options_init(MonOptions *o);

@@ -96,8 +96,23 @@ void mon_queue_pop(MonQueue *q)
     return;
   q->head += MON_QUEUE_RECORD_OVERHEAD + front_len(q);
   q->offset = 0;
-  if (q->head == q->tail)
+  if (q->head == q->tail && q->keep)
+    q->head = q->tail = 0;
+  else if (q->head == q->tail)
     mon_queue_clear(q); /* idle queues hold no memory */
+}
+
+void mon_queue_set_keep(MonQueue *q, gboolean keep)
+{
+  q->keep = keep;
+  if (!keep)
+    mon_queue_trim(q);
+}
+
+void mon_queue_trim(MonQueue *q)
+{
+  if (mon_queue_is_empty(q))
+    mon_queue_clear(q);
 }
 
 void mon_queue_consume(MonQueue *q, size_t n)

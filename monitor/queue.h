@@ -23,6 +23,7 @@ typedef struct {
   size_t head, tail, cap;
   size_t limit;  /* bytes (records + overhead) the queue may hold */
   size_t offset; /* bytes of the front payload already consumed */
+  gboolean keep; /* the buffer stays when the queue runs empty (mon_queue_trim frees it) */
 } MonQueue;
 
 void mon_queue_init(MonQueue *q, size_t limit);
@@ -40,5 +41,10 @@ gboolean mon_queue_peek_frame(const MonQueue *q, const uint8_t **ret_frame, size
 /* Consume N bytes of the front payload; the record goes when it is used up. */
 void mon_queue_consume(MonQueue *q, size_t n);
 void mon_queue_pop(MonQueue *q);
+/* A queue that fills and drains all the time (a pipe's writer) keeps its
+ * buffer when it runs empty, instead of a new mmap and its page faults
+ * each time; mon_queue_trim() gives an empty one back (when idle). */
+void mon_queue_set_keep(MonQueue *q, gboolean keep);
+void mon_queue_trim(MonQueue *q);
 
 #endif

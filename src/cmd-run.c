@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* oci run: create, attach, start, wait; the container is removed after
- * its exit and its status is ours.  -d: create + start only. */
+/* oci run: the monitor creates and starts the container in one runtime
+ * call (`run --detach`) with us already attached, then we wait; the
+ * container is removed after its exit and its status is ours.  -d: the
+ * same call, no attach. */
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <sys/pidfd.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "attach-client.h"
 #include "attach-status.h"
@@ -15,6 +22,7 @@
 #include "rootless.h"
 #include "runtime.h"
 #include "signals.h"
+#include "terminal.h"
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
 
@@ -27,12 +35,12 @@ static const struct cli_option run_options[] = {
     {NULL, 0, NULL, NULL},
 };
 
-static int run_start(void *data, oci_error **err)
+static int run_connected(void *data, oci_error **err)
 {
   struct container *ct = data;
-  if (container_runtime_op(ct, RT_OP_START, err) < 0)
-    return -1;
-  /* running: other oci commands (kill, exec, state) may act on it now */
+  (void)err;
+  /* running and recorded: other oci commands (kill, exec, state) may act
+   * on it now */
   ctr_unlock(ct->c);
   return 0;
 }
@@ -61,37 +69,90 @@ static void run_cleanup(struct container *ct)
     container_destroy(ct, true, &e);
 }
 
-static int run_detached(struct container *ct, const char *id, pid_t pid, oci_error **err)
+/* Our stdout or stderr (FD) for the monitor to write the container's
+ * output to itself, one copy less than frames through the socket: a pipe
+ * opened anew, nonblocking (so the description our shell shares stays as
+ * it was), or a regular file as it is.  -1 for anything else (a terminal
+ * keeps the frames, and our raw mode and detach keys with them). */
+static int run_direct_fd(int fd)
 {
-  if (container_runtime_op(ct, RT_OP_START, err) < 0) {
-    run_cleanup(ct);
+  struct stat st;
+  if (fstat(fd, &st) < 0)
     return -1;
+  if (S_ISREG(st.st_mode))
+    return fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  if (!S_ISFIFO(st.st_mode))
+    return -1;
+  char path[32];
+  snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+  return open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+}
+
+/* The foreground run's connection, made before the monitor starts: its
+ * end goes to the monitor (O), with our stdout and stderr where it can
+ * write them directly; ours is RET_SOCK.  The size of our terminal goes
+ * into the container's config, since the process starts before a RESIZE
+ * could reach its pty. */
+static int run_prepare_attach(struct container_create_opts *o, int *ret_sock, oci_error **err)
+{
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return oci_error_set(err, errno, "run '%s': socketpair", o->id);
+  *ret_sock = sp[0];
+  o->with_attach_fd = true;
+  o->attach_fd = sp[1];
+  o->attach_out_fd[0] = run_direct_fd(1);
+  o->attach_out_fd[1] = run_direct_fd(2);
+  int tty = term_find_tty();
+  uint16_t rows, cols;
+  if (tty >= 0 && term_get_size(tty, &rows, &cols)) {
+    o->console_rows = rows;
+    o->console_cols = cols;
   }
-  fprintf(stderr, "Container %s created with PID %ld\n", id, (long)pid);
   return 0;
 }
 
-static int run(const struct container_create_opts *o, bool detach, struct attach_opts *ao,
+/* After the create: the monitor has its copies. */
+static void run_close_attach_fds(struct container_create_opts *o)
+{
+  if (!o->with_attach_fd)
+    return;
+  close(o->attach_fd);
+  for (int i = 0; i < 2; i++)
+    if (o->attach_out_fd[i] >= 0)
+      close(o->attach_out_fd[i]);
+}
+
+static int run(struct container_create_opts *o, bool detach, struct attach_opts *ao,
                oci_error **err)
 {
   cleanup_container struct container ct = {0};
+  cleanup_close int sock = -1;
   pid_t pid;
   const char *note = rootless_mapping_note(); /* what a single-ID mapping limits */
   if (note != NULL)
     fprintf(stderr, "oci: %s\n", note);
-  if (container_create(o, &ct, &pid, err) < 0) {
+  if (!detach && run_prepare_attach(o, &sock, err) < 0)
+    return -1;
+  int r = container_create(o, &ct, &pid, err);
+  run_close_attach_fds(o);
+  if (r < 0) {
     classify_create_failure(o->runtime, *err);
     return -1;
   }
-  if (detach)
-    return run_detached(&ct, o->id, pid, err);
+  if (detach) {
+    fprintf(stderr, "Container %s created with PID %ld\n", o->id, (long)pid);
+    return 0;
+  }
   cleanup_close int pidfd = (int)pidfd_open(pid, 0);
   pid_t mon = ctr_monitor_pid(ct.c);
   cleanup_close int monfd = mon > 0 ? (int)pidfd_open(mon, 0) : -1;
-  ao->connected = run_start;
+  ao->connected = run_connected;
   ao->data = &ct;
   ao->forward_pidfd = pidfd;
   ao->hold = true; /* we are its stdout: it waits for us, as for a pipe */
+  ao->use_sock = true;
+  ao->sock = steal_fd(&sock); /* the session's */
   struct attach_result res;
   if (attach_session(ct.c->dirfd, o->id, ao, &res, err) < 0) {
     run_cleanup(&ct);
@@ -101,7 +162,7 @@ static int run(const struct container_create_opts *o, bool detach, struct attach
    * for that, so the ID is free again when we return. */
   if (res.how == ATTACH_EXITED && mon > 0)
     monitor_wait_exit(monfd, mon, RUN_MONITOR_EXIT_WAIT_MS);
-  int r = attach_status(&ct, o->id, &res, err);
+  r = attach_status(&ct, o->id, &res, err);
   return r < 0 ? -1 : r;
 }
 
@@ -125,6 +186,7 @@ static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **e
       cli_create_preflight(ctx, &o, !detach, err) < 0)
     return -1;
   o.run_mode = !detach;
+  o.start = true;
   /* From here on the signals run forwards wait for the attach session to
    * pass them on (a ^C during the create aborts it: container_create). */
   sigset_t fwd, old;

@@ -280,8 +280,11 @@ int attach_session(int dirfd, const char *id, const struct attach_opts *o,
   struct session s = {.sock = -1, .sfd = -1, .term = {.fd = -1}, .out_ok = {false, true, true}};
   struct proto_frame hello;
   int r = -1;
-  if (connect_socket(dirfd, id, &s.sock, err) < 0 || read_hello(&s, id, &hello, err) < 0 ||
-      setup_signals(&s, o->forward_pidfd >= 0, err) < 0)
+  if (o->use_sock)
+    s.sock = o->sock;
+  else if (connect_socket(dirfd, id, &s.sock, err) < 0)
+    goto out;
+  if (read_hello(&s, id, &hello, err) < 0 || setup_signals(&s, o->forward_pidfd >= 0, err) < 0)
     goto out;
   s.terminal = hello.terminal;
   ret->terminal = s.terminal;

@@ -32,6 +32,11 @@ struct attach_opts {
    * SIGUSR1, SIGUSR2 we receive go there (`oci run`).  -1: those signals
    * end the attach (`oci attach`). */
   int forward_pidfd;
+  /* `oci run`: a socket already connected to the monitor (made before
+   * the container, so nothing it printed is missed), used instead of
+   * connecting to DIRFD/attach; the session takes it. */
+  bool use_sock;
+  int sock;
 };
 
 enum attach_end {
@@ -52,7 +57,8 @@ struct attach_result {
  * single characters); "" disables detaching. */
 int attach_parse_detach_keys(const char *spec, struct attach_opts *o, oci_error **err);
 
-/* Connect to DIRFD/attach and run the session to its end. */
+/* Connect to DIRFD/attach (or take O->sock) and run the session to its
+ * end. */
 int attach_session(int dirfd, const char *id, const struct attach_opts *o,
                    struct attach_result *ret, oci_error **err);
 

@@ -84,6 +84,15 @@ struct container_create_opts {
   const char *log_size_max, *log_rotate;        /* as given, may be NULL */
   bool run_mode;
   bool without_terminal; /* run it on pipes though its config asks for a terminal */
+  /* `oci run`: the runtime creates and starts in one call (run --detach) */
+  bool start;
+  /* The foreground `oci run`: the monitor's end of a connected attach
+   * socket pair (it becomes a held client before the container exists),
+   * and the terminal size for process.consoleSize (rows 0: none). */
+  bool with_attach_fd;
+  int attach_fd;
+  int attach_out_fd[2]; /* with it: our stdout / stderr for the monitor, or -1 */
+  unsigned short console_rows, console_cols;
 };
 
 /* Make the state dir, start the monitor, wait for its report, write

@@ -231,6 +231,12 @@ int container_create(const struct container_create_opts *o, struct container *re
       return oci_error_prefix(err, "create '%s'", o->id);
     return oci_error_set(err, ENOMEM, "create '%s'", o->id);
   }
+  /* `run` starts the process before anyone could resize its pty: the
+   * runtime sizes it from the config (runc and crun both read this) */
+  if (terminal && o->console_rows > 0 && o->console_cols > 0)
+    json_object_set_new(
+        json_object_get(own, "process"), "consoleSize",
+        json_pack("{s:i, s:i}", "height", (int)o->console_rows, "width", (int)o->console_cols));
   if (own_bundle_write(ct.c, own, err) < 0) {
     ctr_remove(ct.c, NULL);
     return oci_error_prefix(err, "create '%s'", o->id);
@@ -249,6 +255,10 @@ int container_create(const struct container_create_opts *o, struct container *re
       .pid_file = pid_file,
       .terminal = terminal,
       .run_mode = o->run_mode,
+      .start = o->start,
+      .attach_fd = o->with_attach_fd ? o->attach_fd : -1,
+      .attach_out_fd = {o->with_attach_fd ? o->attach_out_fd[0] : -1,
+                        o->with_attach_fd ? o->attach_out_fd[1] : -1},
       .create_timeout = CREATE_TIMEOUT_S,
   };
   /* ^C while we wait for the report must not leave a monitor and a

@@ -22,7 +22,11 @@
 #include "fs.h"
 #include "spawn.h"
 
+/* the fds the monitor gets: report, attach, the client's stdout, stderr */
 #define REPORT_FD 3
+#define ATTACH_FD 4
+#define OUT_FD 5
+#define LAUNCH_FDS 4
 #define REPORT_MAX 65536
 
 int monitor_find(const char *self_path, char **ret_path, oci_error **err)
@@ -80,6 +84,17 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
     argv_add(b, "--terminal");
   if (l->run_mode)
     argv_add(b, "--run-mode");
+  if (l->start)
+    argv_add(b, "--start");
+  if (l->attach_fd >= 0) {
+    argv_add(b, "--attach-fd");
+    argv_addf(b, "%d", ATTACH_FD);
+    for (int i = 0; i < 2; i++)
+      if (l->attach_out_fd[i] >= 0) {
+        argv_add(b, i == 0 ? "--attach-stdout-fd" : "--attach-stderr-fd");
+        argv_addf(b, "%d", OUT_FD + i);
+      }
+  }
   argv_add_opt(b, "--pid-file", l->pid_file);
   if (l->create_timeout > 0) {
     argv_add(b, "--create-timeout");
@@ -91,21 +106,29 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
 }
 
 /* The grandchild: the monitor-to-be.  Only async-signal-safe-ish calls;
- * we are single-threaded so this is fine after fork. */
-static void __attribute__((noreturn)) exec_monitor(char **argv, int report_w)
+ * we are single-threaded so this is fine after fork.  FDS[i] (-1: none)
+ * becomes fd REPORT_FD + i, everything above goes. */
+static void __attribute__((noreturn)) exec_monitor(char **argv, int fds[LAUNCH_FDS])
 {
   spawn_child_reset_signals();
-  if (report_w == REPORT_FD)
-    fcntl(REPORT_FD, F_SETFD, 0);
-  else if (dup2(report_w, REPORT_FD) < 0)
-    _exit(127);
+  /* all above the targets first, so no dup2 below replaces another */
+  for (int i = 0; i < LAUNCH_FDS; i++)
+    if (fds[i] >= 0 && fds[i] < REPORT_FD + LAUNCH_FDS &&
+        (fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, REPORT_FD + LAUNCH_FDS)) < 0)
+      _exit(127);
+  for (int i = 0; i < LAUNCH_FDS; i++) {
+    if (fds[i] < 0)
+      close(REPORT_FD + i);
+    else if (dup2(fds[i], REPORT_FD + i) < 0)
+      _exit(127);
+  }
   int null = open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null >= 0) {
     dup2(null, 0);
     dup2(null, 1);
   }
   /* stderr stays: the monitor's own usage errors show before it detaches */
-  close_range(REPORT_FD + 1, ~0U, 0);
+  close_range(REPORT_FD + LAUNCH_FDS, ~0U, 0);
   execv(argv[0], argv);
   int e = errno;
   dprintf(REPORT_FD, "{\"error\": \"cannot run oci-monitor: %s\"}\n", strerror(e));
@@ -265,8 +288,14 @@ int monitor_start(const struct monitor_launch *l, struct monitor_report *ret, oc
     /* The middle process only forks again and tells us the pid: the
      * monitor is reparented (to init or a subreaper), never our child. */
     pid_t mon = fork();
-    if (mon == 0)
-      exec_monitor(argv.v, report_w);
+    if (mon == 0) {
+      int fds[LAUNCH_FDS] = {report_w, l->attach_fd, -1, -1};
+      if (l->attach_fd >= 0) {
+        fds[2] = l->attach_out_fd[0];
+        fds[3] = l->attach_out_fd[1];
+      }
+      exec_monitor(argv.v, fds);
+    }
     (void)!write(pid_w, &mon, sizeof(mon));
     _exit(mon < 0 ? 1 : 0);
   }

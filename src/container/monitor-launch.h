@@ -26,8 +26,11 @@ struct monitor_launch {
   unsigned log_rotate;             /* rotated files kept, 0: the monitor's default */
   const char *pid_file;            /* absolute, or NULL */
   bool terminal, run_mode;
-  int create_timeout; /* seconds, given to the monitor; we wait 10 s more */
-  int cancel_fd;      /* readable (a signalfd): stop waiting; -1 for none */
+  bool start;           /* runtime run --detach: created and started in one call */
+  int attach_fd;        /* >= 0: a connected attach socket the monitor adopts */
+  int attach_out_fd[2]; /* with it: our stdout / stderr for the monitor to write to, or -1 */
+  int create_timeout;   /* seconds, given to the monitor; we wait 10 s more */
+  int cancel_fd;        /* readable (a signalfd): stop waiting; -1 for none */
 };
 
 struct monitor_report {

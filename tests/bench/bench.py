@@ -25,6 +25,7 @@ sys.dont_write_bytecode = True  # nothing written into the source tree
 from cleanup import Cleanup, remove_tree  # noqa: E402
 from rows_io import IoRows  # noqa: E402
 from rows_mount import MountRows  # noqa: E402
+from rows_pipe import PipeRows  # noqa: E402
 from rows_rootless import RootlessRows  # noqa: E402
 from rows_query import QueryRows  # noqa: E402
 from rows_run import RunRows  # noqa: E402
@@ -35,7 +36,8 @@ from util import DEVNULL, MiB, BenchError, fmt, median, run, version_of, wait_go
 ROW_TITLES = {1: "oci run /bin/true", 2: "create/start/wait/delete", 3: "idle monitor memory",
               4: "log throughput", 5: "mount+umount SIF", 6: "attach and PTY",
               8: "rootless oci run /bin/true", 9: "rootless extraction", 10: "oci state",
-              11: "oci list", 12: "oci exec /bin/true", 13: "10 Slurm container steps"}
+              11: "oci list", 12: "oci exec /bin/true", 13: "10 Slurm container steps",
+              14: "oci run output into a pipe; crun"}
 
 
 def one_line(e):
@@ -45,7 +47,7 @@ def one_line(e):
 
 
 # ---------------------------------------------------------------- the bench
-class Bench(Cleanup, RunRows, QueryRows, IoRows, MountRows, RootlessRows, SlurmRows):
+class Bench(Cleanup, RunRows, QueryRows, IoRows, MountRows, RootlessRows, SlurmRows, PipeRows):
     def __init__(self, a):
         self.a = a
         self.oci = os.path.abspath(os.environ.get("OCI", "build-bench/src/oci"))
@@ -316,6 +318,7 @@ def main():
     a.log_runs = min(a.runs, 3 if a.quick else 9)
     a.log_mib = 50 if a.quick else 500
     a.attach_mib = 50 if a.quick else 200
+    a.pipe_mib = 64 if a.quick else 512
     a.big_mib = a.big_mib or 1024
     a.idle = 20 if a.quick else 100
     a.list_n = 40 if a.quick else 200
@@ -353,7 +356,7 @@ def main():
             rc, setup_failed = 1, one_line(e)
             b.log(f"set-up FAILED: {setup_failed}")
             traceback.print_exc(file=sys.stderr)
-        for row in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13):
+        for row in (1, 2, 3, 4, 5, 6, 8, 9, 10, 11, 12, 13, 14):
             if setup_failed and b.want(row):
                 b.fail_row(row, f"set-up failed: {setup_failed}")
             elif b.want(row):

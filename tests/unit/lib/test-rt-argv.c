@@ -87,7 +87,21 @@ static void test_create_delete(void)
              "/tmp/sifoci-console.x/sock c1",
              "crun create with a terminal: extra globals first, the console socket, one "
              "argument per path");
+  /* run: the same arguments, one runtime process for create + start */
+  rt_argv_run(&c, "/b", "/p", "/tmp/sifoci-console.x/sock", &b, NULL);
+  TAP_IS_STR(
+      joined(&b),
+      "/usr/bin/crun --systemd-cgroup --root /run/x/c1/runtime --log /run/x/c1/runtime.log "
+      "run --detach --bundle /b --pid-file /p --console-socket /tmp/sifoci-console.x/sock c1",
+      "crun run --detach with a terminal");
+  c.rt = &runc;
   c.globals = NULL;
+  TAP_IS_INT(rt_argv_run(&c, "/b", "/p", NULL, &b, NULL), 0, "run builds");
+  TAP_IS_STR(joined(&b),
+             "/usr/sbin/runc --root /run/x/c1/runtime --log /run/x/c1/runtime.log run --detach "
+             "--bundle /b --pid-file /p c1",
+             "runc run --detach without a terminal: no console socket");
+  c.rt = &crun;
   c.log_path = NULL;
   rt_argv_op(&c, RT_OP_DELETE, &b, NULL);
   TAP_IS_STR(joined(&b), "/usr/bin/crun --root /run/x/c1/runtime delete c1", "crun delete");
