@@ -107,6 +107,43 @@ static int check_args(const struct cli_context *ctx, int argc, char **argv, oci_
   return 0;
 }
 
+int cli_find_operand(const struct cli_context *ctx, int argc, char **argv, int start, int key,
+                     bool *ret_key_seen)
+{
+  for (int i = start; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return i + 1 < argc ? i + 1 : argc;
+    if (a[0] != '-' || a[1] == '\0')
+      return i;
+    if (a[1] == '-') {
+      const struct option *o = long_option(ctx, a + 2, strcspn(a + 2, "="));
+      if (o && o->val == key)
+        *ret_key_seen = true;
+      if (o && o->has_arg && strchr(a, '=') == NULL)
+        i++;
+      continue;
+    }
+    for (const char *p = a + 1; *p; p++) {
+      if (*p == key)
+        *ret_key_seen = true;
+      const char *k = *p != ':' && *p != '+' ? strchr(ctx->shortopts, *p) : NULL;
+      if (k && k[1] == ':') {
+        if (p[1] == '\0')
+          i++;
+        break;
+      }
+    }
+  }
+  return argc;
+}
+
+void cli_permute_options(struct cli_context *ctx)
+{
+  if (ctx->shortopts[0] == '+')
+    memmove(ctx->shortopts, ctx->shortopts + 1, strlen(ctx->shortopts));
+}
+
 int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
   if (optind == 0 && check_args(ctx, argc, argv, err) < 0)

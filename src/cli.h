@@ -85,6 +85,17 @@ int cli_set_verb(struct cli_context *ctx, const struct cli_verb *verb, oci_error
  * a usage error for an unknown option or a missing value. */
 int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err);
 
+/* Before the options are read: the index in ARGV of the first positional
+ * argument at or after START (ARGC when there is none; option values and
+ * a "--" skipped); *ret_key_seen is set when option KEY is among the
+ * options on the way. */
+int cli_find_operand(const struct cli_context *ctx, int argc, char **argv, int start, int key,
+                     bool *ret_key_seen);
+
+/* Options may follow the positional arguments after all, for a verb with
+ * CLI_OPTS_END_AT_ID (`oci run -b B ID` as against `oci run IMAGE ARGS`). */
+void cli_permute_options(struct cli_context *ctx);
+
 /* Check the positional argument count of the current verb after option
  * parsing; on error sets a usage error. */
 int cli_check_args(const struct cli_context *ctx, int npositional, oci_error **err);
