@@ -17,7 +17,18 @@ x86_64) ARCH=2 ;; aarch64) ARCH=4 ;; i?86) ARCH=1 ;; ppc64le) ARCH=6 ;; s390x) A
 esac
 IMG=$T/img
 mkdir -p "$IMG" "$T/data"
-trap 'release_mounts "$T" "$IMG"; lc_cleanup' EXIT
+. "$SIFOCI_TESTS/lib/test-users.sh"
+RU=
+# rootless_cleanup: the user's containers, then the user (test-users.sh)
+rootless_cleanup() {
+  [ -n "$RU" ] && [ "$BASHPID" = "$LC_MAIN_PID" ] || return 0
+  local id
+  for id in $(ls "/run/user/$(id -u "$RU")/sifoci" 2>/dev/null); do
+    test_user_as "$RU" "$OCI" delete -f "$id" >/dev/null 2>&1
+  done
+  test_user_remove "$RU" "/home/$RU"
+}
+trap 'rootless_cleanup; release_mounts "$T" "$IMG"; lc_cleanup' EXIT
 
 # busybox.sif as `singularity pull docker://busybox` makes it: its
 # runscript runs the arguments it gets, else a shell
@@ -142,4 +153,17 @@ tap_like "$?:$(head -1 "$T/err")" "^2:oci: run: 'sh' after the ID: " "-b BUNDLE 
 oci run -b "$IMG/busybox.sif" h13eph-cl </dev/null >/dev/null 2>"$T/err"
 tap_like "$(head -1 "$T/err")" "'oci run --name h13eph-cl .*busybox.sif' runs it" "an image as the bundle: the image form named"
 nothing_left "the bundle form"
+
+# rootless, as a real user with subordinate IDs: extracted (no mounts)
+if command -v useradd >/dev/null && command -v setpriv >/dev/null && command -v newuidmap >/dev/null; then
+  RU=h13eph$$
+  test_user_add "$RU" "/home/$RU" --make-home --subids --run-dir || tap_skip_all "useradd failed"
+  chmod 755 "$T" "$IMG"
+  ru_root=/run/user/$(id -u "$RU")/sifoci
+  out=$(cd "$IMG" && test_user_as "$RU" "$OCI" run --quiet --method extract busybox.sif sh -c 'echo hi; exit 3' </dev/null 2>/dev/null)
+  tap_is "$?:$out" "3:hi" "rootless: oci run busybox.sif prints hi, its exit code passes through"
+  live=0 # an exited monitor may wait a moment for this host's init to reap it
+  for p in $(pgrep -u "$RU" -f oci-monitor); do alive "$p" && live=$((live + 1)); done
+  tap_is "$(ls "$ru_root" 2>/dev/null | wc -l) $live" "0 0" "rootless: no state dir, no monitor left"
+fi
 tap_done
