@@ -75,6 +75,10 @@ struct cli_context {
   /* getopt's view of the verb's option table (cli_next_option) */
   struct option longopts[CLI_MAX_OPTIONS + 1];
   char shortopts[2 + 2 * CLI_MAX_OPTIONS + 1];
+  /* the verb's max_args and extra_args_hint, unless cli_permute_options
+   * said otherwise */
+  int max_args;
+  const char *extra_args_hint;
 };
 
 /* Make CTX ready for VERB's options. */
@@ -93,8 +97,10 @@ int cli_find_operand(const struct cli_context *ctx, int argc, char **argv, int s
                      bool *ret_key_seen);
 
 /* Options may follow the positional arguments after all, for a verb with
- * CLI_OPTS_END_AT_ID (`oci run -b B ID` as against `oci run IMAGE ARGS`). */
-void cli_permute_options(struct cli_context *ctx);
+ * CLI_OPTS_END_AT_ID (`oci run -b B ID` as against `oci run IMAGE ARGS`),
+ * and at most MAX_ARGS of those, a word past them named with HINT before
+ * the options are read. */
+void cli_permute_options(struct cli_context *ctx, int max_args, const char *hint);
 
 /* Check the positional argument count of the current verb after option
  * parsing; on error sets a usage error. */

@@ -140,15 +140,9 @@ static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **e
   const char *keys = NULL, *name = NULL;
   bool detach = false, from_bundle = bundle_form(ctx, argc, argv);
   int c, r = -1;
-  if (from_bundle) {
-    /* a word after the ID: before getopt trips on an option of its */
-    bool unused = false;
-    int id = cli_find_operand(ctx, argc, argv, 1, 0, &unused);
-    int next = id < argc ? cli_find_operand(ctx, argc, argv, id + 1, 0, &unused) : argc;
-    if (next < argc)
-      return cli_usage_error(ctx, err, "'%s' after the ID: %s", argv[next], extra_args_hint);
-    cli_permute_options(ctx);
-  }
+  /* a word after the ID is named before getopt trips on an option of its */
+  if (from_bundle)
+    cli_permute_options(ctx, 1, extra_args_hint);
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
     if (c == 'd')
       detach = true;
