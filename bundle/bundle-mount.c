@@ -146,6 +146,9 @@ static int check_image(struct mount_job *job, oci_error **err)
                          "overlay create adds one)");
   if (bundle_spec_build(job->src.config, &files, job->path.abs, &job->spec, err) < 0)
     return -1;
+  if (job->opts.args != NULL &&
+      bundle_spec_set_args(&job->spec, job->opts.args, job->opts.n_args, err) < 0)
+    return -1;
   if (job->opts.no_seccomp)
     json_object_del(json_object_get(job->spec.config, "linux"), "seccomp");
   if (job->opts.spec_options != NULL &&

@@ -78,6 +78,10 @@ struct bundle_mount_options {
   /* --overlay / --writable-tmpfs (overlay-layers.h), checked; may be NULL.
    * Kernel method only. */
   const struct bundle_overlays *overlays;
+  /* the command's arguments in place of the image's (`oci run IMAGE
+   * ARGS`, bundle_spec_set_args): N_ARGS of them when ARGS is not NULL */
+  const char *const *args;
+  size_t n_args;
 };
 
 /* OPTS may be NULL for the defaults. */

@@ -47,7 +47,10 @@ static int append_strings(json_t *dst, json_t *src, const char *what, struct bud
   return 0;
 }
 
-static int native_args(const struct bundle_image_files *files, json_t *args, oci_error **err)
+/* *RET_FIXED: 1 for the action or runscript (a user's args are theirs),
+ * 0 for the /bin/sh of an image that has neither (they replace it). */
+static int native_args(const struct bundle_image_files *files, json_t *args, size_t *ret_fixed,
+                       oci_error **err)
 {
   static const char *const candidates[] = {BUNDLE_ACTION_RUN, BUNDLE_RUNSCRIPT};
   const char *chosen = "/bin/sh";
@@ -60,14 +63,16 @@ static int native_args(const struct bundle_image_files *files, json_t *args, oci
       break;
     }
   }
+  *ret_fixed = strcmp(chosen, "/bin/sh") != 0;
   json_array_clear(args);
   return json_array_append_new(args, json_string(chosen)) < 0
              ? oci_error_set(err, ENOMEM, "process.args")
              : 0;
 }
 
+/* *RET_FIXED: how many args come before Cmd's (bundle_spec_set_args) */
 static int merge_args(json_t *ic, const struct bundle_image_files *files, json_t *process,
-                      struct budget *b, oci_error **err)
+                      struct budget *b, size_t *ret_fixed, oci_error **err)
 {
   json_t *args = json_object_get(process, "args");
   json_t *entrypoint = json_object_get(ic, "Entrypoint");
@@ -75,11 +80,13 @@ static int merge_args(json_t *ic, const struct bundle_image_files *files, json_t
   json_auto_t *merged = json_array();
   if (merged == NULL)
     return oci_error_set(err, ENOMEM, "process.args");
-  if ((json_is_array(entrypoint) && append_strings(merged, entrypoint, "Entrypoint", b, err) < 0) ||
-      (json_is_array(cmd) && append_strings(merged, cmd, "Cmd", b, err) < 0))
+  if ((json_is_array(entrypoint) && append_strings(merged, entrypoint, "Entrypoint", b, err) < 0))
+    return -1;
+  *ret_fixed = json_array_size(merged);
+  if ((json_is_array(cmd) && append_strings(merged, cmd, "Cmd", b, err) < 0))
     return -1;
   if (json_array_size(merged) == 0)
-    return native_args(files, args, err);
+    return native_args(files, args, ret_fixed, err);
   return json_object_set(process, "args", merged) < 0 ? oci_error_set(err, ENOMEM, "process.args")
                                                       : 0;
 }
@@ -348,10 +355,11 @@ int bundle_spec_build(json_t *ic, const struct bundle_image_files *files, const 
     return oci_error_set(err, ENOMEM, "config.json");
   json_t *process = json_object_get(spec.config, "process");
   if (ic == NULL) {
-    if (native_args(files, json_object_get(process, "args"), err) < 0)
+    if (native_args(files, json_object_get(process, "args"), &spec.n_fixed_args, err) < 0)
       goto fail;
-  } else if (merge_args(ic, files, process, &b, err) < 0 || merge_env(ic, process, &b, err) < 0 ||
-             merge_cwd(ic, process, err) < 0 || merge_user(ic, files, process, err) < 0 ||
+  } else if (merge_args(ic, files, process, &b, &spec.n_fixed_args, err) < 0 ||
+             merge_env(ic, process, &b, err) < 0 || merge_cwd(ic, process, err) < 0 ||
+             merge_user(ic, files, process, err) < 0 ||
              merge_volumes(ic, spec.config, bundle_path, &spec, err) < 0 ||
              merge_labels(ic, spec.config, err) < 0) {
     goto fail;
@@ -361,6 +369,30 @@ int bundle_spec_build(json_t *ic, const struct bundle_image_files *files, const 
 fail:
   bundle_spec_clear(&spec);
   return -1;
+}
+
+int bundle_spec_set_args(struct bundle_spec *spec, const char *const *args, size_t n,
+                         oci_error **err)
+{
+  json_t *process = json_object_get(spec->config, "process");
+  json_t *old = json_object_get(process, "args");
+  json_auto_t *merged = json_array();
+  if (merged == NULL)
+    return oci_error_set(err, ENOMEM, "process.args");
+  for (size_t i = 0; i < spec->n_fixed_args && i < json_array_size(old); i++)
+    if (json_array_append(merged, json_array_get(old, i)) < 0)
+      return oci_error_set(err, ENOMEM, "process.args");
+  for (size_t i = 0; i < n; i++) {
+    json_t *s = json_string(args[i]);
+    if (s == NULL) /* not UTF-8: the OCI config cannot carry it */
+      return oci_error_set(err, EINVAL, "argument %zu of the command is not valid UTF-8", i + 1);
+    if (json_array_append_new(merged, s) < 0)
+      return oci_error_set(err, ENOMEM, "process.args");
+  }
+  if (json_array_size(merged) == 0)
+    return oci_error_set(err, EINVAL, "the command is empty");
+  return json_object_set(process, "args", merged) < 0 ? oci_error_set(err, ENOMEM, "process.args")
+                                                      : 0;
 }
 
 void bundle_spec_clear(struct bundle_spec *spec)

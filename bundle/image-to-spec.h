@@ -35,12 +35,24 @@ struct bundle_spec {
   json_t *config;     /* the config.json object */
   char **volume_dirs; /* names to create under BUNDLE/volumes, NULL-terminated */
   size_t n_volumes;
+  /* how many of process.args stay when a user gives the command's
+   * arguments (bundle_spec_set_args): the Entrypoint's, or the native
+   * action or runscript (none for the /bin/sh of an image without) */
+  size_t n_fixed_args;
 };
 
 /* Build the config for a bundle at BUNDLE_PATH (absolute, canonical).
  * IMAGE_CONFIG is the image config object or NULL for a native image. */
 int bundle_spec_build(json_t *image_config, const struct bundle_image_files *files,
                       const char *bundle_path, struct bundle_spec *ret, oci_error **err);
+
+/* The user's ARGS (N of them) in place of the image's arguments, as
+ * `docker run IMAGE ARGS` and `singularity run IMAGE ARGS` do: after the
+ * Entrypoint (Cmd is replaced), or after a native image's run action or
+ * runscript, which gets them as its "$@"; an image with neither runs
+ * ARGS themselves. */
+int bundle_spec_set_args(struct bundle_spec *spec, const char *const *args, size_t n,
+                         oci_error **err);
 
 void bundle_spec_clear(struct bundle_spec *spec);
 

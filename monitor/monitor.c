@@ -324,6 +324,36 @@ static void remove_state_dir(MonMonitor *m)
   close(dfd);
 }
 
+/* Run mode: --cleanup-arg's command first (`oci umount` of a bundle made
+ * in the state dir: the monitor knows no bundle, and a mount there would
+ * keep the dir).  Waited for: the dir goes after it, and only when it
+ * succeeded: a failed one leaves what it could not undo intact for `oci
+ * delete` (a state dir with exit.json), rather than half removed. */
+static void unblock_signals(gpointer data)
+{
+  (void)data;
+  sigset_t none; /* ours wait in a signalfd: the command's must not */
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static gboolean run_cleanup_command(MonMonitor *m)
+{
+  char **argv = m->o.cleanup_cmd;
+  if (argv == NULL || argv[0] == NULL)
+    return TRUE;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err_text = NULL;
+  int status = 0;
+  if (g_spawn_sync("/", argv, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, unblock_signals, NULL, NULL,
+                   &err_text, &status, &error) &&
+      g_spawn_check_wait_status(status, &error))
+    return TRUE;
+  mon_note(m->notes, "cleanup command '%s': %s%s%s; the state dir is kept", argv[0], error->message,
+           err_text && err_text[0] ? ": " : "", err_text ? g_strchomp(err_text) : "");
+  return FALSE;
+}
+
 /* Done once the exit is written (run mode: the dir goes anyway) and every
  * client has gone. */
 static void maybe_finish(MonMonitor *m)
@@ -340,7 +370,7 @@ static void maybe_finish(MonMonitor *m)
    * a command that sees exit.json and a live monitor knows to wait. */
   mon_create_delete(m->create);
   unlinkat(m->state_dfd, "monitor.pid", 0);
-  if (m->o.run_mode) {
+  if (m->o.run_mode && run_cleanup_command(m)) {
     mon_notes_close(m->notes);
     remove_state_dir(m);
   }

@@ -19,7 +19,7 @@ static const char usage[] =
     "usage: oci-monitor --id ID --bundle ABS_BUNDLE --state-dir ABS_DIR\n"
     "                   --runtime PATH [--runtime-arg ARG]...\n"
     "                   --log-path PATH [--log-format kubernetes|json] [--log-max-size BYTES]\n"
-    "                   [--terminal] [--run-mode] [--start]\n"
+    "                   [--terminal] [--run-mode] [--cleanup-arg ARG]... [--start]\n"
     "                   [--attach-fd N [--attach-stdout-fd N] [--attach-stderr-fd N]]\n"
     "                   [--pid-file PATH] [--create-timeout SECONDS] --report-fd N\n"
     "Runs one container under RUNTIME and stays with it until it exits.  See\n"
@@ -28,7 +28,7 @@ static const char usage[] =
 typedef enum {
   KIND_STRING, /* char *, the last one wins */
   KIND_PATH,   /* char *, made absolute */
-  KIND_LIST,   /* GPtrArray of char *, every one kept */
+  KIND_LIST,   /* char **, NULL-terminated: every one kept, in order */
   KIND_FLAG,   /* gboolean */
   KIND_U64,    /* guint64 in [min, max] */
   KIND_INT,    /* int in [min, max] */
@@ -41,7 +41,7 @@ typedef enum {
 typedef struct {
   const char *name;
   Kind kind;
-  size_t offset; /* of the field in MonOptions (not for LIST, FORMAT, HELP, VERSION) */
+  size_t offset; /* of the field in MonOptions (not for FORMAT, HELP, VERSION) */
   gboolean required;
   guint64 min, max;
   const char *range; /* said after a bad value */
@@ -53,7 +53,7 @@ static const Option table[] = {
     {"bundle", KIND_STRING, F(bundle), TRUE},
     {"state-dir", KIND_STRING, F(state_dir), TRUE},
     {"runtime", KIND_STRING, F(runtime), TRUE},
-    {"runtime-arg", KIND_LIST},
+    {"runtime-arg", KIND_LIST, F(runtime_args)},
     {"log-path", KIND_PATH, F(log_path), TRUE},
     {"log-format", KIND_FORMAT},
     {"log-max-size", KIND_U64, F(log_max_size), FALSE, 0, G_MAXINT64},
@@ -64,6 +64,7 @@ static const Option table[] = {
     {"attach-fd", KIND_INT, F(attach_fd), FALSE, 0, G_MAXINT},
     {"attach-stdout-fd", KIND_INT, F(attach_out_fd[0]), FALSE, 0, G_MAXINT},
     {"attach-stderr-fd", KIND_INT, F(attach_out_fd[1]), FALSE, 0, G_MAXINT},
+    {"cleanup-arg", KIND_LIST, F(cleanup_cmd)},
     {"pid-file", KIND_PATH, F(pid_file)},
     {"create-timeout", KIND_INT, F(create_timeout), FALSE, 1, 86400, " (1..86400 s)"},
     {"report-fd", KIND_INT, F(report_fd), TRUE, 0, G_MAXINT},
@@ -92,6 +93,7 @@ void mon_options_clear(MonOptions *o)
   g_free(o->log_path);
   g_free(o->pid_file);
   g_strfreev(o->runtime_args);
+  g_strfreev(o->cleanup_cmd);
   mon_options_init(o);
 }
 
@@ -142,20 +144,11 @@ static gboolean check(MonOptions *o, const gboolean seen[], const char *format, 
   return TRUE;
 }
 
-int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error)
+/* getopt over ARGV: each option stored, LIST ones gathered in LISTS.  0,
+ * or mon_options_parse's 1 or 2. */
+static int read_options(MonOptions *o, int argc, char **argv, const struct option *longopts,
+                        gboolean seen[], GPtrArray *lists[], char **format, GError **error)
 {
-  struct option longopts[G_N_ELEMENTS(table) + 1];
-  gboolean seen[G_N_ELEMENTS(table)] = {FALSE};
-  g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func(g_free);
-  g_autofree char *format = g_strdup("kubernetes");
-  for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
-    gboolean arg =
-        table[i].kind != KIND_FLAG && table[i].kind != KIND_HELP && table[i].kind != KIND_VERSION;
-    longopts[i] = (struct option){table[i].name, arg ? required_argument : no_argument, NULL,
-                                  OPT_BASE + (int)i};
-  }
-  longopts[G_N_ELEMENTS(table)] = (struct option){NULL, 0, NULL, 0};
-  opterr = 0;
   int c;
   while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
     if (c < OPT_BASE || c >= OPT_BASE + (int)G_N_ELEMENTS(table)) {
@@ -165,10 +158,10 @@ int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error)
     const Option *opt = &table[c - OPT_BASE];
     seen[c - OPT_BASE] = TRUE;
     switch (opt->kind) {
-    case KIND_LIST: g_ptr_array_add(list, g_strdup(optarg)); break;
+    case KIND_LIST: g_ptr_array_add(lists[c - OPT_BASE], g_strdup(optarg)); break;
     case KIND_FORMAT:
-      g_free(format);
-      format = g_strdup(optarg);
+      g_free(*format);
+      *format = g_strdup(optarg);
       break;
     case KIND_HELP: fputs(usage, stdout); return 2;
     case KIND_VERSION: printf("oci-monitor %s\n", SIFOCI_VERSION); return 2;
@@ -182,7 +175,39 @@ int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error)
     mon_set_error(error, "unexpected argument '%s'", argv[optind]);
     return 1;
   }
-  g_ptr_array_add(list, NULL);
-  o->runtime_args = (char **)g_ptr_array_free(g_steal_pointer(&list), FALSE);
+  return 0;
+}
+
+int mon_options_parse(MonOptions *o, int argc, char **argv, GError **error)
+{
+  struct option longopts[G_N_ELEMENTS(table) + 1];
+  gboolean seen[G_N_ELEMENTS(table)] = {FALSE};
+  GPtrArray *lists[G_N_ELEMENTS(table)] = {NULL};
+  g_autofree char *format = g_strdup("kubernetes");
+  for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+    gboolean arg =
+        table[i].kind != KIND_FLAG && table[i].kind != KIND_HELP && table[i].kind != KIND_VERSION;
+    longopts[i] = (struct option){table[i].name, arg ? required_argument : no_argument, NULL,
+                                  OPT_BASE + (int)i};
+    if (table[i].kind == KIND_LIST)
+      lists[i] = g_ptr_array_new_with_free_func(g_free);
+  }
+  longopts[G_N_ELEMENTS(table)] = (struct option){NULL, 0, NULL, 0};
+  opterr = 0;
+  int r = read_options(o, argc, argv, longopts, seen, lists, &format, error);
+  for (size_t i = 0; i < G_N_ELEMENTS(table); i++) {
+    if (lists[i] == NULL)
+      continue;
+    if (r != 0) {
+      g_ptr_array_free(lists[i], TRUE);
+      continue;
+    }
+    g_ptr_array_add(lists[i], NULL);
+    char ***field = (char ***)(void *)((char *)o + table[i].offset);
+    g_strfreev(*field);
+    *field = (char **)g_ptr_array_free(lists[i], FALSE);
+  }
+  if (r != 0)
+    return r;
   return check(o, seen, format, error) ? 0 : 1;
 }

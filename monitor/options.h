@@ -10,6 +10,7 @@
 typedef struct {
   char *id, *bundle, *state_dir, *runtime, *log_path, *pid_file;
   char **runtime_args; /* NULL-terminated */
+  char **cleanup_cmd;  /* run mode: run before the state dir goes; NULL-terminated, may be empty */
   MonLogFormat log_format;
   guint64 log_max_size;
   int log_rotate; /* rotated files kept */

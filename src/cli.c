@@ -16,6 +16,8 @@
 int cli_set_verb(struct cli_context *ctx, const struct cli_verb *verb, oci_error **err)
 {
   ctx->verb = verb;
+  ctx->max_args = verb->max_args;
+  ctx->extra_args_hint = verb->extra_args_hint;
   size_t n = 0;
   char *s = ctx->shortopts;
   /* '+': stop at the first positional; ':': tell a missing value apart */
@@ -70,17 +72,16 @@ static const struct option *long_option(const struct cli_context *ctx, const cha
  * ("run -b B ID sh -c ls"). */
 static int check_args(const struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
-  const struct cli_verb *v = ctx->verb;
   int n_positional = 0;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--") == 0)
       return 0;
     if (a[0] != '-' || a[1] == '\0') {
-      if (v->flags & CLI_OPTS_END_AT_ID)
+      if (ctx->shortopts[0] == '+') /* options end at the first positional */
         return 0;
-      if (v->max_args >= 0 && ++n_positional > v->max_args && v->extra_args_hint)
-        return cli_usage_error(ctx, err, "'%s' after the ID: %s", a, v->extra_args_hint);
+      if (ctx->max_args >= 0 && ++n_positional > ctx->max_args && ctx->extra_args_hint)
+        return cli_usage_error(ctx, err, "'%s' after the ID: %s", a, ctx->extra_args_hint);
       continue;
     }
     if (a[1] == '-') { /* --name VALUE: skip the value */
@@ -105,6 +106,45 @@ static int check_args(const struct cli_context *ctx, int argc, char **argv, oci_
     }
   }
   return 0;
+}
+
+int cli_find_operand(const struct cli_context *ctx, int argc, char **argv, int start, int key,
+                     bool *ret_key_seen)
+{
+  for (int i = start; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--") == 0)
+      return i + 1 < argc ? i + 1 : argc;
+    if (a[0] != '-' || a[1] == '\0')
+      return i;
+    if (a[1] == '-') {
+      const struct option *o = long_option(ctx, a + 2, strcspn(a + 2, "="));
+      if (o && o->val == key)
+        *ret_key_seen = true;
+      if (o && o->has_arg && strchr(a, '=') == NULL)
+        i++;
+      continue;
+    }
+    for (const char *p = a + 1; *p; p++) {
+      if (*p == key)
+        *ret_key_seen = true;
+      const char *k = *p != ':' && *p != '+' ? strchr(ctx->shortopts, *p) : NULL;
+      if (k && k[1] == ':') {
+        if (p[1] == '\0')
+          i++;
+        break;
+      }
+    }
+  }
+  return argc;
+}
+
+void cli_permute_options(struct cli_context *ctx, int max_args, const char *hint)
+{
+  if (ctx->shortopts[0] == '+')
+    memmove(ctx->shortopts, ctx->shortopts + 1, strlen(ctx->shortopts));
+  ctx->max_args = max_args;
+  ctx->extra_args_hint = hint;
 }
 
 int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err)
@@ -144,7 +184,7 @@ int cli_check_args(const struct cli_context *ctx, int n, oci_error **err)
   const struct cli_verb *v = ctx->verb;
   if (n < v->min_args)
     return cli_usage_error(ctx, err, "missing argument (usage: oci %s %s)", v->name, v->usage);
-  if (v->max_args >= 0 && n > v->max_args)
+  if (ctx->max_args >= 0 && n > ctx->max_args)
     return cli_usage_error(ctx, err, "too many arguments (usage: oci %s %s)", v->name, v->usage);
   return 0;
 }

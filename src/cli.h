@@ -75,6 +75,10 @@ struct cli_context {
   /* getopt's view of the verb's option table (cli_next_option) */
   struct option longopts[CLI_MAX_OPTIONS + 1];
   char shortopts[2 + 2 * CLI_MAX_OPTIONS + 1];
+  /* the verb's max_args and extra_args_hint, unless cli_permute_options
+   * said otherwise */
+  int max_args;
+  const char *extra_args_hint;
 };
 
 /* Make CTX ready for VERB's options. */
@@ -84,6 +88,19 @@ int cli_set_verb(struct cli_context *ctx, const struct cli_verb *verb, oci_error
  * optarg; 0 once the options end (optind is the first positional); -1 with
  * a usage error for an unknown option or a missing value. */
 int cli_next_option(struct cli_context *ctx, int argc, char **argv, oci_error **err);
+
+/* Before the options are read: the index in ARGV of the first positional
+ * argument at or after START (ARGC when there is none; option values and
+ * a "--" skipped); *ret_key_seen is set when option KEY is among the
+ * options on the way. */
+int cli_find_operand(const struct cli_context *ctx, int argc, char **argv, int start, int key,
+                     bool *ret_key_seen);
+
+/* Options may follow the positional arguments after all, for a verb with
+ * CLI_OPTS_END_AT_ID (`oci run -b B ID` as against `oci run IMAGE ARGS`),
+ * and at most MAX_ARGS of those, a word past them named with HINT before
+ * the options are read. */
+void cli_permute_options(struct cli_context *ctx, int max_args, const char *hint);
 
 /* Check the positional argument count of the current verb after option
  * parsing; on error sets a usage error. */

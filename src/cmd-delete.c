@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "container.h"
+#include "ephemeral.h"
 #include "text-escape.h"
 
 static const struct cli_option options[] = {
@@ -41,6 +42,8 @@ static int cmd_delete(struct cli_context *ctx, int argc, char **argv, oci_error 
     *err = steal_ptr(&e);
     return *err ? -1 : 0;
   }
+  /* a bundle made from an image in the state dir goes with it */
+  ct.before_remove = cli_ephemeral_remove;
   return container_destroy(&ct, force, err);
 }
 

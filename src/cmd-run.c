@@ -2,12 +2,15 @@
 /* oci run: the monitor creates and starts the container in one runtime
  * call (`run --detach`) with us already attached, then we wait; the
  * container is removed after its exit and its status is ours.  -d: the
- * same call, no attach. */
+ * same call, no attach.  From a bundle (-b BUNDLE ID) or from an image
+ * (IMAGE [ARGS...], ephemeral.h). */
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <sys/pidfd.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -18,6 +21,8 @@
 #include "attach-status.h"
 #include "cleanup.h"
 #include "cmd-create.h"
+#include "ephemeral.h"
+#include "mount-flags.h"
 #include "monitor-launch.h"
 #include "rootless.h"
 #include "runtime.h"
@@ -26,12 +31,15 @@
 
 #define RUN_MONITOR_EXIT_WAIT_MS 10000
 
-enum { OPT_DETACH_KEYS = CLI_OPT_LONG + 10 };
+enum { OPT_DETACH_KEYS = CLI_OPT_LONG + 10, OPT_NAME };
 
 static const struct cli_option run_options[] = {
     {"detach", 'd', NULL, "start in the background and return"},
     {"interactive", 'i', NULL, "accepted and ignored: stdin is always forwarded"},
     {"detach-keys", OPT_DETACH_KEYS, "SEQ", "detach sequence (default ctrl-p,ctrl-q; '' for none)"},
+    {"name", OPT_NAME, "ID",
+     "with IMAGE: the container's ID (default: the image's name and a\n"
+     "random suffix, said on stderr)"},
     {NULL, 0, NULL, NULL},
 };
 
@@ -166,25 +174,68 @@ static int run(struct container_create_opts *o, bool detach, struct attach_opts 
   return r < 0 ? -1 : r;
 }
 
+static const char extra_args_hint[] =
+    "the command comes from config.json (process.args); use 'oci exec ID CMD...' for another one "
+    "in the running container, or 'oci run IMAGE CMD...'";
+
+/* -b BUNDLE ID, the form that always was, or IMAGE [ARGS...]: the
+ * bundle option among the options before the first operand, or anywhere
+ * when that operand names nothing that exists (`oci run ID -b B`). */
+static bool bundle_form(const struct cli_context *ctx, int argc, char **argv)
+{
+  bool seen = false;
+  int i = cli_find_operand(ctx, argc, argv, 1, 'b', &seen);
+  struct stat st;
+  if (seen || i >= argc || stat(argv[i], &st) == 0)
+    return seen;
+  for (int j = i + 1; j < argc; j = cli_find_operand(ctx, argc, argv, j, 'b', &seen) + 1)
+    ;
+  return seen;
+}
+
 static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **err)
 {
   struct container_create_opts o = {0};
+  struct cli_ephemeral e = {0};
   struct attach_opts ao = {0};
-  const char *keys = NULL;
-  bool detach = false;
-  int c;
+  const char *keys = NULL, *name = NULL;
+  bool detach = false, from_bundle = bundle_form(ctx, argc, argv);
+  int c, r = -1;
+  /* a word after the ID is named before getopt trips on an option of its */
+  if (from_bundle)
+    cli_permute_options(ctx, 1, extra_args_hint);
   while ((c = cli_next_option(ctx, argc, argv, err)) > 0) {
     if (c == 'd')
       detach = true;
     else if (c == OPT_DETACH_KEYS)
       keys = optarg;
-    else
-      cli_create_option(c, optarg, &o);
+    else if (c == OPT_NAME)
+      name = optarg;
+    else if (!cli_create_option(c, optarg, &o) &&
+             cli_mount_request_option(ctx, &e.req, c, optarg, err) < 0)
+      goto out;
   }
-  if (c < 0 || cli_create_finish(ctx, argc, argv, &o, err) < 0 ||
-      attach_parse_detach_keys(keys, &ao, err) < 0 ||
+  if (c < 0)
+    goto out;
+  if (from_bundle && (e.req.any || name)) {
+    cli_usage_error(ctx, err, "%s needs an image: oci run [OPTIONS] IMAGE [ARGS...]",
+                    name ? "--name" : "a mount option");
+    goto out;
+  }
+  if (from_bundle && cli_create_finish(ctx, argc, argv, &o, extra_args_hint, err) < 0)
+    goto out;
+  if (!from_bundle) {
+    if (cli_check_args(ctx, argc - optind, err) < 0)
+      goto out;
+    int first = optind + 1 + (optind + 1 < argc && strcmp(argv[optind + 1], "--") == 0);
+    e.args = first < argc ? argv + first : NULL;
+    e.n_args = first < argc ? (size_t)(argc - first) : 0;
+    if (cli_ephemeral_prepare(ctx, &e, argv[optind], name, &o, err) < 0)
+      goto out;
+  }
+  if (attach_parse_detach_keys(keys, &ao, err) < 0 ||
       cli_create_preflight(ctx, &o, !detach, err) < 0)
-    return -1;
+    goto out;
   o.run_mode = !detach;
   o.start = true;
   /* From here on the signals run forwards wait for the attach session to
@@ -193,20 +244,25 @@ static int cmd_run(struct cli_context *ctx, int argc, char **argv, oci_error **e
   sigemptyset(&fwd);
   signals_add_forwarded(&fwd);
   sigprocmask(SIG_BLOCK, &fwd, &old);
-  int r = run(&o, detach, &ao, err);
+  r = run(&o, detach, &ao, err);
   sigprocmask(SIG_SETMASK, &old, NULL);
+out:
+  cli_ephemeral_clear(&e);
   return r;
 }
 
 const struct cli_verb cli_verb_run = {
     .name = "run",
-    .usage = "-b BUNDLE [OPTIONS] ID",
+    .usage = "-b BUNDLE [OPTIONS] ID | [OPTIONS] [MOUNT OPTIONS] IMAGE [--] [ARGS...]",
     .summary = "create, start and attach to a container; remove it when it exits",
-    .options = {cli_create_options, run_options},
+    .options = {cli_create_options, run_options, cli_mount_options, cli_mount_flags_mounts,
+                cli_mount_flags_process, cli_mount_flags_privileges, cli_mount_flags_limits,
+                cli_mount_flags_devices},
+    .option_titles = {NULL, NULL, "Mount options (with IMAGE)", CLI_MOUNT_FLAG_TITLES},
     .min_args = 1,
-    .max_args = 1,
-    .extra_args_hint = "the command comes from config.json (process.args); use 'oci exec ID "
-                       "CMD...' for another one in the running container",
-    .flags = CLI_RUN_STATUS,
+    .max_args = -1,
+    /* IMAGE's ARGS are the container's, options too (bundle_form: a
+     * bundle's ID may have options after it, as it always could) */
+    .flags = CLI_OPTS_END_AT_ID | CLI_RUN_STATUS,
     .handler = cmd_run,
 };

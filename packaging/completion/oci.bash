@@ -143,7 +143,13 @@ _oci()
         compopt -o filenames 2>/dev/null
         [ "$npos" -eq 0 ] && COMPREPLY=($(compgen -d -- "$cur"))
         ;;
-    create | run | list) ;; # a new ID, or nothing
+    create | run)
+        # without -b the first argument is an image (a bundle of its own);
+        # the ID after it is a new one
+        [[ "$npos" -eq 0 && " ${COMP_WORDS[*]} " != *" -b "* && " ${COMP_WORDS[*]} " != *" --bundle"* ]] &&
+            _oci_sif_files "$cur"
+        ;;
+    list) ;;
     kill)
         if [ "$npos" -eq 0 ]; then
             COMPREPLY=($(compgen -W "$(_oci_ids "$oci" "$root")" -- "$cur"))

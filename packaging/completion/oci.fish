@@ -127,7 +127,12 @@ function __oci_complete
             end
         case umount
             test $npos -eq 0; and __fish_complete_directories $cur
-        case create run list
+        case create run
+            # without -b the first argument is an image (a bundle of its own)
+            if test $npos -eq 0; and not contains -- -b $tokens; and not string match -q -- '--bundle*' $tokens
+                __oci_sif_files $cur
+            end
+        case list
         case kill
             if test $npos -eq 0
                 __oci_ids $oci $root

@@ -25,6 +25,10 @@ struct container {
   bool incomplete;      /* no state.json (yet) */
   bool creating;        /* ... because a create holds the lock */
   bool damaged;         /* ... because it cannot be read: c->damaged says why */
+  /* container_destroy calls it once the container and its monitor are
+   * gone, before the state dir is removed: what a caller made in the dir
+   * (`oci run IMAGE`'s bundle, src/ephemeral.h) goes first.  NULL: none. */
+  int (*before_remove)(const struct ctr *c, oci_error **err);
 };
 
 enum {
@@ -75,6 +79,18 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err);
 json_t *container_incomplete_json(const struct container *ct);
 
 /* create.c */
+/* A bundle made for the container in its state dir (`oci run IMAGE`):
+ * MAKE once the dir exists, setting *RET_BUNDLE (allocated) and
+ * *RET_MONITOR_CLEANUP (a NULL-terminated argv, allocated, or NULL): what
+ * the monitor runs in run mode before it removes the dir.  REMOVE undoes
+ * it when the create fails, and is the container's before_remove. */
+struct container_bundle_maker {
+  int (*make)(struct ctr *c, void *data, char **ret_bundle, char ***ret_monitor_cleanup,
+              oci_error **err);
+  int (*remove)(const struct ctr *c, oci_error **err);
+  void *data;
+};
+
 struct container_create_opts {
   const char *root, *id;
   const char *runtime; /* --runtime spec */
@@ -93,6 +109,8 @@ struct container_create_opts {
   int attach_fd;
   int attach_out_fd[2]; /* with it: our stdout / stderr for the monitor, or -1 */
   unsigned short console_rows, console_cols;
+  /* bundle NULL: the bundle is made in the state dir by this */
+  const struct container_bundle_maker *maker;
 };
 
 /* Make the state dir, start the monitor, wait for its report, write

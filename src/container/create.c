@@ -36,6 +36,33 @@ static json_t *read_bundle_config(const char *bundle, bool *ret_terminal, oci_er
   return steal_ptr(&config);
 }
 
+/* BUNDLE's config (its realpath in RET_ABS), with the terminal the
+ * container gets. */
+static json_t *load_config(const struct container_create_opts *o, const char *bundle,
+                           char ret_abs[PATH_MAX], bool *ret_terminal, oci_error **err)
+{
+  if (realpath(bundle, ret_abs) == NULL) {
+    oci_error_set(err, errno, "bundle '%s'", bundle);
+    return NULL;
+  }
+  json_auto_t *config = read_bundle_config(ret_abs, ret_terminal, err);
+  if (config == NULL)
+    return NULL;
+  if (o->without_terminal && *ret_terminal) {
+    *ret_terminal = false;
+    json_object_set_new(json_object_get(config, "process"), "terminal", json_false());
+  }
+  return steal_ptr(&config);
+}
+
+/* The state dir goes, with what was made in it for the container. */
+static void remove_dir(struct container *ct)
+{
+  if (ct->before_remove != NULL)
+    (void)ct->before_remove(ct->c, NULL);
+  ctr_remove(ct->c, NULL);
+}
+
 /* PATH made absolute against our cwd (the monitor runs elsewhere). */
 static char *absolute(const char *path)
 {
@@ -98,7 +125,7 @@ static void create_abort(struct container *ct, const struct monitor_report *rep,
       monitor_stop(mfd, mon, 1000);
   }
   container_force_runtime_delete(ct);
-  ctr_remove(ct->c, NULL);
+  remove_dir(ct);
 }
 
 static const char *file_type_name(mode_t mode)
@@ -192,20 +219,16 @@ int container_create(const struct container_create_opts *o, struct container *re
   cleanup_container struct container ct = {0};
   if (rt_resolve(o->runtime, &ct.rt, err) < 0)
     return -1;
-  char bundle[PATH_MAX];
-  if (realpath(o->bundle, bundle) == NULL)
-    return oci_error_set(err, errno, "bundle '%s'", o->bundle);
   /* "" would be made absolute to the cwd, a directory */
   if (o->log_path != NULL && o->log_path[0] == '\0')
     return oci_error_set_kind(err, OCI_ERR_USAGE, 0, "--log-path must not be empty");
+  char bundle[PATH_MAX];
   bool terminal = false;
-  json_auto_t *config = read_bundle_config(bundle, &terminal, err);
-  if (config == NULL)
+  json_auto_t *config = NULL;
+  /* a bundle of the user's is checked before anything is made; one made
+   * for the container (o->maker) once its state dir exists */
+  if (o->maker == NULL && (config = load_config(o, o->bundle, bundle, &terminal, err)) == NULL)
     return -1;
-  if (o->without_terminal && terminal) {
-    terminal = false;
-    json_object_set_new(json_object_get(config, "process"), "terminal", json_false());
-  }
   cleanup_free char *pid_file = absolute(o->pid_file);
   cleanup_free char *log_path = absolute(o->log_path);
   if ((o->pid_file && !pid_file) || (o->log_path && !log_path))
@@ -220,13 +243,25 @@ int container_create(const struct container_create_opts *o, struct container *re
     return oci_error_prefix(err, "create '%s'", o->id);
   if (ctr_make(o->root, o->id, &c, err) < 0 || container_adopt(&ct, c, err) < 0)
     return -1;
-  if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL)
+  cleanup_strv char **cleanup_cmd = NULL;
+  if (o->maker != NULL) {
+    ct.before_remove = o->maker->remove;
+    cleanup_free char *made = NULL;
+    if (o->maker->make(ct.c, o->maker->data, &made, &cleanup_cmd, err) < 0 ||
+        (config = load_config(o, made, bundle, &terminal, err)) == NULL) {
+      remove_dir(&ct);
+      return oci_error_prefix(err, "create '%s'", o->id);
+    }
+  }
+  if (log_path == NULL && (log_path = ctr_path(ct.c, "container.log")) == NULL) {
+    remove_dir(&ct);
     return oci_error_set(err, ENOMEM, "path");
+  }
   /* the runtime runs the container from a bundle of its own (own-bundle.h) */
   json_auto_t *own = own_bundle_config(config, bundle, ct.c->root, o->id, err);
   cleanup_free char *own_dir = ctr_path(ct.c, OWN_BUNDLE_DIR);
   if (own == NULL || own_dir == NULL) {
-    ctr_remove(ct.c, NULL);
+    remove_dir(&ct);
     if (own == NULL)
       return oci_error_prefix(err, "create '%s'", o->id);
     return oci_error_set(err, ENOMEM, "create '%s'", o->id);
@@ -238,7 +273,7 @@ int container_create(const struct container_create_opts *o, struct container *re
         json_object_get(own, "process"), "consoleSize",
         json_pack("{s:i, s:i}", "height", (int)o->console_rows, "width", (int)o->console_cols));
   if (own_bundle_write(ct.c, own, err) < 0) {
-    ctr_remove(ct.c, NULL);
+    remove_dir(&ct);
     return oci_error_prefix(err, "create '%s'", o->id);
   }
 
@@ -260,6 +295,7 @@ int container_create(const struct container_create_opts *o, struct container *re
       .attach_out_fd = {o->with_attach_fd ? o->attach_out_fd[0] : -1,
                         o->with_attach_fd ? o->attach_out_fd[1] : -1},
       .create_timeout = CREATE_TIMEOUT_S,
+      .cleanup_cmd = cleanup_cmd,
   };
   /* ^C while we wait for the report must not leave a monitor and a
    * half-made dir behind: signals wait, and end the wait, until the

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cgroup-end.h"
 #include "cleanup.h"
@@ -105,6 +106,8 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
     }
     /* a damaged state may hide a runtime state we could not use */
     end_cgroup(ct->c);
+    if (ct->before_remove && ct->before_remove(ct->c, err) < 0)
+      return oci_error_prefix(err, "delete '%s'", id);
     return ctr_remove(ct->c, err);
   }
   cleanup_free char *status = NULL;
@@ -140,6 +143,8 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
   /* The container is gone; its monitor finishes the log and exit.json
    * and exits.  One that doesn't (stuck, or we are forcing) is killed. */
   wait_monitor_gone(ct, force && live ? 3000 : MONITOR_EXIT_WAIT_MS);
+  if (ct->before_remove && ct->before_remove(ct->c, err) < 0)
+    return oci_error_prefix(err, "delete '%s'", id);
   return ctr_remove(ct->c, err);
 }
 
@@ -176,6 +181,11 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
     return 0;
   }
   if (!same_dir(ctr_state_str(l.c, "bundle"), bundle_abs))
+    return 0;
+  /* Its monitor runs us, as the last step of a run (its --cleanup-arg,
+   * `oci run IMAGE`): the container is gone, and waiting for that monitor
+   * would wait for ourselves. */
+  if (mon > 0 && mon == getppid())
     return 0;
   /* exited, its monitor finishing: umount waits for it (bounded) */
   if (mon > 0 && container_wait_cleanup(l.c, err) < 0)

@@ -96,6 +96,8 @@ int monitor_argv(const struct monitor_launch *l, const char *monitor_path, int r
       }
   }
   argv_add_opt(b, "--pid-file", l->pid_file);
+  for (char *const *a = l->cleanup_cmd; a && *a; a++)
+    argv_add_opt(b, "--cleanup-arg", *a);
   if (l->create_timeout > 0) {
     argv_add(b, "--create-timeout");
     argv_addf(b, "%d", l->create_timeout);

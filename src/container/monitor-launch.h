@@ -31,6 +31,9 @@ struct monitor_launch {
   int attach_out_fd[2]; /* with it: our stdout / stderr for the monitor to write to, or -1 */
   int create_timeout;   /* seconds, given to the monitor; we wait 10 s more */
   int cancel_fd;        /* readable (a signalfd): stop waiting; -1 for none */
+  /* run mode: run this (NULL-terminated argv) before removing the state
+   * dir; NULL for nothing */
+  char *const *cleanup_cmd;
 };
 
 struct monitor_report {

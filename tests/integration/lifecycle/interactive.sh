@@ -78,11 +78,11 @@ usage_is "a typo of a verb: did you mean" "oci: unknown command 'strat': did you
 usage_is "runc's -bundle is named" \
   "oci: run: unknown option '-bundle': long options take two dashes ('--bundle')" run -bundle "$T" c1
 usage_is "words after run's ID: the command comes from config.json" \
-  "oci: run: 'sh' after the ID: the command comes from config.json (process.args); use 'oci exec ID CMD...' for another one in the running container" \
+  "oci: run: 'sh' after the ID: the command comes from config.json (process.args); use 'oci exec ID CMD...' for another one in the running container, or 'oci run IMAGE CMD...'" \
   run -b "$T" c1 sh -c ls
 printf '%-32s' '#!/usr/bin/env run-singularity' >"$T/image.sif"; printf 'SIF_MAGIC\0' >>"$T/image.sif"
 usage_is "run -b IMAGE.sif: that is an image" \
-  "oci: run: bundle '$T/image.sif': that is an image: 'oci mount' it first ('oci mount $T/image.sif DIR', then 'oci run -b DIR c1')" \
+  "oci: run: bundle '$T/image.sif': that is an image: 'oci run --name c1 $T/image.sif' runs it from a bundle of its own (or 'oci mount $T/image.sif DIR', then 'oci run -b DIR c1')" \
   run -b "$T/image.sif" c1
 b=$(bundle long "del(.hostname) | .process.args = $(sh_args 'sleep 1000')")
 oci run -d -b "$b" ln1 2>/dev/null

@@ -213,6 +213,44 @@ static void test_args_env_cwd(void)
          "Env entry without a name refused");
 }
 
+/* `oci run IMAGE ARGS`: the image config IC's args with ARGS given */
+static void args_given(const char *ic, const struct fake_file *ff, const char *want,
+                       const char *desc)
+{
+  static const char *const args[] = {"echo", "hi there"};
+  struct bundle_spec spec;
+  cleanup_error oci_error *err = NULL;
+  json_t *p = process_of(ic, ff, &spec);
+  if (p != NULL && bundle_spec_set_args(&spec, args, 2, &err) < 0)
+    p = NULL;
+  is_json(p ? json_object_get(p, "args") : NULL, want, desc);
+  bundle_spec_clear(&spec);
+}
+
+static void test_args_given(void)
+{
+  args_given("{\"Entrypoint\":[\"/bin/echo\",\"ep:\"],\"Cmd\":[\"default\"]}", native_files,
+             "[\"/bin/echo\",\"ep:\",\"echo\",\"hi there\"]",
+             "ARGS replace Cmd, the Entrypoint stays");
+  args_given("{\"Cmd\":[\"/bin/id\",\"-u\"]}", native_files, "[\"echo\",\"hi there\"]",
+             "ARGS replace Cmd alone");
+  args_given(NULL, native_files, "[\"/.singularity.d/actions/run\",\"echo\",\"hi there\"]",
+             "native image: ARGS go to the run action");
+  args_given(NULL, runscript_only, "[\"/.singularity.d/runscript\",\"echo\",\"hi there\"]",
+             "native image: ... or the runscript");
+  args_given(NULL, no_files, "[\"echo\",\"hi there\"]", "neither: ARGS are the command");
+  struct bundle_spec spec;
+  cleanup_error oci_error *err = NULL;
+  static const char *const bad[] = {"\xff"};
+  TAP_OK(process_of(NULL, no_files, &spec) != NULL && bundle_spec_set_args(&spec, bad, 1, &err) < 0,
+         "an argument that is not UTF-8 is refused");
+  bundle_spec_clear(&spec);
+  oci_error_free(&err);
+  TAP_OK(process_of(NULL, no_files, &spec) != NULL && bundle_spec_set_args(&spec, bad, 0, &err) < 0,
+         "no command at all is refused");
+  bundle_spec_clear(&spec);
+}
+
 static void user_is(const char *user, const char *want)
 {
   char ic[256];
@@ -421,6 +459,7 @@ int main(void)
 {
   test_defaults();
   test_args_env_cwd();
+  test_args_given();
   test_user();
   test_volumes();
   test_bad_types_and_limits();
