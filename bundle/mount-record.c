@@ -24,6 +24,7 @@ static const char *const fixed_names[] = {
     "rootfs",       ".image",  "overlay",     "overlay/upper",
     "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
     ".sif-overlay", /* the SIF's overlay partition (overlay-partition.h) */
+    ".overlays",    /* --overlay image files' mount points (overlay-files.h) */
 };
 
 bool bundle_record_name_ok(const char *name)

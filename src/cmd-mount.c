@@ -29,10 +29,11 @@ static const struct cli_option options[] = {
      "else extract), kernel (loop + squashfs + overlay, root only), fuse (squashfuse\n"
      "+ fuse-overlayfs daemons) or extract (unpack the image into BUNDLE/rootfs)"},
     {"quiet", OPT_QUIET, NULL, "no progress bar while extracting"},
-    {"overlay", OPT_OVERLAY, "DIR[:ro]",
-     "DIR/upper and DIR/work take the container's writes, kept across umount;\n"
-     "with :ro a read-only layer above the image (DIR/upper when there is one);\n"
-     "repeatable, at most one writable (kernel method)"},
+    {"overlay", OPT_OVERLAY, "PATH[:ro]",
+     "a directory (DIR/upper and DIR/work take the container's writes, kept\n"
+     "across umount), an ext3 image file (its upper/ and work/, kept in the file)\n"
+     "or a squashfs file (always read-only); with :ro a read-only layer above\n"
+     "the image; repeatable, at most one writable (kernel method)"},
     {"writable-tmpfs", OPT_WRITABLE_TMPFS, NULL,
      "the writable layer on a tmpfs of its own (gone at umount; kernel method)"},
     {"writable", OPT_WRITABLE, NULL,
@@ -169,8 +170,9 @@ fail:
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay DIR[:ro]]... "
-             "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
+    .usage =
+        "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay PATH[:ro]]... "
+        "[--writable-tmpfs|--writable] [BUNDLE OPTIONS] IMAGE BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {options, cli_mount_flags_mounts, cli_mount_flags_process,
                 cli_mount_flags_privileges, cli_mount_flags_limits, cli_mount_flags_devices},
