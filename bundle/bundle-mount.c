@@ -621,6 +621,25 @@ static int mount_fuse(struct mount_job *job, oci_error **err)
   if (job->opts.ret_fuse_owner_only)
     *job->opts.ret_fuse_owner_only =
         !job->fuse.allow_other && !job->fuse.root && idmap_has_subids(&job->map);
+  /* --overlay DIR[:ro] (check_method let only directories through) */
+  const struct bundle_overlays *ov = job->opts.overlays;
+  char lowers[OVERLAY_OPTIONS_MAX];
+  size_t used = 0;
+  lowers[0] = '\0';
+  for (size_t i = 0; ov != NULL && i < ov->n_lower; i++) {
+    int n = snprintf(lowers + used, sizeof(lowers) - used, "%s:", ov->lower_dirs[i]);
+    if (n < 0 || (used += (size_t)n) >= sizeof(lowers))
+      return oci_error_set(err, ENAMETOOLONG, "fuse-overlayfs options (too many --overlay paths)");
+  }
+  a.lower_prefix = lowers;
+  a.upper_base = ov != NULL ? ov->upper_base : NULL;
+  if (a.upper_base != NULL && a.map != NULL && !bundle_fuse_xattrs_ok(a.upper_base))
+    return oci_error_set(err, 0,
+                         "--overlay '%s': its file system takes no user xattrs, which "
+                         "fuse-overlayfs needs without root to keep file owners",
+                         a.upper_base);
+  if (ov != NULL && bundle_overlays_prepare_upper(ov, err) < 0)
+    return -1;
   return bundle_fuse_mount(&a, err);
 }
 

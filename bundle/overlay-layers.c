@@ -249,9 +249,12 @@ int bundle_overlays_check_method(const struct bundle_overlays *o, const char *me
     return oci_error_set(err, 0,
                          "--writable needs --method kernel (root): the SIF's ext3 partition is "
                          "mounted from a loop device");
-  return oci_error_set(err, 0, "%s needs --method kernel (root); --method %s does not take %s yet",
-                       o->tmpfs_upper ? "--writable-tmpfs" : "--overlay DIR", method,
-                       o->tmpfs_upper ? "it" : "overlay directories");
+  if (o->tmpfs_upper)
+    return oci_error_set(err, 0,
+                         "--writable-tmpfs needs --method kernel (root); --method %s does not "
+                         "take it yet",
+                         method);
+  return 0; /* directories: fuse-overlayfs stacks them */
 }
 
 static int append(json_t *list, const char *path, const char *mode)

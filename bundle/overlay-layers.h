@@ -73,7 +73,8 @@ int bundle_overlays_parse(const char *const *args, size_t n, bool writable_tmpfs
 bool bundle_overlays_any(const struct bundle_overlays *o);
 
 /* Does METHOD ("kernel", "fuse", "extract") take O?  One line saying
- * what it does not take, and why, when not. */
+ * what it does not take, and why, when not.  fuse takes directories
+ * only. */
 int bundle_overlays_check_method(const struct bundle_overlays *o, const char *method,
                                  oci_error **err);
 

@@ -50,6 +50,31 @@ tap_is "$out" "tmp" "the container writes to the tmpfs upper"
 tap_run "umount the tmpfs bundle" "$OCI" umount "$B"
 tap_ok "$(is_gone; echo $?)" "umount takes the tmpfs away too"
 
+# ---- --method fuse: fuse-overlayfs stacks the same directories
+if command -v squashfuse >/dev/null && command -v fuse-overlayfs >/dev/null && [ -c /dev/fuse ]; then
+  FOV=$T/fuse-persist
+  mkdir -p "$FOV" "$T/fuse-ro/srv"
+  echo "read-only layer" >"$T/fuse-ro/srv/ro.txt"
+  tap_run "mount --method fuse --overlay DIR --overlay DIR:ro" \
+    "$OCI" mount --method fuse --overlay "$FOV" --overlay "$T/fuse-ro:ro" "$BB" "$B"
+  tap_is "$(findmnt -n -o FSTYPE --mountpoint "$B/rootfs")" "fuse.fuse-overlayfs" "rootfs is fuse-overlayfs"
+  out=$(run_in "$B" 'cat /srv/ro.txt')
+  tap_is "$out" "read-only layer" "the read-only directory is a layer"
+  tap_run "umount the fuse bundle" "$OCI" umount "$B"
+  tap_ok "$(is_gone; echo $?)" "nothing left"
+  two_cycles "--method fuse --overlay DIR" is_gone "$BB" "$B" --method fuse --overlay "$FOV"
+  tap_is "$(cat "$FOV/upper/srv/kept.txt" 2>&1)" "first
+second" "fuse-overlayfs kept the writes in DIR/upper"
+  tap_run "the kernel method takes that DIR read-only" "$OCI" mount --overlay "$FOV:ro" "$BB" "$B"
+  out=$(run_in "$B" 'cat /srv/kept.txt; [ -e /etc/group ] && echo group || echo nogroup')
+  tap_is "$out" "first
+second
+nogroup" "and sees its files and its whiteout"
+  tap_run "umount" "$OCI" umount "$B"
+else
+  tap_diag "no squashfuse/fuse-overlayfs or /dev/fuse: --method fuse with --overlay DIR not checked"
+fi
+
 # ---- conflicts: one line, nothing left
 mkdir -p "$T/other"
 refused() { # refused DESCRIPTION REGEX ARGS...

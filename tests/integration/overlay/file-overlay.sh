@@ -139,8 +139,8 @@ if command -v squashfuse >/dev/null && command -v fuse-overlayfs >/dev/null && [
     --method fuse --overlay "$EXT"
   refused "--method fuse with a squashfs file" "a squashfs file as a layer needs --method kernel" \
     --method fuse --overlay "$SQ"
-  refused "--method fuse with a directory" "--overlay DIR needs --method kernel .root.; --method fuse" \
-    --method fuse --overlay "$T/dir"
+  refused "--method fuse with --writable-tmpfs" "--writable-tmpfs needs --method kernel .root.; --method fuse" \
+    --method fuse --writable-tmpfs
 else
   tap_diag "no squashfuse/fuse-overlayfs or /dev/fuse: the --method fuse refusals are not checked"
 fi
