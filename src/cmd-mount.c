@@ -33,7 +33,7 @@ static const struct cli_option options[] = {
      "a directory (DIR/upper and DIR/work take the container's writes, kept\n"
      "across umount), an ext3 image file (its upper/ and work/, kept in the file)\n"
      "or a squashfs file (always read-only); with :ro a read-only layer above\n"
-     "the image; repeatable, at most one writable (kernel method)"},
+     "the image; repeatable, at most one writable (kernel method; fuse: directories)"},
     {"writable-tmpfs", OPT_WRITABLE_TMPFS, NULL,
      "the writable layer on a tmpfs of its own (gone at umount; kernel method)"},
     {"writable", OPT_WRITABLE, NULL,
