@@ -29,6 +29,7 @@
 #include "mount-fuse.h"
 #include "mount-record.h"
 #include "image-source.h"
+#include "overlay-files.h"
 #include "overlay-partition.h"
 #include "sif.h"
 #include "squashfs-image.h"
@@ -202,11 +203,9 @@ static int choose_method(struct mount_job *job, oci_error **err)
     return oci_error_set(err, 0,
                          "--method kernel needs root (loop devices and squashfs/overlay mounts); "
                          "--method fuse and --method extract work without");
-  if (job->method != BUNDLE_METHOD_KERNEL && bundle_overlays_any(job->opts.overlays))
-    return oci_error_set(err, 0,
-                         "--overlay and --writable-tmpfs need --method kernel (root); --method %s "
-                         "does not take them yet",
-                         bundle_method_name(job->method));
+  if (job->method != BUNDLE_METHOD_KERNEL &&
+      bundle_overlays_check_method(job->opts.overlays, bundle_method_name(job->method), err) < 0)
+    return -1;
   /* the kernel and fuse rootfs is nodev: the nodes runc makes in a /dev
    * without its tmpfs could not be opened, and runc stops at /dev/null */
   if (job->method != BUNDLE_METHOD_EXTRACT && job->opts.spec_options != NULL &&
@@ -417,8 +416,9 @@ static bool dir_wanted(const struct mount_job *job, const char *name)
 {
   if (multi_layer(job) && strcmp(name, BUNDLE_IMAGE_DIR) == 0)
     return false; /* its layers have .layers/N each */
-  return job->opts.overlays == NULL ||
-         (job->opts.overlays->upper_base == NULL && !job->opts.overlays->sif_writable) ||
+  const struct bundle_overlays *o = job->opts.overlays;
+  return o == NULL ||
+         (o->upper_base == NULL && !o->sif_writable && bundle_overlays_upper_file(o) == NULL) ||
          strncmp(name, "overlay/", 8) != 0;
 }
 
@@ -588,15 +588,24 @@ static int overlay_options(const struct mount_job *job, char *opts, size_t size,
   const struct bundle_overlays *ov = job->opts.overlays;
   size_t used = 0;
   int n = snprintf(opts, size, "lowerdir=");
+  char layer[PATH_MAX];
   for (size_t i = 0; n >= 0 && ov != NULL && i < ov->n_lower; i++) {
     used += (size_t)n;
-    n = used < size ? snprintf(opts + used, size - used, "%s:", ov->lower_dirs[i]) : -1;
+    n = bundle_overlays_lower_path(ov, i, b, layer, sizeof(layer)) < 0 ? -1
+        : used < size ? snprintf(opts + used, size - used, "%s:", layer)
+                      : -1;
   }
   const char *upper_base = ov != NULL && ov->upper_base != NULL ? ov->upper_base : NULL;
-  char sif_upper[PATH_MAX];
+  char upper_buf[PATH_MAX];
+  const struct bundle_overlay_file *upper_file = bundle_overlays_upper_file(ov);
   if (sif_writable(job)) {
-    snprintf(sif_upper, sizeof(sif_upper), "%s/%s", b, BUNDLE_SIF_OVERLAY_DIR);
-    upper_base = sif_upper;
+    snprintf(upper_buf, sizeof(upper_buf), "%s/%s", b, BUNDLE_SIF_OVERLAY_DIR);
+    upper_base = upper_buf;
+  } else if (upper_file != NULL) {
+    char mnt[32];
+    bundle_overlays_file_mount((size_t)(upper_file - ov->files), mnt, sizeof(mnt));
+    snprintf(upper_buf, sizeof(upper_buf), "%s/%s", b, mnt);
+    upper_base = upper_buf;
   }
   if (n >= 0 && job->sif_overlay != NULL && !sif_writable(job)) {
     used += (size_t)n;
@@ -716,6 +725,25 @@ static int mount_fuse(struct mount_job *job, oci_error **err)
   if (job->opts.ret_fuse_owner_only)
     *job->opts.ret_fuse_owner_only =
         !job->fuse.allow_other && !job->fuse.root && idmap_has_subids(&job->map);
+  /* --overlay DIR[:ro] (check_method let only directories through) */
+  const struct bundle_overlays *ov = job->opts.overlays;
+  char lowers[OVERLAY_OPTIONS_MAX];
+  size_t used = 0;
+  lowers[0] = '\0';
+  for (size_t i = 0; ov != NULL && i < ov->n_lower; i++) {
+    int n = snprintf(lowers + used, sizeof(lowers) - used, "%s:", ov->lower_dirs[i]);
+    if (n < 0 || (used += (size_t)n) >= sizeof(lowers))
+      return oci_error_set(err, ENAMETOOLONG, "fuse-overlayfs options (too many --overlay paths)");
+  }
+  a.lower_prefix = lowers;
+  a.upper_base = ov != NULL ? ov->upper_base : NULL;
+  if (a.upper_base != NULL && a.map != NULL && !bundle_fuse_xattrs_ok(a.upper_base))
+    return oci_error_set(err, 0,
+                         "--overlay '%s': its file system takes no user xattrs, which "
+                         "fuse-overlayfs needs without root to keep file owners",
+                         a.upper_base);
+  if (ov != NULL && bundle_overlays_prepare_upper(ov, err) < 0)
+    return -1;
   return bundle_fuse_mount(&a, err);
 }
 
@@ -758,7 +786,9 @@ static int build(struct mount_job *job, oci_error **err)
       : job->method == BUNDLE_METHOD_FUSE
           ? mount_fuse(job, err) < 0
           : (job->src.kind != BUNDLE_IMAGE_SANDBOX && mount_squashfs(job, err) < 0) ||
-                mount_sif_overlay(job, err) < 0 || mount_overlay(job, err) < 0)
+                mount_sif_overlay(job, err) < 0 ||
+                bundle_overlay_files_mount(job->opts.overlays, job->dirfd, &job->rec, err) < 0 ||
+                mount_overlay(job, err) < 0)
     return -1;
   if (write_config(job, err) < 0 || bundle_spec_extra_make(&job->extra, job->dirfd, err) < 0)
     return -1;

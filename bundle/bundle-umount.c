@@ -17,6 +17,7 @@
 #include "loop.h"
 #include "mount-fuse.h"
 #include "mount-users.h"
+#include "overlay-files.h"
 #include "userns-run.h"
 
 #define SQUASHFS_MAGIC_NUMBER 0x73717368L
@@ -175,7 +176,8 @@ int bundle_undo(int parent_fd, const char *base, int dirfd, const struct bundle_
                 bool *ret_kept, oci_error **err)
 {
   *ret_kept = false;
-  if (undo_mounts(dirfd, rec, err) < 0 || (rec->extracted && check_tree_unused(dirfd, err) < 0))
+  if (undo_mounts(dirfd, rec, err) < 0 || (rec->extracted && check_tree_unused(dirfd, err) < 0) ||
+      bundle_overlay_files_unmount(dirfd, rec, err) < 0)
     return -1;
   if (rec->has_loop && rec->loop_attached) {
     struct bundle_loop_target t = {rec->image_dev, rec->image_ino, rec->offset, rec->size};

@@ -379,15 +379,24 @@ static void add_mapping(struct argv_builder *opts, const char *key, const struct
 
 static int mount_overlay(const struct bundle_fuse_mount_args *a, oci_error **err)
 {
+  const char *bd = a->bundle_abs;
+  cleanup_free char *upper = NULL, *work = NULL;
+  if (a->upper_base != NULL ? asprintf(&upper, "%s/upper", a->upper_base) < 0 ||
+                                  asprintf(&work, "%s/work", a->upper_base) < 0
+                            : asprintf(&upper, "%s/overlay/upper", bd) < 0 ||
+                                  asprintf(&work, "%s/overlay/work", bd) < 0)
+    return oci_error_set(err, ENOMEM, "fuse-overlayfs options");
   if (a->map != NULL) {
     /* The upper directory is the container's "/": its owner is the
-     * image's root (0:0 before the mapping), not the user's own ID. */
-    cleanup_close int up =
-        openat(a->dirfd, "overlay/upper", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (up < 0 || fsetxattr(up, OVERRIDE_STAT_XATTR, "0:0:755", 7, 0) < 0)
-      return oci_error_set(err, errno, "setting the owner of 'overlay/upper'%s",
-                           errno == ENOTSUP ? " (the bundle's file system takes no user xattrs, "
-                                              "which fuse-overlayfs needs without root; use "
+     * image's root (0:0 before the mapping), not the user's own ID.  An
+     * --overlay DIR used before keeps what it has. */
+    char v[64];
+    cleanup_close int up = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (up < 0 || (fgetxattr(up, OVERRIDE_STAT_XATTR, v, sizeof(v)) < 0 &&
+                   fsetxattr(up, OVERRIDE_STAT_XATTR, "0:0:755", 7, 0) < 0))
+      return oci_error_set(err, errno, "setting the owner of '%s'%s", upper,
+                           errno == ENOTSUP ? " (its file system takes no user xattrs, which "
+                                              "fuse-overlayfs needs without root; use "
                                               "--method extract)"
                                             : "");
   }
@@ -396,14 +405,13 @@ static int mount_overlay(const struct bundle_fuse_mount_args *a, oci_error **err
     return oci_error_prefix(err, "writing the mount record");
   /* The options as pieces, joined below. */
   cleanup_argv struct argv_builder o = {0};
-  const char *bd = a->bundle_abs;
-  argv_add(&o, "lowerdir=");
+  argv_addf(&o, "lowerdir=%s", a->lower_prefix != NULL ? a->lower_prefix : "");
   for (size_t i = a->n_layers; i-- > 0;) {
     char target[16];
     layer_target(a, i, target, sizeof(target));
     argv_addf(&o, "%s/%s%s", bd, target, i > 0 ? ":" : "");
   }
-  argv_addf(&o, ",upperdir=%s/overlay/upper,workdir=%s/overlay/work", bd, bd);
+  argv_addf(&o, ",upperdir=%s,workdir=%s", upper, work);
   /* after fuse-overlayfs' own defaults, which for root include suid */
   argv_add(&o, ",nosuid,nodev");
   if (a->allow_other)

@@ -66,6 +66,11 @@ struct bundle_fuse_mount_args {
   const struct idmap *map;   /* the container's mapping (non-root), or NULL */
   bool allow_other;          /* on the overlay */
   struct bundle_record *rec; /* each mount is recorded (and saved) first */
+  /* --overlay DIR:ro layers above the image, "A:B:" (top first), or NULL */
+  const char *lower_prefix;
+  /* a writable --overlay DIR (DIR/upper and DIR/work made), or NULL for
+   * the bundle's overlay/ */
+  const char *upper_base;
 };
 
 /* Every mount; on failure what was mounted stays in the record for undo. */

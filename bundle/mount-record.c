@@ -25,6 +25,7 @@ static const char *const fixed_names[] = {
     "overlay/work", "volumes", "config.json", "resolv.conf", /* oci mount --dns (spec-options.h) */
     ".sif-overlay", /* the SIF's overlay partition (overlay-partition.h) */
     ".layers",      /* a multi-layer OCI-SIF's layers, .layers/N each */
+    ".overlays",    /* --overlay image files' mount points (overlay-files.h) */
 };
 
 bool bundle_record_layer_name_ok(const char *name)

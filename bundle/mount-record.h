@@ -22,7 +22,10 @@
  *      mounts then list {"target": ".layers/0", "type": "squashfs"}, ... and no
  *      ".image"; version 1 records, which have none, are read as they were)
  *    "overlays": [{"path": "/abs/dir", "mode": "rw"|"ro"},
+ *                 {"path": "/abs/f.img", "mode": "rw"|"ro", "kind": "ext3", "dev": N,
+ *                  "ino": N, "size": N, "mount": ".overlays/0", "loop": {...}},
  *                 {"path": null, "mode": "tmpfs"}]}   (overlay-layers.h; absent: none)
+ *      (an image file's mount and loop device are in its entry, overlay-files.h)
  *      (--writable-tmpfs adds the mount {"target": "overlay", "type": "tmpfs"};
  *       the SIF's overlay partition {"target": ".sif-overlay", "type": "ext3"})
  *                                          (what was asked, spec-options.h;

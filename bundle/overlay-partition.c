@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 #include "overlay-partition.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdint.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-extern char **environ;
+#include "overlay-image.h"
 
 /* the ext2/3/4 superblock: 1024 bytes in, magic at +56 */
 #define EXT_SUPER_MAGIC_OFFSET (1024 + 56)
@@ -56,30 +52,13 @@ int bundle_sif_overlay_find(const struct sif_image *img, const struct sif_descri
 
 int bundle_sif_overlay_fsck(const char *device, unsigned id, oci_error **err)
 {
-  posix_spawn_file_actions_t fa;
-  if (posix_spawn_file_actions_init(&fa) != 0)
-    return oci_error_set(err, ENOMEM, "e2fsck");
-  for (int fd = 0; fd <= 2; fd++)
-    posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd == 0 ? O_RDONLY : O_WRONLY, 0);
-  char *argv[] = {"e2fsck", "-n", "-f", (char *)device, NULL};
-  pid_t pid;
-  int r = posix_spawnp(&pid, "e2fsck", &fa, NULL, argv, environ);
-  posix_spawn_file_actions_destroy(&fa);
-  if (r == ENOENT)
-    return oci_error_set(err, 0,
-                         "--writable: no e2fsck to check overlay partition %u first (Debian: "
-                         "apt-get install e2fsprogs)",
-                         id);
-  if (r != 0)
-    return oci_error_set(err, r, "running e2fsck");
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return oci_error_set(err, errno, "waiting for e2fsck");
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+  int status = 0;
+  if (bundle_ext3_fsck(device, &status, err) < 0)
+    return oci_error_prefix(err, "--writable: overlay partition %u", id);
+  if (status == 0)
     return 0;
   return oci_error_set(err, 0,
                        "--writable: e2fsck -n finds overlay partition %u damaged (exit %d): "
                        "repair it first (e2fsck on its offset) or mount without --writable",
-                       id, WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+                       id, status);
 }

@@ -25,9 +25,10 @@ out:
 
 const struct cli_verb cli_verb_mount = {
     .name = "mount",
-    .usage = "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay DIR[:ro]]... "
-             "[--writable-tmpfs|--writable] [--platform OS/ARCH[/VARIANT]] [BUNDLE OPTIONS] IMAGE "
-             "BUNDLE",
+    .usage =
+        "[--no-seccomp] [--method auto|kernel|fuse|extract] [--quiet] [--overlay PATH[:ro]]... "
+        "[--writable-tmpfs|--writable] [--platform OS/ARCH[/VARIANT]] [BUNDLE OPTIONS] IMAGE "
+        "BUNDLE",
     .summary = "make an OCI bundle from a SIF image (read-only image, writable overlay)",
     .options = {cli_mount_options, cli_mount_flags_mounts, cli_mount_flags_process,
                 cli_mount_flags_privileges, cli_mount_flags_limits, cli_mount_flags_devices},

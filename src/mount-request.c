@@ -29,10 +29,11 @@ const struct cli_option cli_mount_options[] = {
      "else extract), kernel (loop + squashfs + overlay, root only), fuse (squashfuse\n"
      "+ fuse-overlayfs daemons) or extract (unpack the image into BUNDLE/rootfs)"},
     {"quiet", OPT_QUIET, NULL, "no progress bar while extracting"},
-    {"overlay", OPT_OVERLAY, "DIR[:ro]",
-     "DIR/upper and DIR/work take the container's writes, kept across umount;\n"
-     "with :ro a read-only layer above the image (DIR/upper when there is one);\n"
-     "repeatable, at most one writable (kernel method)"},
+    {"overlay", OPT_OVERLAY, "PATH[:ro]",
+     "a directory (DIR/upper and DIR/work take the container's writes, kept\n"
+     "across umount), an ext3 image file (its upper/ and work/, kept in the file)\n"
+     "or a squashfs file (always read-only); with :ro a read-only layer above\n"
+     "the image; repeatable, at most one writable (kernel method; fuse: directories)"},
     {"writable-tmpfs", OPT_WRITABLE_TMPFS, NULL,
      "the writable layer on a tmpfs of its own (gone at umount; kernel method)"},
     {"writable", OPT_WRITABLE, NULL,
@@ -108,8 +109,8 @@ int cli_mount_request_option(const struct cli_context *ctx, struct cli_mount_req
     break;
   case OPT_PLATFORM:
     if (bundle_platform_parse(value, &req->platform, NULL) < 0)
-      return cli_usage_error(ctx, err, "--platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/amd64)",
-                             value);
+      return cli_usage_error(ctx, err,
+                             "--platform '%s' is not OS/ARCH[/VARIANT] (e.g. linux/amd64)", value);
     req->mopts.platform = &req->platform;
     break;
   case OPT_METHOD:

@@ -44,7 +44,7 @@ _oci_option_value()
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -d -- "$cur"))
         ;;
-    --env-file | --apply-cgroups | -f | --from-file | --pid-file | -l | --log-path | -B | --bind)
+    --env-file | --apply-cgroups | -f | --from-file | --pid-file | -l | --log-path | -B | --bind | --overlay)
         compopt -o filenames 2>/dev/null
         COMPREPLY=($(compgen -f -- "$cur"))
         ;;

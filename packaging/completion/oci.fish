@@ -42,7 +42,7 @@ function __oci_option_value -a opt cur oci root verb
             end
         case -b --bundle -W --workdir --root -H --home
             __fish_complete_directories $cur
-        case --env-file --apply-cgroups -f --from-file --pid-file -l --log-path -B --bind
+        case --env-file --apply-cgroups -f --from-file --pid-file -l --log-path -B --bind --overlay
             __fish_complete_path $cur
     end
 end

@@ -6,6 +6,7 @@
 # and no loop device; the image file is never written.
 MOUNT_TEST_NAME=h13b-sifpart
 . "$SIFOCI_TESTS/integration/mount/common.sh" mkfs.ext3 e2fsck debugfs findmnt
+. "$SIFOCI_TESTS/integration/overlay/common.sh"
 
 case "$(uname -m)" in x86_64) ARCH=2 ;; aarch64) ARCH=4 ;; *) ARCH=2 ;; esac
 SIF=$IMG/with-overlay.sif
@@ -18,12 +19,6 @@ siftool add --datatype 4 --partfs 2 --parttype 4 --partarch $ARCH --groupid 1 "$
 sum=$(sha256sum <"$SIF")
 B=$T/bundle
 
-run_in() { # run_in BUNDLE CMD
-  N=$((N + 1))
-  jq --arg c "$2" '.process.terminal = false | .process.args = ["/bin/sh", "-c", $c]' \
-    "$1/config.json" >"$T/cfg.tmp" && cat "$T/cfg.tmp" >"$1/config.json" &&
-    (cd "$1" && timeout 60 runc --root "$RUNC_ROOT" run "h13b-part-$$-$N" </dev/null 2>&1)
-}
 is_gone() { [ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ] && [ -z "$(loops_of "$SIF")" ]; }
 
 tap_run "mount a SIF with an ext3 overlay partition" "$OCI" mount "$SIF" "$B"
@@ -69,15 +64,12 @@ tap_ok "$(is_gone; echo $?)" "nothing left"
 
 # ---- refusals: one line, nothing left
 refused() { # refused DESCRIPTION REGEX IMAGE ARGS...
-  local desc=$1 re=$2 img=$3 err rc
+  local desc=$1 re=$2
+  REFUSED_IMG=$3
   shift 3
-  err=$("$OCI" mount "$@" "$img" "$B" 2>&1); rc=$?
-  tap_ok "$([ $rc -ne 0 ] && [ "$(printf '%s\n' "$err" | grep -vc 'oci mount --help')" = 1 ]; echo $?)" \
-    "$desc: refused with one line"
-  tap_like "$err" "$re" "$desc: says why"
-  tap_ok "$([ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ] && [ -z "$(loops_of "$img")" ]; echo $?)" \
-    "$desc: leaves nothing"
+  overlay_refused "$desc" "$re" refused_gone "$REFUSED_IMG" "$B" "$@"
 }
+refused_gone() { [ ! -e "$B" ] && [ -z "$(mounts_under "$B")" ] && [ -z "$(loops_of "$REFUSED_IMG")" ]; }
 cp "$FX/busybox.sif" "$IMG/no-part.sif"
 refused "--writable without a partition" "has no ext3 overlay partition" "$IMG/no-part.sif" --writable
 refused "--writable with --writable-tmpfs" "only one writable layer" "$SIF" --writable --writable-tmpfs

@@ -170,6 +170,30 @@ tap_like "$out" "can't remove '/etc/group': Permission denied" "... and root's f
 tap_run "umount it" as "$UA" "$OCI" umount "$HA/d"
 cat "$T/fuse.conf.orig" >/etc/fuse.conf 2>/dev/null
 
+# ---- --overlay DIR as the user: fuse-overlayfs keeps the container's
+# writes (and their owners, in its xattrs) in DIR/upper across mounts; an
+# image-file overlay is refused in one line
+OVD=$HA/.ovl
+as "$UA" mkdir -p "$OVD" "$HA/.ovl-ro/srv"
+as "$UA" sh -c "echo layer >'$HA/.ovl-ro/srv/ro.txt'"
+for cycle in 1 2; do
+  tap_run "mount --method fuse --overlay DIR --overlay DIR:ro as $UA (cycle $cycle)" \
+    as "$UA" "$OCI" mount --quiet --method fuse --overlay "$OVD" --overlay "$HA/.ovl-ro:ro" "$T/busybox.sif" "$B"
+  set_args "$B" false sh -c 'cat /srv/ro.txt /srv/kept.txt 2>/dev/null; echo c >>/srv/kept.txt; stat -c "%u:%g" /srv/kept.txt'
+  out=$(as "$UA" "$OCI" run -b "$B" fo$cycle </dev/null 2>&1)
+  tap_is "$out" "layer$([ $cycle = 2 ] && printf '\nc')
+0:0" "cycle $cycle: the read-only layer, the earlier cycle's write, the owner inside"
+  tap_run "... umount" as "$UA" "$OCI" umount "$B"
+  tap_ok "$(no_trace "$B"; echo $?)" "... nothing left"
+done
+tap_is "$(cat "$OVD/upper/srv/kept.txt" 2>&1 | tr '\n' ' ')" "c c " "both writes are in DIR/upper"
+truncate -s 16M "$T/ovl.img" && mkfs.ext3 -q -F "$T/ovl.img" >/dev/null 2>&1 && chmod 644 "$T/ovl.img"
+out=$(as "$UA" "$OCI" mount --method fuse --overlay "$T/ovl.img" "$T/busybox.sif" "$B" 2>&1)
+one_line_like "$out" "an ext3 image file needs --method kernel \(root\); without root it would take fuse2fs" \
+  "--overlay EXT3-FILE as $UA: refused"
+tap_ok "$(no_trace "$B"; echo $?)" "... nothing left"
+rm -rf --one-file-system "$OVD" "$HA/.ovl-ro"
+
 # ---- a daemon killed: the dead mount gives ENOTCONN, umount takes it down
 for which in rootfs .image; do
   as "$UA" "$OCI" mount --quiet --method fuse "$T/busybox.sif" "$B" >/dev/null 2>&1

@@ -38,6 +38,114 @@ static const char *parse(struct bundle_overlays *o, bool tmpfs, bool writable, s
   return msg;
 }
 
+/* an --overlay argument: the path of NAME with SUFFIX (":ro", ":rw", "");
+ * a pool of buffers that outlives each test's arguments */
+static const char *arg_at(const char *name, const char *suffix)
+{
+  static char pool[8][PATH_MAX];
+  static int next;
+  char *p = pool[next++ % 8];
+  snprintf(p, PATH_MAX, "%s/%s%s", base, name, suffix);
+  return p;
+}
+
+/* NAME holding BYTES at OFFSET (the rest zeros), SIZE bytes in all */
+static void make_file(const char *name, long offset, const void *bytes, size_t n, long size)
+{
+  FILE *f = fopen(at(name), "we");
+  if (f == NULL)
+    return;
+  fseek(f, size - 1, SEEK_SET);
+  fputc(0, f);
+  fseek(f, offset, SEEK_SET);
+  fwrite(bytes, 1, n, f);
+  fclose(f);
+}
+
+/* ext3 and squashfs files told by content, their modes, the record's
+ * entries for them */
+static void image_files(void)
+{
+  const unsigned char ext_magic[] = {0x53, 0xEF};
+  /* the magic at +56, then at +96 filetype, extents and flex_bg */
+  unsigned char ext4_sb[44] = {0x53, 0xEF};
+  ext4_sb[40] = 0x42;
+  ext4_sb[41] = 0x02;
+  make_file("ext3.img", 1024 + 56, ext_magic, 2, 8192);
+  make_file("ext4.img", 1024 + 56, ext4_sb, sizeof(ext4_sb), 8192);
+  make_file("layer.sqfs", 0, "hsqs", 4, 4096);
+  const char *ext = arg_at("ext3.img", ""), *ext_ro = arg_at("ext3.img", ":ro");
+  const char *sq = arg_at("layer.sqfs", ""), *sq_rw = arg_at("layer.sqfs", ":rw");
+  const char *ext4 = arg_at("ext4.img", ""), *ro = arg_at("ro", ":ro");
+
+  struct bundle_overlays o;
+  const char *const stack[] = {sq, ro, ext};
+  TAP_OK(parse(&o, false, false, 3, stack) == NULL, "a squashfs, a directory and an ext3 file");
+  TAP_IS_INT((int)o.n_files, 2, "two image files");
+  TAP_OK(o.files[0].kind == BUNDLE_OVERLAY_SQUASHFS && !o.files[0].writable,
+         "the squashfs is a read-only layer without ':ro'");
+  TAP_OK(o.files[1].kind == BUNDLE_OVERLAY_EXT3 && o.files[1].writable,
+         "the ext3 file is writable without ':ro'");
+  TAP_OK(bundle_overlays_upper_file(&o) == &o.files[1], "and is the upper");
+  char path[PATH_MAX];
+  TAP_OK(o.n_lower == 2 && bundle_overlays_lower_path(&o, 0, "/b", path, sizeof(path)) == 0,
+         "two lower layers");
+  TAP_IS_STR(path, "/b/.overlays/0", "the squashfs's mount point is the top one");
+  bundle_overlays_lower_path(&o, 1, "/b", path, sizeof(path));
+  TAP_IS_STR(path, at("ro"), "the directory below it");
+  json_t *j = bundle_overlays_json(&o);
+  TAP_IS_STR(json_string_value(json_object_get(json_array_get(j, 0), "mount")), ".overlays/1",
+             "the record lists the writable file first, with its mount point");
+  TAP_OK(bundle_overlays_json_ok(j), "and takes its own list");
+  json_t *sqe = json_array_get(j, 1);
+  json_object_set_new(sqe, "loop",
+                      json_pack("{s:s, s:i, s:i, s:b}", "device", "/dev/loop12", "major", 7,
+                                "minor", 12, "attached", 1));
+  TAP_OK(bundle_overlays_json_ok(j), "a loop device in an entry is taken");
+  json_object_set_new(json_object_get(sqe, "loop"), "device", json_string("/dev/sda"));
+  TAP_OK(!bundle_overlays_json_ok(j), "a loop device that is none is damaged");
+  json_object_set_new(json_object_get(sqe, "loop"), "device", json_string("/dev/loop012"));
+  TAP_OK(!bundle_overlays_json_ok(j), "so is a second spelling of one");
+  json_object_del(sqe, "loop");
+  json_object_set_new(sqe, "mount", json_string(".overlays/1"));
+  TAP_OK(!bundle_overlays_json_ok(j), "two entries with one mount point are damaged");
+  json_object_set_new(sqe, "mount", json_string(".overlays/../rootfs"));
+  TAP_OK(!bundle_overlays_json_ok(j), "a mount point outside .overlays is damaged");
+  json_object_set_new(sqe, "mount", json_string(".overlays/0"));
+  json_object_set_new(sqe, "mode", json_string("rw"));
+  TAP_OK(!bundle_overlays_json_ok(j), "a writable squashfs entry is damaged");
+  json_decref(j);
+  oci_error *merr = NULL;
+  TAP_OK(bundle_overlays_check_method(&o, "fuse", &merr) < 0, "--method fuse refuses image files");
+  oci_error_free(&merr);
+  bundle_overlays_clear(&o);
+  TAP_OK(bundle_overlays_mount_name_ok(".overlays/15") &&
+             !bundle_overlays_mount_name_ok(".overlays/16") &&
+             !bundle_overlays_mount_name_ok(".overlays/"),
+         "mount point names: .overlays/0 to .overlays/15");
+
+  const char *const ext_ro_only[] = {ext_ro};
+  TAP_OK(parse(&o, true, false, 1, ext_ro_only) == NULL && !o.files[0].writable,
+         "an ext3 file with ':ro' is read-only (so --writable-tmpfs can be the upper)");
+  bundle_overlays_clear(&o);
+  const char *const bad_sq[] = {sq_rw};
+  const char *e = parse(&o, false, false, 1, bad_sq);
+  TAP_OK(e != NULL && strstr(e, "a squashfs file is read-only") != NULL, "squashfs ':rw' refused");
+  const char *const bad_ext4[] = {ext4};
+  e = parse(&o, false, false, 1, bad_ext4);
+  TAP_OK(e != NULL && strstr(e, "an ext4 file system") != NULL, "an ext4 file is refused");
+  const char *const twice[] = {sq, sq};
+  e = parse(&o, false, false, 2, twice);
+  TAP_OK(e != NULL && strstr(e, "given twice") != NULL, "one file twice is refused");
+  const char *const two_rw[] = {ext, at("rw")};
+  e = parse(&o, false, false, 2, two_rw);
+  TAP_OK(e != NULL && strstr(e, "only one writable layer") != NULL,
+         "an ext3 file and a directory, both writable, are refused");
+  unlink(at("ext3.img"));
+  unlink(at("ext4.img"));
+  unlink(at("layer.sqfs"));
+}
+
 int main(void)
 {
   const char *tmp = getenv("TMPDIR");
@@ -87,7 +195,8 @@ int main(void)
   TAP_OK(parse(&o, false, false, 1, bad_comma) != NULL, "a path with ',' is refused");
   const char *const bad_file[] = {file};
   const char *e = parse(&o, false, false, 1, bad_file);
-  TAP_OK(e != NULL && strstr(e, "not a directory") != NULL, "a file is refused as such");
+  TAP_OK(e != NULL && strstr(e, "neither a directory, an ext3 image nor a squashfs") != NULL,
+         "an empty file is no image");
   const char *const missing[] = {"/nonexistent/h13b"};
   TAP_OK(parse(&o, false, false, 1, missing) != NULL, "a missing path is refused");
   const char *const empty[] = {":ro"};
@@ -109,6 +218,7 @@ int main(void)
   TAP_OK(!bundle_overlays_json_ok(bad), "a rw entry without a path is damaged");
   json_decref(bad);
 
+  image_files();
   unlink(at("file"));
   rmdir(at("a,b"));
   rmdir(at("was-rw/upper"));
