@@ -14,23 +14,17 @@
 
 #include "cleanup.h"
 #include "export-tar.h"
+#include "link-table.h"
 
 #define MAX_DEPTH 512
 #define MAX_XATTR_LIST (64u << 10)
 #define COPY_CHUNK (1u << 20)
 
-struct hardlink {
-  dev_t dev;
-  ino_t ino;
-  char *path;
-};
-
 struct dwalk {
   struct bundle_tar tar;
   dev_t dev; /* the sandbox's file system */
   unsigned char *buf;
-  struct hardlink *links;
-  size_t n_links, cap_links;
+  struct bundle_link_table links;
   struct bundle_layer_result *res;
 };
 
@@ -156,38 +150,14 @@ static int emit(struct dwalk *w, struct bundle_tar_entry *e, const struct stat *
   return 0;
 }
 
-/* An earlier name of the same inode, or NULL (then PATH is remembered). */
-static int hardlink_target(struct dwalk *w, const struct stat *st, const char *path,
-                           const char **ret, oci_error **err)
-{
-  *ret = NULL;
-  for (size_t i = 0; i < w->n_links; i++)
-    if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino) {
-      *ret = w->links[i].path;
-      return 0;
-    }
-  if (w->n_links == w->cap_links) {
-    size_t cap = w->cap_links ? w->cap_links * 2 : 64;
-    struct hardlink *l = realloc(w->links, cap * sizeof(*l));
-    if (l == NULL)
-      return oci_error_set(err, ENOMEM, "exporting");
-    w->links = l;
-    w->cap_links = cap;
-  }
-  char *copy = strdup(path);
-  if (copy == NULL)
-    return oci_error_set(err, ENOMEM, "exporting");
-  w->links[w->n_links++] = (struct hardlink){st->st_dev, st->st_ino, copy};
-  return 0;
-}
-
 static int walk(struct dwalk *w, int fd, const char *path, int depth, oci_error **err);
 
 static int file_entry(struct dwalk *w, int dirfd, const char *name, const char *path,
                       const struct stat *lst, oci_error **err)
 {
   struct bundle_tar_entry e = {.name = path, .type = BUNDLE_TAR_FILE};
-  if (lst->st_nlink > 1 && hardlink_target(w, lst, path, &e.linkname, err) < 0)
+  if (lst->st_nlink > 1 &&
+      bundle_link_table_first(&w->links, lst->st_dev, lst->st_ino, path, &e.linkname, err) < 0)
     return -1;
   if (e.linkname != NULL) {
     e.type = BUNDLE_TAR_HARDLINK;
@@ -316,9 +286,7 @@ int bundle_export_dir_layer(int dir_fd, int fd, int stop_fd, struct bundle_layer
   r = 0;
 out:
   bundle_tar_clear(&w.tar);
-  for (size_t i = 0; i < w.n_links; i++)
-    free(w.links[i].path);
-  free(w.links);
+  bundle_link_table_clear(&w.links);
   free(w.buf);
   return r;
 }

@@ -10,6 +10,7 @@
 
 #include "cleanup.h"
 #include "export-tar.h"
+#include "link-table.h"
 #include "squashfs-internal.h"
 #include "squashfs-tree.h"
 
@@ -18,11 +19,6 @@
 #define WHITEOUT_PREFIX ".wh."
 #define OPAQUE_NAME ".wh..wh..opq"
 
-struct hardlink {
-  uint32_t inode;
-  char *path;
-};
-
 struct walk {
   struct bundle_sqfs *sq;
   sqfs_xattr_reader_t *xattrs;
@@ -30,8 +26,7 @@ struct walk {
   bool whiteouts;
   unsigned char *data; /* one block of file data */
   size_t data_len;
-  struct hardlink *links;
-  size_t n_links, cap_links;
+  struct bundle_link_table links;
   struct bundle_layer_result *res;
 };
 
@@ -56,15 +51,6 @@ static bool is_opaque(const struct bundle_sqfs_xattrs *l)
          strcmp(l->kv[i].name, "user.overlay.opaque") == 0) &&
         l->kv[i].size == 1 && ((const char *)l->kv[i].value)[0] == 'y')
       return true;
-  return false;
-}
-
-static bool is_whiteout(const sqfs_inode_generic_t *i)
-{
-  if (i->base.type == SQFS_INODE_CDEV)
-    return i->data.dev.devno == 0;
-  if (i->base.type == SQFS_INODE_EXT_CDEV)
-    return i->data.dev_ext.devno == 0;
   return false;
 }
 
@@ -118,32 +104,6 @@ static int file_data(struct walk *w, const sqfs_tree_node_t *n, uint64_t size, o
   return 0;
 }
 
-/* An earlier name of N's inode, or NULL (then N's PATH is remembered). */
-static int hardlink_target(struct walk *w, const sqfs_tree_node_t *n, const char *path,
-                           const char **ret, oci_error **err)
-{
-  *ret = NULL;
-  uint32_t ino = n->inode->base.inode_number;
-  for (size_t i = 0; i < w->n_links; i++)
-    if (w->links[i].inode == ino) {
-      *ret = w->links[i].path;
-      return 0;
-    }
-  if (w->n_links == w->cap_links) {
-    size_t cap = w->cap_links ? w->cap_links * 2 : 64;
-    struct hardlink *l = realloc(w->links, cap * sizeof(*l));
-    if (l == NULL)
-      return oci_error_set(err, ENOMEM, "exporting");
-    w->links = l;
-    w->cap_links = cap;
-  }
-  w->links[w->n_links].path = strdup(path);
-  if (w->links[w->n_links].path == NULL)
-    return oci_error_set(err, ENOMEM, "exporting");
-  w->links[w->n_links++].inode = ino;
-  return 0;
-}
-
 static int emit(struct walk *w, struct bundle_tar_entry *e, const sqfs_tree_node_t *n,
                 oci_error **err)
 {
@@ -183,7 +143,7 @@ static int walk_node(struct walk *w, const sqfs_tree_node_t *n, const char *dir,
   if (strncmp(name, WHITEOUT_PREFIX, strlen(WHITEOUT_PREFIX)) == 0)
     return fail(n, 0, "a name starting with '.wh.' has no place in an OCI layer", err);
   const sqfs_inode_generic_t *i = n->inode;
-  if (w->whiteouts && is_whiteout(i)) {
+  if (w->whiteouts && bundle_sqfs_is_whiteout(i)) {
     cleanup_free char *wh = NULL;
     if (asprintf(&wh, WHITEOUT_PREFIX "%s", name) < 0)
       return oci_error_set(err, ENOMEM, "exporting");
@@ -228,7 +188,8 @@ static int walk_node(struct walk *w, const sqfs_tree_node_t *n, const char *dir,
     sqfs_inode_get_file_size(i, &size);
     e.type = BUNDLE_TAR_FILE;
     e.size = size;
-    if (nlink_of(i) > 1 && (r = hardlink_target(w, n, path, &e.linkname, err)) < 0)
+    if (nlink_of(i) > 1 && (r = bundle_link_table_first(&w->links, 0, n->inode->base.inode_number,
+                                                        path, &e.linkname, err)) < 0)
       break;
     if (e.linkname != NULL) {
       e.type = BUNDLE_TAR_HARDLINK;
@@ -320,9 +281,7 @@ int bundle_export_layer(struct bundle_sqfs *sq, int fd, bool whiteouts, int stop
   r = 0;
 out:
   bundle_tar_clear(&w.tar);
-  for (size_t i = 0; i < w.n_links; i++)
-    free(w.links[i].path);
-  free(w.links);
+  bundle_link_table_clear(&w.links);
   free(w.data);
   sqfs_destroy(w.xattrs);
   sqfs_dir_tree_destroy(tree);

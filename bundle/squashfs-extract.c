@@ -249,14 +249,6 @@ static bool node_is_dir(const sqfs_tree_node_t *n)
   return n->inode->base.type == SQFS_INODE_DIR || n->inode->base.type == SQFS_INODE_EXT_DIR;
 }
 
-/* An OverlayFS whiteout: a character device 0:0. */
-static bool node_is_whiteout(const sqfs_tree_node_t *n)
-{
-  const sqfs_inode_generic_t *i = n->inode;
-  return (i->base.type == SQFS_INODE_CDEV && i->data.dev.devno == 0) ||
-         (i->base.type == SQFS_INODE_EXT_CDEV && i->data.dev_ext.devno == 0);
-}
-
 /* A lower layer's NAME where this layer puts N: a directory over a
  * directory merges (1: keep it); anything else replaces it (0, removed). */
 static int replace_lower(const sqfs_tree_node_t *n, int dirfd, const char *name, oci_error **err)
@@ -299,7 +291,7 @@ static int apply_whiteout(struct extract *x, const sqfs_tree_node_t *n, int dirf
   const char *target = NULL;
   if (!x->layered)
     return 0;
-  if (node_is_whiteout(n))
+  if (bundle_sqfs_is_whiteout(n->inode))
     target = name;
   else if (strcmp(name, BUNDLE_WH_OPAQUE) == 0)
     return 1; /* handled with its directory */

@@ -14,20 +14,11 @@
 
 #include "cleanup.h"
 #include "squashfs-internal.h"
+#include "squashfs-tree.h"
 
 static bool is_dir(const sqfs_inode_generic_t *i)
 {
   return i->base.type == SQFS_INODE_DIR || i->base.type == SQFS_INODE_EXT_DIR;
-}
-
-/* An OverlayFS whiteout: a character device 0:0. */
-static bool is_whiteout(const sqfs_inode_generic_t *i)
-{
-  if (i->base.type == SQFS_INODE_CDEV)
-    return i->data.dev.devno == 0;
-  if (i->base.type == SQFS_INODE_EXT_CDEV)
-    return i->data.dev_ext.devno == 0;
-  return false;
 }
 
 /* The xattr table, read once; NULL when the image has none. */
@@ -150,7 +141,7 @@ int bundle_sqfs_layer_mask(struct bundle_sqfs *sq, const char *path, enum bundle
     }
     sqfs_free(cur);
     cur = child;
-    if (is_whiteout(cur)) {
+    if (bundle_sqfs_is_whiteout(cur)) {
       *ret = BUNDLE_LAYER_MASK_WHITEOUT;
       break;
     }

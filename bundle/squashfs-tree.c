@@ -131,3 +131,9 @@ int bundle_sqfs_load_tree(struct bundle_sqfs *sq, sqfs_tree_node_t **ret_tree,
   }
   return 0;
 }
+
+bool bundle_sqfs_is_whiteout(const sqfs_inode_generic_t *i)
+{
+  return (i->base.type == SQFS_INODE_CDEV && i->data.dev.devno == 0) ||
+         (i->base.type == SQFS_INODE_EXT_CDEV && i->data.dev_ext.devno == 0);
+}

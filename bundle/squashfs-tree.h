@@ -7,6 +7,7 @@
 #ifndef SIFOCI_SQUASHFS_TREE_H
 #define SIFOCI_SQUASHFS_TREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include <sqfs/dir_reader.h>
@@ -49,6 +50,9 @@ int bundle_sqfs_read_xattrs(sqfs_xattr_reader_t *xattrs, const sqfs_tree_node_t 
  * DOING starts. */
 int bundle_sqfs_link_target(const sqfs_tree_node_t *n, const char *doing, char *buf,
                             oci_error **err);
+
+/* An OverlayFS whiteout: a character device 0:0. */
+bool bundle_sqfs_is_whiteout(const sqfs_inode_generic_t *i);
 
 /* N's path in the image, for messages ("?" when out of memory). */
 const char *bundle_sqfs_node_path(const sqfs_tree_node_t *n, char *buf, size_t len);
