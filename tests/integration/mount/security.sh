@@ -111,7 +111,7 @@ if [ -e "$OCISIF" ]; then
     tap_ok "$(is_gone "$B" "$f"; echo $?)" "$name: no bundle dir, mount or loop device left"
   done
   err=$("$OCI" inspect "$IMG/tampered-config.sif" 2>&1 >/dev/null); rc=$?
-  tap_like "$rc $err" "^1 oci: inspect '.*': OCI image config: object 2 .*does not match its digest" \
+  tap_like "$rc $err" "^1 oci: inspect '.*': (OCI image [0-9]+: )?OCI image config: object 2 .*does not match its digest" \
     "inspect refuses the tampered config too"
   cp "$OCISIF" "$IMG/oci-ok.sif"
   tap_run "the untampered OCI-SIF still mounts" "$OCI" mount "$IMG/oci-ok.sif" "$T/oci-ok"
