@@ -28,7 +28,6 @@
 #define SQUASHFS_LAYER_TYPE "application/vnd.sylabs.image.layer.v1.squashfs"
 #define REF_ANNOTATION "org.opencontainers.image.ref.name"
 #define MAX_REF 255
-#define MAX_LAYERS 512
 
 struct export
 {
@@ -159,45 +158,40 @@ static void fit_history(json_t *config, size_t n_layers)
     json_object_del(config, "history");
 }
 
+/* The image mount would take (bundle_oci_image_load: index, platform,
+ * manifest, config, squashfs layers), each layer checked as it is read. */
 static int oci_layers(struct export *x, const struct sif_image *img, json_t **ret_config,
                       json_t **ret_annotations, oci_error **err)
 {
-  json_auto_t *manifest = NULL, *config = NULL;
-  if (bundle_image_oci_manifest(img, &manifest, err) < 0 ||
-      bundle_image_oci_json(img, json_object_get(manifest, "config"), "OCI image config", &config,
-                            err) < 0)
+  struct bundle_oci_image oi;
+  if (bundle_oci_image_load(img, NULL, &oi, err) < 0)
     return -1;
-  json_t *layers = json_object_get(manifest, "layers");
-  if (!json_is_array(layers) || json_array_size(layers) == 0)
-    return oci_error_set(err, 0, "OCI manifest has no layers");
-  if (json_array_size(layers) > MAX_LAYERS)
-    return oci_error_set(err, 0, "OCI manifest has %zu layers, more than the %d allowed",
-                         json_array_size(layers), MAX_LAYERS);
-  size_t i;
-  json_t *layer;
-  json_array_foreach(layers, i, layer)
-  {
+  int r = -1;
+  for (size_t i = 0; i < oi.n_layers; i++) {
     char what[48];
     snprintf(what, sizeof(what), "OCI layer %zu", i + 1);
-    const char *mt = json_string_value(json_object_get(layer, "mediaType"));
-    if (mt == NULL || strcmp(mt, SQUASHFS_LAYER_TYPE) != 0)
-      return oci_error_set(err, 0, "%s is '%.100s', only squashfs layers can be exported", what,
-                           mt ? mt : "(no media type)");
-    const struct sif_descriptor *d = bundle_image_oci_blob(img, layer, what, err);
+    const struct sif_descriptor *d = oi.layers[i];
     cleanup_sqfs struct bundle_sqfs *sq = NULL;
-    if (d == NULL || sif_blob_verify(img, d, err) < 0 ||
+    if (sif_blob_verify(img, d, err) < 0 ||
         bundle_sqfs_open(img->fd, d->offset, d->size, what, &sq, err) < 0 ||
-        add_layer(x, sq, -1, true, err) < 0)
-      return oci_error_prefix(err, "%s", what);
+        add_layer(x, sq, -1, true, err) < 0) {
+      oci_error_prefix(err, "%s", what);
+      goto out;
+    }
   }
-  if (json_object_set_new(config, "rootfs",
-                          json_pack("{s:s, s:O}", "type", "layers", "diff_ids", x->diff_ids)) < 0)
-    return oci_error_set(err, ENOMEM, "export");
-  fit_history(config, json_array_size(layers));
-  json_t *annotations = json_object_get(manifest, "annotations");
+  if (json_object_set_new(oi.config_blob, "rootfs",
+                          json_pack("{s:s, s:O}", "type", "layers", "diff_ids", x->diff_ids)) < 0) {
+    oci_error_set(err, ENOMEM, "export");
+    goto out;
+  }
+  fit_history(oi.config_blob, oi.n_layers);
+  json_t *annotations = json_object_get(oi.manifest, "annotations");
   *ret_annotations = json_is_object(annotations) ? json_incref(annotations) : NULL;
-  *ret_config = steal_ptr(&config);
-  return 0;
+  *ret_config = steal_ptr(&oi.config_blob);
+  r = 0;
+out:
+  bundle_oci_image_clear(&oi);
+  return r;
 }
 
 static json_t *platform_of(json_t *config)

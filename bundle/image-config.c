@@ -522,26 +522,3 @@ int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_des
   *ret = layers[0];
   return 0;
 }
-
-int bundle_image_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err)
-{
-  struct bundle_oci_image oi;
-  if (bundle_oci_image_load(img, NULL, &oi, err) < 0)
-    return -1;
-  *ret = json_incref(oi.manifest);
-  bundle_oci_image_clear(&oi);
-  return 0;
-}
-
-const struct sif_descriptor *bundle_image_oci_blob(const struct sif_image *img, json_t *ref,
-                                                   const char *what, oci_error **err)
-{
-  return find_blob(img, ref, what, err);
-}
-
-int bundle_image_oci_json(const struct sif_image *img, json_t *ref, const char *what, json_t **ret,
-                          oci_error **err)
-{
-  const struct sif_descriptor *d = find_blob(img, ref, what, err);
-  return d == NULL ? -1 : load_json_object(img, d, what, ret, err);
-}

@@ -82,18 +82,4 @@ int bundle_image_rootfs_layers(const struct sif_image *img, const struct bundle_
 int bundle_image_rootfs_object(const struct sif_image *img, const struct sif_descriptor **ret,
                                oci_error **err);
 
-/* OCI-SIF, for what reads the image itself (export): the image manifest
- * for this machine, as mount picks it (root index digest checked). */
-int bundle_image_oci_manifest(const struct sif_image *img, json_t **ret, oci_error **err);
-
-/* The object a JSON descriptor REF ({"digest", "size"}) names, its size
- * checked; WHAT names it in errors.  Its data is not hashed here. */
-const struct sif_descriptor *bundle_image_oci_blob(const struct sif_image *img, json_t *ref,
-                                                   const char *what, oci_error **err);
-
-/* The JSON object REF names, read whole (at most IMAGE_CONFIG_MAX_SIZE)
- * and checked against its digest. */
-int bundle_image_oci_json(const struct sif_image *img, json_t *ref, const char *what, json_t **ret,
-                          oci_error **err);
-
 #endif
