@@ -5,14 +5,13 @@
  * same call, no attach.  From a bundle (-b BUNDLE ID) or from an image
  * (IMAGE [ARGS...], ephemeral.h). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/pidfd.h>
-#include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
