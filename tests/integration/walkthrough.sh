@@ -26,4 +26,5 @@ PY
 else
   cp "$src" "$tmp"
 fi
-exec bash "$tmp"
+# not exec: the EXIT trap must still remove the copy
+bash "$tmp"
