@@ -26,7 +26,8 @@ struct MonChild {
   GHashTable *early_exits; /* pid -> wait status, reaped before ctr_pid was known */
   int pidfd;               /* only when the container is not our child */
   GSource *pidfd_src;
-  gboolean exited; /* on_container_exit was called */
+  guint reparent_timer; /* it ended while not ours: waiting for it to be handed to us */
+  gboolean exited;      /* on_container_exit was called */
 };
 
 static void reap(MonChild *c);
@@ -78,6 +79,7 @@ void mon_child_free(MonChild *c)
     return;
   mon_watch_destroy(&c->sig_src);
   mon_watch_destroy(&c->pidfd_src);
+  g_clear_handle_id(&c->reparent_timer, g_source_remove);
   mon_close(&c->sig_fd);
   mon_close(&c->pidfd);
   g_hash_table_unref(c->early_exits);
@@ -89,6 +91,9 @@ static void report(MonChild *c, MonExit *e)
   if (c->exited)
     return;
   c->exited = TRUE;
+  g_clear_handle_id(&c->reparent_timer, g_source_remove);
+  mon_watch_destroy(&c->pidfd_src);
+  mon_close(&c->pidfd);
   clock_gettime(CLOCK_REALTIME, &e->finished);
   c->ev.on_container_exit(e, c->user_data);
 }
@@ -138,13 +143,28 @@ void mon_child_watch_create(MonChild *c, pid_t pid)
   c->create_pid = pid;
 }
 
+static gboolean on_reparent_timeout(gpointer data)
+{
+  MonChild *c = data;
+  c->reparent_timer = 0;
+  container_unknown(c, "the container process was not a child of the monitor");
+  return G_SOURCE_REMOVE;
+}
+
+/* It ended while another process was its parent: a runtime whose `run
+ * --detach` leaves an intermediate process for a moment (crun) hands it to
+ * us, the subreaper, as a zombie when that one exits, and SIGCHLD tells
+ * (reap).  Only a parent that reaped it itself took the status. */
 static gboolean on_pidfd(gpointer data, GIOCondition cond)
 {
   MonChild *c = data;
+  (void)cond;
   mon_watch_destroy(&c->pidfd_src);
   mon_close(&c->pidfd);
-  container_unknown(c, "the container process was not a child of the monitor");
-  return G_SOURCE_CONTINUE;
+  reap(c);
+  if (!c->exited && c->reparent_timer == 0)
+    c->reparent_timer = g_timeout_add(MON_CHILD_REPARENT_GRACE_MS, on_reparent_timeout, c);
+  return G_SOURCE_REMOVE;
 }
 
 void mon_child_watch_container(MonChild *c, pid_t pid)
@@ -166,8 +186,5 @@ void mon_child_watch_container(MonChild *c, pid_t pid)
     container_unknown(c, "the container process was gone before the monitor could watch it");
     return;
   }
-  mon_note(c->notes,
-           "container pid %d is not a child of the monitor: its exit status will be unknown",
-           (int)pid);
   c->pidfd_src = mon_watch_new(c->pidfd, G_IO_IN, on_pidfd, c);
 }

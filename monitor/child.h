@@ -3,8 +3,9 @@
  * MonChild: signals (one signalfd: the handlers never run, the loop just
  * wakes up), reaping as child subreaper, and the container's exit status.
  * The status is what waitpid() said, or "unknown" -- never made up: a
- * container init that is not our child is watched with a pidfd and ends
- * with known = FALSE.
+ * container init that is not our child is watched with a pidfd; when it
+ * ends and is not handed to us (the subreaper) within
+ * MON_CHILD_REPARENT_GRACE_MS, it ends with known = FALSE.
  */
 #ifndef SIFOCI_MON_CHILD_H
 #define SIFOCI_MON_CHILD_H
@@ -14,6 +15,10 @@
 #include <time.h>
 
 #include "notes.h"
+
+/* An intermediate runtime process exits within milliseconds; the bound is
+ * for a loaded machine. */
+#define MON_CHILD_REPARENT_GRACE_MS 2000
 
 typedef struct {
   gboolean known;
