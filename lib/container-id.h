@@ -12,6 +12,11 @@
 
 #define CONTAINER_ID_MAX_LEN 128
 
+/* A state dir on its way out is renamed ROOT/.gone-PID-ID (PID: the
+ * process removing it) first, so that it leaves the ROOT/ID namespace at
+ * once; no ID can start with the dot. */
+#define CONTAINER_GONE_DIR_PREFIX ".gone-"
+
 bool container_id_is_valid(const char *id);
 
 #endif

@@ -336,7 +336,7 @@ static gboolean client_flush(MonClient *c)
     }
     mon_queue_pop(&c->q);
   }
-  if (c->done && mon_queue_is_empty(&c->q)) {
+  if (c->done && mon_queue_is_empty(&c->q) && !c->held) {
     client_drop(c, NULL);
     return FALSE;
   }
@@ -431,7 +431,12 @@ static gboolean client_end(MonClient *c)
   if (a->exit_known && !c->peer_gone && !client_send(c, buf[0], buf + 1, n - 1))
     return FALSE;
   c->done = TRUE;
-  if (mon_queue_is_empty(&c->q) || c->peer_gone) {
+  /* A held client is the foreground `oci run`, or one that asked to be
+   * waited for: it is let go when it hangs up, not at once, so that
+   * nothing is removed before it has done what it does before it reads
+   * (`oci run` writes state.json after the create; a container as quick
+   * as /bin/true can end before that). */
+  if (c->peer_gone || (mon_queue_is_empty(&c->q) && !c->held)) {
     client_drop(c, NULL);
     return FALSE;
   }

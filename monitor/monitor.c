@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -19,6 +20,7 @@
 #include "attach.h"
 #include "child.h"
 #include "console.h"
+#include "container-id.h"
 #include "create.h"
 #include "ctr-stdio.h"
 #include "errors.h"
@@ -312,15 +314,22 @@ static gboolean on_exit_retry(gpointer data)
 
 /* Run mode: the whole state dir goes.  Through its parent: lib's rm -rf
  * does not cross mounts, and "/" (our cwd) is another mount than /run.
- * Best effort: with the dir gone there is nowhere left to note a failure. */
+ * Renamed out of the ID's name first: `oci list` and `oci state` never see
+ * it half removed, and the ID is free at once (a `run` of it waiting in
+ * its create goes on).  Best effort: with the dir gone there is nowhere
+ * left to note a failure. */
 static void remove_state_dir(MonMonitor *m)
 {
   g_autofree char *parent = g_path_get_dirname(m->o.state_dir);
   g_autofree char *base = g_path_get_basename(m->o.state_dir);
+  g_autofree char *gone = g_strdup_printf(CONTAINER_GONE_DIR_PREFIX "%ld-%s", (long)getpid(), base);
   int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return;
-  (void)mon_rm_rf_at(dfd, base, NULL);
+  if (renameat2(dfd, base, dfd, gone, RENAME_NOREPLACE) == 0)
+    (void)mon_rm_rf_at(dfd, gone, NULL);
+  else
+    (void)mon_rm_rf_at(dfd, base, NULL);
   close(dfd);
 }
 

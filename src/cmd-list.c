@@ -169,12 +169,17 @@ static int list(const char *root, bool as_json, bool quiet, oci_error **err)
         json_array_append_new(all, st);
       continue;
     }
+    if (!ct.incomplete && ctr_run_is_leaving(ct.c) &&
+        (ctr_monitor_pid(ct.c) > 0 || ctr_is_removed(ct.c)))
+      continue; /* its `oci run` has returned */
     if (ct.incomplete)
       st = container_incomplete_json(&ct);
     else if (container_state_json(&ct, &st, &e) < 0)
       st = json_pack("{s:s, s:i, s:s, s:s}", "id", *id, "pid", 0, "status", "unknown", "bundle",
                      ctr_state_str(ct.c, "bundle") ?: "");
-    if (st)
+    if (st && ctr_is_removed(ct.c)) /* removed while we read it */
+      json_decref(st);
+    else if (st)
       json_array_append_new(all, st);
   }
   size_t i;

@@ -165,10 +165,15 @@ static int run(struct container_create_opts *o, bool detach, struct attach_opts 
     run_cleanup(&ct);
     return -1;
   }
-  /* In run mode the monitor removes the container after its exit: wait
-   * for that, so the ID is free again when we return. */
-  if (res.how == ATTACH_EXITED && mon > 0)
+  /* In run mode the monitor removes the container after its exit.  Its
+   * runtime delete is not waited for: to state and list the container is
+   * gone already (ctr_run_is_leaving), and what would race it (a create
+   * of the ID, delete, umount) waits for it.  A bundle made from an image
+   * is: its mounts are for everyone to see, and go before we return. */
+  if (res.how == ATTACH_EXITED && mon > 0 && o->maker != NULL)
     monitor_wait_exit(monfd, mon, RUN_MONITOR_EXIT_WAIT_MS);
+  else if (res.how == ATTACH_EXITED)
+    ctr_note_run_returned(ct.c);
   r = attach_status(&ct, o->id, &res, err);
   return r < 0 ? -1 : r;
 }

@@ -120,6 +120,8 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
   if (container_wait_cleanup(ct->c, err) < 0 && !force)
     return -1;
   oci_error_free(err);
+  if (ctr_is_removed(ct->c)) /* a run-mode monitor took it all */
+    return oci_error_set(err, 0, "container '%s' does not exist", id);
   if (ctr_read_exit(ct->c, &ex, &no_exit) == 1 && ctr_monitor_pid(ct->c) == 0)
     status = strdup(ctr_runtime_has(ct->c) ? "stopped" : "gone");
   else if (container_runtime_status(ct, &status, NULL, err) < 0) {
@@ -190,6 +192,8 @@ static int check_user(const char *root, const char *id, const char *bundle_abs, 
   /* exited, its monitor finishing: umount waits for it (bounded) */
   if (mon > 0 && container_wait_cleanup(l.c, err) < 0)
     return -1;
+  if (ctr_is_removed(l.c)) /* a run-mode monitor took it all */
+    return 0;
   mon = ctr_monitor_pid(l.c);
   if (mon > 0)
     return 1;

@@ -138,13 +138,17 @@ int ctr_lock(struct ctr *c, enum ctr_lock lock, oci_error **err)
     return 0;
   if (flock_retry(c->dirfd, lock == CTR_LOCK_SHARED ? LOCK_SH : LOCK_EX) < 0)
     return oci_error_set(err, errno, "container '%s': lock", c->id);
-  /* The holder we waited for may have been a delete: is ROOT/ID still
-   * this directory? */
-  struct stat a, b;
-  if (fstat(c->dirfd, &a) < 0 || fstatat(c->rootfd, c->id, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
-      a.st_ino != b.st_ino || a.st_dev != b.st_dev)
+  /* The holder we waited for may have been a delete */
+  if (ctr_is_removed(c))
     return oci_error_set(err, 0, "container '%s' does not exist", c->id);
   return 0;
+}
+
+bool ctr_is_removed(const struct ctr *c)
+{
+  struct stat a, b;
+  return fstat(c->dirfd, &a) < 0 || fstatat(c->rootfd, c->id, &b, AT_SYMLINK_NOFOLLOW) < 0 ||
+         a.st_ino != b.st_ino || a.st_dev != b.st_dev;
 }
 
 int ctr_unlock(struct ctr *c)
@@ -393,12 +397,16 @@ static int mkdir_p(const char *path, oci_error **err)
 
 #define NEW_DIR_PREFIX ".new-"
 
-/* fs_dir_scan: remove ENTRY when it is a .new-PID-X of a dead PID. */
+/* fs_dir_scan: remove ENTRY when it is a .new-PID-X or .gone-PID-ID of a
+ * dead PID. */
 static int sweep_one(int rootfd, const struct dirent *e, void *data, oci_error **err)
 {
-  if (strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
+  (void)data;
+  (void)err;
+  bool gone = strncmp(e->d_name, CONTAINER_GONE_DIR_PREFIX, strlen(CONTAINER_GONE_DIR_PREFIX)) == 0;
+  if (!gone && strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
     return 0;
-  const char *digits = e->d_name + strlen(NEW_DIR_PREFIX);
+  const char *digits = e->d_name + strlen(gone ? CONTAINER_GONE_DIR_PREFIX : NEW_DIR_PREFIX);
   char *end = NULL;
   errno = 0;
   long pid = strtol(digits, &end, 10);
@@ -406,13 +414,19 @@ static int sweep_one(int rootfd, const struct dirent *e, void *data, oci_error *
     return 0; /* not a name we make */
   if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
     return 0;
-  unlinkat(rootfd, e->d_name, AT_REMOVEDIR);
+  if (!gone) {
+    unlinkat(rootfd, e->d_name, AT_REMOVEDIR);
+    return 0;
+  }
+  cleanup_error oci_error *ignored = NULL; /* (does not cross mounts) */
+  fs_rm_rf_at(rootfd, e->d_name, &ignored);
   return 0;
 }
 
 /* A create killed between its mkdir and its rename leaves ROOT/.new-PID-X
- * behind, empty (nothing is written there before the rename).  Remove
- * those whose creator is gone; a live creator's is never touched. */
+ * behind, empty (nothing is written there before the rename); a monitor
+ * killed while it removed its run-mode dir, ROOT/.gone-PID-ID.  Remove
+ * those whose maker is gone; a live one's is never touched. */
 static void sweep_stale_new_dirs(int rootfd)
 {
   /* best effort: a root we cannot list fails the caller's own open next */
@@ -600,6 +614,27 @@ pid_t ctr_monitor_pid(const struct ctr *c)
   if (pid <= 0)
     pid = (pid_t)json_integer_value(json_object_get(c->state, "monitorPid"));
   return ctr_pid_is_monitor_of(pid, c->dirfd, NULL) ? pid : 0;
+}
+
+#define RUN_RETURNED "run-returned"
+
+void ctr_note_run_returned(const struct ctr *c)
+{
+  int fd = openat(c->dirfd, RUN_RETURNED, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    close(fd);
+}
+
+bool ctr_run_is_leaving(const struct ctr *c)
+{
+  struct stat st;
+  if (!json_is_true(json_object_get(c->state, "runMode")) ||
+      fstatat(c->dirfd, "exit.json", &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return false;
+  /* its `oci run` said it returned, or went away (the socket goes with
+   * the monitor's last client) */
+  return fstatat(c->dirfd, RUN_RETURNED, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+         (fstatat(c->dirfd, "attach", &st, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
 }
 
 bool ctr_runtime_has(const struct ctr *c)

@@ -100,6 +100,16 @@ int ctr_read_file(const struct ctr *c, const char *name, char **ret_text, size_t
 /* A pid file of the state dir (container.pid, monitor.pid): the pid, or 0
  * when there is none or it does not hold one. */
 pid_t ctr_read_pid(const struct ctr *c, const char *name);
+/* A foreground `oci run`'s container after its end: the exit recorded and
+ * its `oci run` returned (ctr_note_run_returned) or gone.  Its monitor is
+ * deleting it (the runtime's container, then the state dir), or died
+ * doing so (the dir stays, stopped, for `oci delete`).  To `oci state`
+ * and `oci list` it is gone already while that monitor lives. */
+bool ctr_run_is_leaving(const struct ctr *c);
+/* The foreground `oci run` has the exit status and returns (best effort). */
+void ctr_note_run_returned(const struct ctr *c);
+/* Is ROOT/ID no longer C's directory (removed, or renamed away)? */
+bool ctr_is_removed(const struct ctr *c);
 /* Does ROOT/ID/runtime/ID exist, i.e. does the runtime have the container? */
 bool ctr_runtime_has(const struct ctr *c);
 

@@ -185,7 +185,8 @@ class Cleanup:
         for cid in list(self.ours):
             if os.path.exists(self.statedir(cid)):
                 p = run(self.ocicmd("delete", "-f", cid), check=False)
-                if p.returncode != 0:
+                # (a run's monitor may have removed it meanwhile)
+                if p.returncode != 0 and b"does not exist" not in p.stderr:
                     problems.append(f"oci delete -f {cid}: {p.stderr.decode(errors='replace').strip()}")
                     continue
             self.ours.discard(cid)

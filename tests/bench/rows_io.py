@@ -335,8 +335,7 @@ class IoRows:
                 if who == "ours":
                     self.ours.add(cid)
                     o_lat += self.pty_keystrokes(self.ocicmd("run", "-b", self.bundle, cid), self.a.keys)
-                    if os.path.exists(self.statedir(cid)):
-                        self.ours_delete(cid, force=True)
+                    self.check_run_gone(cid)
                     self.ours.discard(cid)
                 else:
                     r_lat += self.pty_keystrokes([self.runc, "--root", self.rt, "run", "-b", self.bundle, cid],

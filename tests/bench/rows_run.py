@@ -11,6 +11,19 @@ from util import BenchError, DirWatch, median, mem_of, now, run
 
 class RunRows:
     # ------------------------------------------------------------ row 1
+    def check_run_gone(self, cid):
+        """After `oci run` returns its container is gone to `oci state`;
+        its monitor then removes the state dir within moments (untimed)."""
+        p = run(self.ocicmd("state", cid), check=False, capture=True)
+        if p.returncode == 0 or b"does not exist" not in p.stderr:
+            raise BenchError(f"oci state {cid} after oci run: exit {p.returncode}, "
+                             f"{p.stderr.decode(errors='replace').strip()}")
+        deadline = now() + 10
+        while os.path.exists(self.statedir(cid)):
+            if now() > deadline:
+                raise BenchError(f"oci run left {self.statedir(cid)} behind")
+            time.sleep(0.005)
+
     def row1(self):
         N = self.a.runs
         self.set_config(["/bin/true"])
@@ -26,8 +39,7 @@ class RunRows:
                     t0 = now()
                     run(self.ocicmd("run", "-b", self.bundle, cid))
                     ours.append(now() - t0)
-                    if os.path.exists(self.statedir(cid)):
-                        raise BenchError(f"oci run left {self.statedir(cid)} behind")
+                    self.check_run_gone(cid)
                     self.ours.discard(cid)
                     self.fail_here(1, "the bundle mounted, runc and podman containers made")
                 elif who == "runc":

@@ -74,6 +74,36 @@ tap_skip_all() {
   exit 0
 }
 
+# run_gone ROOT/ID: `oci run` returns at the container's exit; its monitor
+# then deletes the runtime's container and removes ROOT/ID in the
+# background (renamed to ROOT/.gone-PID-ID first) and exits.  True once
+# neither dir nor that monitor is left, within 10 s.
+run_gone() {
+  local i root=${1%/*} id=${1##*/}
+  for i in $(seq 1000); do
+    if [ ! -e "$1" ] && ! compgen -G "$root/.gone-*-$id" >/dev/null &&
+      ! pgrep -f -- "--state-dir $1( |\$)" >/dev/null; then
+      return 0
+    fi
+    sleep 0.01
+  done
+  return 1
+}
+
+# runs_settle ROOT: run_gone for every foreground run under ROOT (no run-mode
+# monitor of ROOT left, no ROOT/.gone-* dir), within 10 s.
+runs_settle() {
+  local i
+  for i in $(seq 1000); do
+    if ! compgen -G "$1/.gone-*" >/dev/null &&
+      ! pgrep -f -- "--state-dir $1/[^ ]* .*--run-mode" >/dev/null; then
+      return 0
+    fi
+    sleep 0.01
+  done
+  return 1
+}
+
 require_root() { [ "$(id -u)" = 0 ] || tap_skip_all "needs root"; }
 require_cmd() { for c in "$@"; do command -v "$c" >/dev/null 2>&1 || tap_skip_all "no $c"; done; }
 

@@ -31,6 +31,7 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SIFOCI_TESTS=${SIFOCI_TESTS:-$(cd "$HERE/.." && pwd)}
 . "$SIFOCI_TESTS/lib/fixtures.sh"
+. "$SIFOCI_TESTS/lib/tap.sh" # (run_gone)
 
 QUICK=0
 while [ $# -gt 0 ]; do
@@ -191,7 +192,8 @@ for i in $(seq "$RUNS"); do
   [ $rc = 3 ] || why="$why exit $rc"
   [ "$(cat "$T/out")" = soak-out ] || why="$why stdout '$(head -c 100 "$T/out")'"
   [ "$(cat "$T/err")" = soak-err ] || why="$why stderr '$(head -c 200 "$T/err")'"
-  [ -e "$ROOT/$id" ] && why="$why state-dir-left"
+  "$OCI" --root "$ROOT" state "$id" >/dev/null 2>&1 && why="$why state-after-run"
+  run_gone "$ROOT/$id" || why="$why state-dir-left"
   if [ -n "$why" ]; then
     seq_fail=$((seq_fail + 1))
     [ $seq_fail -le 10 ] && echo "soak: run $i ($id):$why" >&2

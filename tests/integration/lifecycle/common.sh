@@ -186,8 +186,10 @@ core_suite() {
   oci run -b "$b" "${P}r7" >"$T/run.out" 2>"$T/run.err" </dev/null; rc=$?
   tap_is "$rc" 7 "$P: run exits with the container's status"
   tap_is "$(cat "$T/run.out")|$(cat "$T/run.err")" "to-out|to-err" "$P: run: stdout and stderr apart"
-  tap_ok $([ ! -e "$ROOT/${P}r7" ]; echo $?) "$P: run leaves no state dir"
-  tap_is "$(monitors_of "${P}r7")" 0 "$P: run leaves no monitor"
+  p=$(oci state "${P}r7" 2>&1 >/dev/null); rc=$?
+  tap_is "$rc:$p" "1:oci: container '${P}r7' does not exist" \
+    "$P: once run returns, state says the container does not exist"
+  tap_ok $(run_gone "$ROOT/${P}r7"; echo $?) "$P: run leaves no state dir and no monitor"
 
   # a create that fails leaves nothing, and says why in one line
   b=$(bundle "bad-$P" '.process.args = ["/nonexistent"]')

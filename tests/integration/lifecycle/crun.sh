@@ -24,5 +24,6 @@ for i in $(seq 40); do
   oci delete "short$i" 2>/dev/null
 done
 tap_is "$unknown" 0 "40 short detached crun runs: every exit code recorded (0)"
-tap_is "$(ls "$ROOT" | wc -l)" 0 "nothing left under --root"
+runs_settle "$ROOT"
+tap_is "$(ls -A "$ROOT" | wc -l)" 0 "nothing left under --root"
 tap_done

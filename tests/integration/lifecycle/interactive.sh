@@ -13,7 +13,7 @@ MB50=52428800
 b=$(bundle big ".process.args = $(sh_args "head -c $MB50 /dev/zero; exit 3")")
 out=$(oci run -b "$b" big1 </dev/null | (sleep 4; wc -c); echo "rc=${PIPESTATUS[0]}")
 tap_is "$(echo $out)" "$MB50 rc=3" "run behind a reader paused 4 s: every byte of 50 MB, the container's status"
-tap_ok $([ ! -e "$ROOT/big1" ]; echo $?) "and nothing left behind"
+tap_ok $(run_gone "$ROOT/big1"; echo $?) "and nothing left behind"
 
 b=$(bundle big-late ".process.args = $(sh_args "sleep 1; head -c $MB50 /dev/zero; exit 4")")
 oci create -b "$b" big2 2>/dev/null && oci start big2
@@ -46,7 +46,7 @@ out=$(echo 'echo from-a-pipe; exit 4' | timeout 20 "$OCI" --root "$ROOT" run -b 
 tap_is "$rc:$out" "4:from-a-pipe" "run of a terminal bundle fed from a pipe runs on pipes: output and status"
 out=$(timeout 20 "$OCI" --root "$ROOT" run -b "$b" tty2 </dev/null 2>&1); rc=$?
 tap_is "$rc" 0 "from /dev/null the shell gets its end of input and exits, no prompt forever"
-tap_ok $([ ! -e "$ROOT/tty2" ]; echo $?) "and leaves nothing"
+tap_ok $(run_gone "$ROOT/tty2"; echo $?) "and leaves nothing"
 oci run -d -b "$b" tty3 </dev/null 2>/dev/null; tap_is "$?" 0 "run -d of it is fine"
 oci delete -f tty3 2>/dev/null
 

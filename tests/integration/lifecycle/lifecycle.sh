@@ -13,7 +13,7 @@ b=$(bundle tty '.process.terminal = true | .process.args = ["sh"]')
 tap_run "run on a terminal: stty size follows a resize, exit status 5" \
   python3 "$PTY_DRIVE" --rows 24 --cols 80 'send=stty size\n' 'expect=24 80' resize=30x100 sleep=0.3 \
   'send=stty size\n' 'expect=30 100' 'send=exit 5\n' exit=5 -- "$OCI" --root "$ROOT" run -b "$b" tty1
-tap_ok $([ ! -e "$ROOT/tty1" ]; echo $?) "terminal run leaves no state dir"
+tap_ok $(run_gone "$ROOT/tty1"; echo $?) "terminal run leaves no state dir"
 
 # --- attach to a terminal container, detach with ctrl-p ctrl-q, re-attach
 oci create -b "$b" tty2 2>/dev/null && oci start tty2
@@ -135,5 +135,6 @@ oci create nosuch >/dev/null 2>&1; tap_is "$?" 2 "create without --bundle: usage
 oci update nosuch >/dev/null 2>&1; tap_is "$?" 2 "update without -f: usage error"
 tap_like "$("$OCI" run --help)" '^Usage: oci run' "run --help"
 
-tap_is "$(ls "$ROOT" | wc -l)" 0 "nothing left under --root"
+runs_settle "$ROOT"
+tap_is "$(ls -A "$ROOT" | wc -l)" 0 "nothing left under --root"
 tap_done

@@ -17,7 +17,7 @@ for i in $(seq "$N"); do
   fi
 done
 tap_is "$fails" 0 "$N runs of one ID in a row all succeed"
-tap_ok $([ ! -e "$ROOT/h18rr" ]; echo $?) "no state dir left"
+tap_ok $(run_gone "$ROOT/h18rr"; echo $?) "no state dir left"
 
 # create/start/delete of one ID, the delete right after the exit
 b=$(bundle rd '.process.args = ["true"]')

@@ -51,6 +51,9 @@ oci run -b "$b" h18run-code </dev/null >"$T/code.out" 2>"$T/code.err"
 tap_is $? 7 "the exit code reaches the client"
 tap_is "$(cat "$T/code.out")" "out" "stdout to our stdout (a file)"
 tap_is "$(cat "$T/code.err")" "err" "stderr to our stderr, apart"
+# (the order of two streams read from two pipes is only what the monitor
+# saw first: apart in time, as a terminal user sees them)
+b=$(bundle code2 ".process.args = $(sh_args 'echo out; sleep 0.2; echo err >&2; exit 7')")
 out=$(oci run -b "$b" h18run-code 2>&1 </dev/null | cat)
 tap_is "$out" "out
 err" "both into one pipe (2>&1)"
@@ -120,5 +123,5 @@ got=$(oci run -b "$b" --log-path "$T/gone.log" h18run-gone </dev/null |
 tap_is "$got" 10 "a reader that takes 10 bytes and leaves"
 tap_is "$(log_bytes "$T/gone.log" | sha256sum | cut -d' ' -f1)" "$want" \
   "the container ran to its end: the log has every byte"
-tap_ok $([ ! -e "$ROOT/h18run-gone" ]; echo $?) "and its state dir is gone"
+tap_ok $(run_gone "$ROOT/h18run-gone"; echo $?) "and its state dir is gone"
 tap_done

@@ -52,5 +52,6 @@ tap_is "$(echo "$env_plain" | grep -c -e '^FROM_CONFIG=yes$' -e '^ADDED=1$' -e '
 
 tap_run "delete -f (crun behind the link)" oci delete -f rl-crun
 tap_run "delete -f (runc)" oci delete -f rl-runc
-tap_is "$(ls "$ROOT" | wc -l)" 0 "nothing left under --root"
+runs_settle "$ROOT"
+tap_is "$(ls -A "$ROOT" | wc -l)" 0 "nothing left under --root"
 tap_done

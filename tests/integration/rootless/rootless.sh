@@ -78,6 +78,7 @@ out=$(as "$UA" "$OCI" run -b "$HA/b" c1 </dev/null 2>&1)
 tap_is "$?" 7 "native image: the container's exit code (7)"
 tap_like "$out" '^out' "native image: its stdout"
 tap_like "$out" 'err' "native image: its stderr"
+run_gone "/run/user/$UIDA/sifoci/c1"
 tap_is "$(ls -A /run/user/$UIDA/sifoci 2>&1)" "" "run removed its state"
 tap_is "$(stat -c '%U %a' /run/user/$UIDA/sifoci)" "$UA 700" "state root: \$XDG_RUNTIME_DIR/sifoci, 0700, the user's"
 
