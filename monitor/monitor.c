@@ -326,10 +326,13 @@ static void remove_state_dir(MonMonitor *m)
   int dfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd < 0)
     return;
-  if (renameat2(dfd, base, dfd, gone, RENAME_NOREPLACE) == 0)
+  /* only while the name is still our dir (`oci delete -f` may have taken
+   * it, and a new container of the ID be there now) */
+  struct stat ours, named;
+  if (fstat(m->state_dfd, &ours) == 0 && fstatat(dfd, base, &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+      ours.st_ino == named.st_ino && ours.st_dev == named.st_dev &&
+      renameat2(dfd, base, dfd, gone, RENAME_NOREPLACE) == 0)
     (void)mon_rm_rf_at(dfd, gone, NULL);
-  else
-    (void)mon_rm_rf_at(dfd, base, NULL);
   close(dfd);
 }
 

@@ -169,8 +169,7 @@ static int list(const char *root, bool as_json, bool quiet, oci_error **err)
         json_array_append_new(all, st);
       continue;
     }
-    if (!ct.incomplete && ctr_run_is_leaving(ct.c) &&
-        (ctr_monitor_pid(ct.c) > 0 || ctr_is_removed(ct.c)))
+    if (!ct.incomplete && ctr_run_is_leaving(ct.c) && ctr_monitor_pid(ct.c) > 0)
       continue; /* its `oci run` has returned */
     if (ct.incomplete)
       st = container_incomplete_json(&ct);

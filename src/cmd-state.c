@@ -15,15 +15,10 @@ static int cmd_state(struct cli_context *ctx, int argc, char **argv, oci_error *
   json_auto_t *st = NULL;
   if (container_open(ctx->root, id, CTR_LOCK_NONE, CONTAINER_ALLOW_INCOMPLETE, &ct, err) < 0)
     return -1;
-  /* its `oci run` has returned: let the monitor finish and say so (a
-   * clean-up that failed keeps the dir, stopped) */
-  if (!ct.incomplete && ctr_run_is_leaving(ct.c)) {
-    if (container_wait_cleanup(ct.c, err) < 0)
-      return -1;
-    if (ctr_is_removed(ct.c))
-      return oci_error_set(err, 0, "container '%s' does not exist", id);
-    oci_error_free(err);
-  }
+  /* its `oci run` has returned: let the monitor finish (a clean-up that
+   * failed keeps the dir, stopped) */
+  if (!ct.incomplete && ctr_run_is_leaving(ct.c) && container_wait_cleanup(ct.c, err) < 0)
+    return -1;
   if (ct.incomplete && !ct.creating)
     return oci_error_set(err, 0,
                          "container '%s' is incomplete (its create did not finish); "
@@ -33,10 +28,10 @@ static int cmd_state(struct cli_context *ctx, int argc, char **argv, oci_error *
     st = container_incomplete_json(&ct);
   else if (container_state_json(&ct, &st, err) < 0 && !ctr_is_removed(ct.c))
     return -1;
-  /* removed while we read it (a run-mode monitor's last step) */
+  /* removed by then (a run-mode monitor's last step) */
   if (ctr_is_removed(ct.c)) {
     oci_error_free(err);
-    return oci_error_set(err, 0, "container '%s' does not exist", id);
+    return ctr_not_found(err, id);
   }
   return cli_print_json(st, err);
 }

@@ -121,7 +121,7 @@ int container_destroy(struct container *ct, bool force, oci_error **err)
     return -1;
   oci_error_free(err);
   if (ctr_is_removed(ct->c)) /* a run-mode monitor took it all */
-    return oci_error_set(err, 0, "container '%s' does not exist", id);
+    return ctr_not_found(err, id);
   if (ctr_read_exit(ct->c, &ex, &no_exit) == 1 && ctr_monitor_pid(ct->c) == 0)
     status = strdup(ctr_runtime_has(ct->c) ? "stopped" : "gone");
   else if (container_runtime_status(ct, &status, NULL, err) < 0) {

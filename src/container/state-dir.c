@@ -140,8 +140,13 @@ int ctr_lock(struct ctr *c, enum ctr_lock lock, oci_error **err)
     return oci_error_set(err, errno, "container '%s': lock", c->id);
   /* The holder we waited for may have been a delete */
   if (ctr_is_removed(c))
-    return oci_error_set(err, 0, "container '%s' does not exist", c->id);
+    return ctr_not_found(err, c->id);
   return 0;
+}
+
+int ctr_not_found(oci_error **err, const char *id)
+{
+  return oci_error_set(err, 0, "container '%s' does not exist", id);
 }
 
 bool ctr_is_removed(const struct ctr *c)
@@ -358,7 +363,7 @@ int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **
   cleanup_ctr struct ctr *c = NULL;
   int r = ctr_new_at_root(root, id, &c);
   if (r == -ENOENT)
-    return oci_error_set(err, 0, "container '%s' does not exist", id);
+    return ctr_not_found(err, id);
   if (r < 0)
     return oci_error_set(err, -r, "state root '%s'", root);
   if (lock == CTR_LOCK_EXCLUSIVE) /* delete, start, ...: tidy up as we go */
@@ -366,7 +371,7 @@ int ctr_open(const char *root, const char *id, enum ctr_lock lock, struct ctr **
   c->dirfd = openat(c->rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (c->dirfd < 0) {
     if (errno == ENOENT || errno == ENOTDIR || errno == ELOOP)
-      return oci_error_set(err, 0, "container '%s' does not exist", id);
+      return ctr_not_found(err, id);
     return oci_error_set(err, errno, "container '%s'", id);
   }
   if (ctr_lock(c, lock, err) < 0 || load_state(c, err) < 0)
@@ -401,8 +406,6 @@ static int mkdir_p(const char *path, oci_error **err)
  * dead PID. */
 static int sweep_one(int rootfd, const struct dirent *e, void *data, oci_error **err)
 {
-  (void)data;
-  (void)err;
   bool gone = strncmp(e->d_name, CONTAINER_GONE_DIR_PREFIX, strlen(CONTAINER_GONE_DIR_PREFIX)) == 0;
   if (!gone && strncmp(e->d_name, NEW_DIR_PREFIX, strlen(NEW_DIR_PREFIX)) != 0)
     return 0;

@@ -108,6 +108,8 @@ pid_t ctr_read_pid(const struct ctr *c, const char *name);
 bool ctr_run_is_leaving(const struct ctr *c);
 /* The foreground `oci run` has the exit status and returns (best effort). */
 void ctr_note_run_returned(const struct ctr *c);
+/* "container 'ID' does not exist": -1, *ERR set. */
+int ctr_not_found(oci_error **err, const char *id);
 /* Is ROOT/ID no longer C's directory (removed, or renamed away)? */
 bool ctr_is_removed(const struct ctr *c);
 /* Does ROOT/ID/runtime/ID exist, i.e. does the runtime have the container? */
