@@ -44,6 +44,8 @@ tap_is "${missing[*]}" "" "the .deb holds the programs, the monitor, every man p
 
 field() { dpkg-deb -f "$deb" "$1"; }
 tap_like "$(field Depends)" '(^|, )runc($|,)' "Depends: runc"
+# static_libs=disabled in debian/rules: the distribution's library updates reach oci
+tap_like "$(field Depends)" 'libsquashfs1' "Depends: libsquashfs1 (oci on the shared libraries)"
 tap_is "$(field Recommends)" "uidmap, squashfuse, fuse-overlayfs" "Recommends: uidmap, squashfuse, fuse-overlayfs"
 tap_is "$(field Suggests)" "crun" "Suggests: crun"
 
