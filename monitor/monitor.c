@@ -68,6 +68,7 @@ struct MonMonitor {
   int reopen_fd;    /* signalfd of SIGUSR1: reopen the log */
   guint reopen_src;
   guint flush_timer;
+  guint trim_timer; /* the idle-memory trim, a moment after the start */
 
   /* the parts; each reports back through the callbacks below */
   MonStdio *stdio;
@@ -97,6 +98,7 @@ void mon_monitor_free(MonMonitor *m)
   g_clear_handle_id(&m->flush_timer, g_source_remove);
   g_clear_handle_id(&m->exit_retry, g_source_remove);
   g_clear_handle_id(&m->reopen_src, g_source_remove);
+  g_clear_handle_id(&m->trim_timer, g_source_remove);
   mon_close(&m->reopen_fd);
   g_clear_pointer(&m->console, mon_console_free);
   g_clear_pointer(&m->attach, mon_attach_free);
@@ -201,6 +203,15 @@ static gboolean write_user_pid_file(MonMonitor *m, GError **error)
   return ok;
 }
 
+static gboolean on_trim_timer(gpointer user)
+{
+  MonMonitor *m = user;
+  m->trim_timer = 0;
+  if (m->phase == MON_PHASE_RUNNING)
+    mon_trim_mappings(); /* from here on the monitor mostly waits */
+  return G_SOURCE_REMOVE;
+}
+
 static void on_created(gpointer user)
 {
   MonMonitor *m = user;
@@ -229,8 +240,10 @@ static void on_created(gpointer user)
   /* before the container can end: its cgroup is known from its pid */
   m->cgroup = mon_cgroup_find(pid);
   mon_child_watch_container(m->child, pid);
+  /* Not now: reading smaps takes a third of a millisecond, between a
+   * short container's end and its exit status reaching the client. */
   if (m->phase == MON_PHASE_RUNNING)
-    mon_trim_mappings(); /* from here on the monitor mostly waits */
+    m->trim_timer = g_timeout_add(MON_TRIM_DELAY_MS, on_trim_timer, m);
 }
 
 static void on_pty(int master, gpointer user)

@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #define MON_KILL_TIMEOUT_MS 2000 /* reaping leftover children after a failed create */
+#define MON_TRIM_DELAY_MS 200    /* from the container's start to mon_trim_mappings() */
 
 /* Reaps PID, waiting at most TIMEOUT_MS.  FALSE: still running (or not our
  * child). */
