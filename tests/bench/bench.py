@@ -273,7 +273,8 @@ class Bench(Cleanup, RunRows, QueryRows, IoRows, MountRows, RootlessRows, SlurmR
                 version_of([self.sqfuse or "squashfuse_ll", "--version"], r"^squashfuse"),
                 version_of([self.fuseovl or "fuse-overlayfs", "--version"], r"^fuse-overlayfs"),
                 version_of(["hyperfine", "--version"], "hyperfine") + " (not used)"]),
-            f"runs      {a.runs} per row (interleaved); row 3: {max(3, min(a.runs, 7))} each + {a.idle} idle "
+            f"runs      {a.runs} per row (interleaved); row 1: {a.runs if a.quick else max(a.runs, 61)}; "
+            f"row 3: {max(3, min(a.runs, 7))} each + {a.idle} idle "
             f"containers at once; row 4: {a.log_runs} x {a.log_mib} MiB; row 5: {a.big_mib} MiB image; "
             f"row 6: {a.attach_mib} MiB, {a.key_sessions} x {a.keys} keystrokes"
             + ("  [--quick]" if a.quick else ""),
