@@ -156,6 +156,18 @@ static gboolean holds_output(const MonClient *c)
   return !c->peer_gone && mon_queue_bytes(&c->q) >= MON_CLIENT_QUEUE_LOW;
 }
 
+/* After the end: is C kept until it hangs up?  A held client is the
+ * foreground `oci run`, or one that asked to be waited for: once it has
+ * EXIT it is let go when it hangs up, not at once, so that nothing is
+ * removed before it has done what it does before it reads (`oci run`
+ * writes state.json after the create; a container as quick as /bin/true
+ * can end before that).  Without a status there is no EXIT, and only EOF
+ * tells it the end: it goes once its output is out. */
+static gboolean waits_for_hangup(const MonClient *c)
+{
+  return c->held && c->a->exit_known;
+}
+
 /* Does C hold the output back, and would the stall rule drop it?  A held
  * client (the foreground `oci run`) is waited for as a pipe is. */
 static gboolean may_be_dropped(const MonClient *c)
@@ -336,7 +348,7 @@ static gboolean client_flush(MonClient *c)
     }
     mon_queue_pop(&c->q);
   }
-  if (c->done && mon_queue_is_empty(&c->q) && !c->held) {
+  if (c->done && mon_queue_is_empty(&c->q) && !waits_for_hangup(c)) {
     client_drop(c, NULL);
     return FALSE;
   }
@@ -431,12 +443,7 @@ static gboolean client_end(MonClient *c)
   if (a->exit_known && !c->peer_gone && !client_send(c, buf[0], buf + 1, n - 1))
     return FALSE;
   c->done = TRUE;
-  /* A held client is the foreground `oci run`, or one that asked to be
-   * waited for: it is let go when it hangs up, not at once, so that
-   * nothing is removed before it has done what it does before it reads
-   * (`oci run` writes state.json after the create; a container as quick
-   * as /bin/true can end before that). */
-  if (c->peer_gone || (mon_queue_is_empty(&c->q) && !c->held)) {
+  if (c->peer_gone || (mon_queue_is_empty(&c->q) && !waits_for_hangup(c))) {
     client_drop(c, NULL);
     return FALSE;
   }

@@ -29,10 +29,15 @@ int attach_status(const struct container *ct, const char *id, const struct attac
     fprintf(stderr, "%sdetached from container %s\n", res->terminal && isatty(2) ? "\n" : "", id);
     return 0;
   case ATTACH_SIGNALLED: return 128 + res->signal;
-  case ATTACH_LOST:
+  case ATTACH_LOST: {
     /* No EXIT frame: the monitor dropped this client (it stopped reading
      * for too long) or could not learn the exit status.  Say which; the
      * log still holds every byte of output. */
+    struct ctr_exit ex;
+    if (ctr_read_exit(ct->c, &ex, NULL) == 1 && ex.exit_code < 0)
+      return oci_error_set(err, 0,
+                           "attach '%s': the container ended but its exit status is unknown (%s)",
+                           id, ex.error);
     if (attach_status_from_record(ct, &status)) {
       fprintf(stderr,
               "oci: attach '%s': disconnected by the monitor before the end of the output; "
@@ -49,6 +54,7 @@ int attach_status(const struct container *ct, const char *id, const struct attac
                          "attach '%s': the monitor closed the connection without an exit status "
                          "(see 'oci state %s')",
                          id, id);
+  }
   default: return oci_error_set(err, 0, "attach '%s': lost", id);
   }
 }

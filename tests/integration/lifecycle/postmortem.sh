@@ -70,4 +70,27 @@ tap_ok $(wait_status h18z stopped; echo $?) "true stops"
 tap_is "$(state_field h18z '[.status, .exitCode, .oomKilled] | join(" ")')" "stopped 0 false" \
   "true: stopped, 0, oomKilled false"
 tap_run "delete" oci delete h18z
+
+# A status the monitor cannot learn (the runtime wrote the pid of a process
+# that is not the monitor's to reap): the foreground run ends, exit 125,
+# saying so, rather than waiting for an EXIT that cannot come.
+cat >"$T/foreign-runtime" <<'SH'
+#!/bin/sh
+case " $* " in *" run "* | *" create "*)
+  while [ $# -gt 0 ]; do [ "$1" = --pid-file ] && pf=$2; shift; done
+  echo "$H18_FOREIGN_PID" >"$pf" ;;
+esac
+exit 0
+SH
+chmod 0755 "$T/foreign-runtime"
+sleep 1 &
+export H18_FOREIGN_PID=$!
+timeout -k 5 30 "$OCI" --root "$ROOT" --runtime "$T/foreign-runtime" run -b "$b" h18unk \
+  </dev/null >/dev/null 2>"$T/unk.err"
+rc=$?
+unset H18_FOREIGN_PID
+tap_is "$rc:$(wc -l <"$T/unk.err")" "125:1" "a run whose exit status is unknown ends: 125, one line"
+tap_like "$(cat "$T/unk.err")" "h18unk.*exit status is unknown" "... saying the exit status is unknown"
+tap_ok $(run_gone "$ROOT/h18unk"; echo $?) "... and its monitor removes it"
+wait
 tap_done
