@@ -20,7 +20,6 @@ int attach_status_from_record(const struct container *ct, int *ret_status)
 int attach_status(const struct container *ct, const char *id, const struct attach_result *res,
                   oci_error **err)
 {
-  int status;
   switch (res->how) {
   case ATTACH_EXITED: return res->status;
   case ATTACH_DETACHED:
@@ -34,16 +33,16 @@ int attach_status(const struct container *ct, const char *id, const struct attac
      * for too long) or could not learn the exit status.  Say which; the
      * log still holds every byte of output. */
     struct ctr_exit ex;
-    if (ctr_read_exit(ct->c, &ex, NULL) == 1 && ex.exit_code < 0)
-      return oci_error_set(err, 0,
-                           "attach '%s': the container ended but its exit status is unknown (%s)",
-                           id, ex.error);
-    if (attach_status_from_record(ct, &status)) {
+    if (ctr_read_exit(ct->c, &ex, NULL) == 1) {
+      if (ex.exit_code < 0)
+        return oci_error_set(err, 0,
+                             "attach '%s': the container ended but its exit status is unknown (%s)",
+                             id, ex.error);
       fprintf(stderr,
               "oci: attach '%s': disconnected by the monitor before the end of the output; "
               "the full output is in the log ('oci logs %s')\n",
               id, id);
-      return status;
+      return ex.exit_code;
     }
     if (ctr_monitor_pid(ct->c) > 0) /* it lives on: it dropped us */
       return oci_error_set(err, 0,
