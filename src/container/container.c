@@ -375,6 +375,25 @@ json_t *container_incomplete_json(const struct container *ct)
                    ct->creating ? "creating" : "incomplete");
 }
 
+/* The init has ended but its monitor, alive, has no exit.json yet: it is
+ * reading the last of the output (a client behind holds that up) and
+ * writing the post-mortem.  A stopped container's state has its exit
+ * code, so the record is waited for, this long at most. */
+#define EXIT_RECORD_WAIT_MS 2000
+
+/* ctr_read_exit() once the monitor MON has written it, or has gone. */
+static int wait_exit_record(const struct ctr *c, pid_t mon, struct ctr_exit *ex, oci_error **err)
+{
+  for (int waited = 0;; waited += 5) {
+    int r = ctr_read_exit(c, ex, err);
+    if (r != 0 || waited >= EXIT_RECORD_WAIT_MS)
+      return r;
+    if (ctr_monitor_pid(c) != mon)
+      return ctr_read_exit(c, ex, err);
+    usleep(5000);
+  }
+}
+
 int container_state_json(struct container *ct, json_t **ret, oci_error **err)
 {
   struct ctr *c = ct->c;
@@ -391,8 +410,17 @@ int container_state_json(struct container *ct, json_t **ret, oci_error **err)
   pid_t mon = ctr_monitor_pid(c);
   pid_t init = 0;
   const char *live = NULL;
-  if (!have_exit && mon > 0)
+  if (!have_exit && mon > 0) {
     live = live_status(c, (init = ctr_read_pid(c, "container.pid")), mon);
+    if (live != NULL && strcmp(live, "stopped") == 0) {
+      if ((have_exit = wait_exit_record(c, mon, &ex, err)) < 0)
+        return -1;
+      if (have_exit) {
+        live = NULL;
+        mon = ctr_monitor_pid(c);
+      }
+    }
+  }
   bool from_runtime = !have_exit && live == NULL;
   if (from_runtime && container_runtime_status(ct, &status, &st, err) < 0)
     return -1;

@@ -71,6 +71,22 @@ tap_is "$(state_field h18z '[.status, .exitCode, .oomKilled] | join(" ")')" "sto
   "true: stopped, 0, oomKilled false"
 tap_run "delete" oci delete h18z
 
+# The init gone while its last output is still on its way to a client that
+# is behind (oci run's reader sleeps; 4 MB is more than the client's queue
+# and pipe hold, less than that plus the container's pipe): the first state
+# that is not running is stopped with the exit code, never without it.
+b=$(bundle behind ".process.args = $(sh_args 'head -c 4000000 /dev/zero; exit 3')")
+oci run -b "$b" h18behind </dev/null 2>/dev/null | { sleep 1; cat >/dev/null; } &
+job=$!
+first=
+for i in $(seq 200); do
+  first=$(state_field h18behind '.status + " " + (.exitCode|tostring)')
+  case $first in "running"* | "creat"* | "") sleep 0.02 ;; *) break ;; esac
+done
+tap_is "$first" "stopped 3" "a stopped container's state has its exit code while a client is behind"
+wait "$job"
+tap_ok $(run_gone "$ROOT/h18behind"; echo $?) "... and the run is removed once the reader has it"
+
 # A status the monitor cannot learn (the runtime wrote the pid of a process
 # that is not the monitor's to reap): the foreground run ends, exit 125,
 # saying so, rather than waiting for an EXIT that cannot come.
